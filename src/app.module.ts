@@ -1,0 +1,42 @@
+import { BullModule } from '@nestjs/bull';
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseErrorFilter } from './common/database-error.filter';
+import { dataSourceOptions } from './database/data-source-options';
+import { EventsModule } from './events/events.module';
+import { HealthModule } from './health/health.module';
+import { AuthGuard } from './identity/auth.guard';
+import { IdentityModule } from './identity/identity.module';
+import { PermissionsModule } from './permissions/permissions.module';
+import { PoliciesGuard } from './permissions/policies.guard';
+import { ResourcesModule } from './resources/resources.module';
+import { WorkspacesModule } from './workspaces/workspaces.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        BullModule.forRoot({ url: config.redisUrl, prefix: config.queuePrefix }),
+        IdentityModule,
+        PermissionsModule,
+        WorkspacesModule,
+        ResourcesModule,
+        EventsModule,
+        HealthModule,
+      ],
+      providers: [
+        // Order matters: authenticate, then authorise.
+        { provide: APP_GUARD, useExisting: AuthGuard },
+        { provide: APP_GUARD, useExisting: PoliciesGuard },
+        { provide: APP_FILTER, useClass: DatabaseErrorFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import { ArgumentsHost, Catch, HttpStatus } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import { QueryFailedError } from 'typeorm';
+
+const STATUS_BY_SQLSTATE: Record<string, [HttpStatus, string]> = {
+  '23505': [HttpStatus.CONFLICT, 'Conflicts with an existing record'],
+  '23503': [HttpStatus.CONFLICT, 'Still referenced by, or referencing, another record'],
+  '22P02': [HttpStatus.BAD_REQUEST, 'Malformed value'],
+  '22001': [HttpStatus.BAD_REQUEST, 'Value too long'],
+  '22003': [HttpStatus.BAD_REQUEST, 'Number out of range'],
+  '40001': [HttpStatus.SERVICE_UNAVAILABLE, 'Concurrent update; retry'],
+  '40P01': [HttpStatus.SERVICE_UNAVAILABLE, 'Concurrent update; retry'],
+  '57P01': [HttpStatus.SERVICE_UNAVAILABLE, 'Database restarting; retry'],
+};
+
+const CONNECTION_ERRORS = /Connection terminated|ECONNREFUSED|ECONNRESET|timeout exceeded when trying to connect|terminating connection/i;
+
+/**
+ * Database failures the caller can act on become clear 4xx/503 answers, never a bare 500.
+ * The database's own message is not echoed: it can name tables and values.
+ */
+@Catch()
+export class DatabaseErrorFilter extends BaseExceptionFilter {
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    const mapped = this.map(exception);
+    if (!mapped) return super.catch(exception, host);
+    const [statusCode, message] = mapped;
+    const response = host.switchToHttp().getResponse();
+    if (statusCode === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('Retry-After', '1');
+    response.status(statusCode).json({ statusCode, message, error: HttpStatus[statusCode].replace(/_/g, ' ').toLowerCase().replace(/\b\w/g, (c) => c.toUpperCase()) });
+  }
+
+  private map(exception: unknown): [HttpStatus, string] | null {
+    if (exception instanceof QueryFailedError) {
+      const code = (exception.driverError as { code?: string } | undefined)?.code;
+      if (code && STATUS_BY_SQLSTATE[code]) return STATUS_BY_SQLSTATE[code];
+    }
+    if (exception instanceof Error && !('getStatus' in exception) && CONNECTION_ERRORS.test(exception.message)) {
+      return [HttpStatus.SERVICE_UNAVAILABLE, 'Database unavailable; retry'];
+    }
+    return null;
+  }
+}

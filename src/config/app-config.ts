@@ -1,0 +1,120 @@
+import { parseDuration, parseRetrySchedule } from '../delivery/retry-policy';
+
+export type ProcessRole = 'api' | 'worker' | 'all';
+
+/** Every setting of api.md's Configuration table, parsed and validated once at boot. */
+export interface AppConfig {
+  nodeEnv: string;
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  /** Bull key prefix: lets tests and benchmarks share a Redis without touching each other. */
+  queuePrefix: string;
+  processRole: ProcessRole;
+  webhookTimeoutMs: number;
+  webhookRetryScheduleMs: number[];
+  webhookAllowPrivateNetwork: boolean;
+  webhookDisableAfterMs: number;
+  webhookSecretOverlapMs: number;
+  webhookLogRetentionMs: number;
+  webhookSecretKey: string;
+  webhookMaxPerWorkspace: number;
+  workerConcurrency: number;
+  bodyLimit: string;
+  logLevel: string;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+// Used only outside production, so a fresh machine runs with zero configuration.
+const DEVELOPMENT_SECRET_KEY = 'countercyclical-development-only-secret-key';
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function parseWith<T>(env: Env, name: string, fallback: string, parse: (raw: string) => T, errors: string[]): T {
+  const raw = read(env, name, fallback);
+  try {
+    return parse(raw);
+  } catch (err) {
+    errors.push(`${name}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+    return undefined as T;
+  }
+}
+
+function integer(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^\d+$/.test(raw)) throw new Error('must be an integer');
+    const n = Number(raw);
+    if (n < min || n > max) throw new Error(`must be between ${min} and ${max}`);
+    return n;
+  };
+}
+
+function oneOf<T extends string>(...values: T[]) {
+  return (raw: string): T => {
+    if (!values.includes(raw as T)) throw new Error(`must be one of ${values.join(', ')}`);
+    return raw as T;
+  };
+}
+
+function url(...protocols: string[]) {
+  return (raw: string): string => {
+    const parsed = new URL(raw);
+    if (!protocols.includes(parsed.protocol)) throw new Error(`must be a ${protocols.join(' or ')} URL`);
+    return raw;
+  };
+}
+
+function bool(raw: string): boolean {
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error('must be true or false');
+}
+
+function positiveDuration(raw: string): number {
+  const ms = parseDuration(raw);
+  if (ms <= 0) throw new Error('must be a positive duration');
+  return ms;
+}
+
+/** Parses the environment; throws one ConfigError naming every bad variable. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const errors: string[] = [];
+  const nodeEnv = read(env, 'NODE_ENV', 'development');
+  const config: AppConfig = {
+    nodeEnv,
+    port: parseWith(env, 'PORT', '3000', integer(0, 65535), errors),
+    databaseUrl: parseWith(env, 'DATABASE_URL', 'postgres://postgres:postgres@localhost:5432/countercyclical', url('postgres:', 'postgresql:'), errors),
+    redisUrl: parseWith(env, 'REDIS_URL', 'redis://localhost:6379', url('redis:', 'rediss:'), errors),
+    queuePrefix: parseWith(env, 'QUEUE_PREFIX', 'cc', (raw) => {
+      if (!/^[\w-]{1,64}$/.test(raw)) throw new Error('letters, digits, - and _ only');
+      return raw;
+    }, errors),
+    processRole: parseWith(env, 'PROCESS_ROLE', 'all', oneOf<ProcessRole>('api', 'worker', 'all'), errors),
+    webhookTimeoutMs: parseWith(env, 'WEBHOOK_TIMEOUT_MS', '10000', integer(100, 120_000), errors),
+    webhookRetryScheduleMs: parseWith(env, 'WEBHOOK_RETRY_SCHEDULE', '0,5s,5m,30m,2h,5h,10h,10h', parseRetrySchedule, errors),
+    webhookAllowPrivateNetwork: parseWith(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORK', 'false', bool, errors),
+    webhookDisableAfterMs: parseWith(env, 'WEBHOOK_DISABLE_AFTER', '5d', positiveDuration, errors),
+    webhookSecretOverlapMs: parseWith(env, 'WEBHOOK_SECRET_OVERLAP', '24h', parseDuration, errors),
+    webhookLogRetentionMs: parseWith(env, 'WEBHOOK_LOG_RETENTION', '30d', positiveDuration, errors),
+    webhookSecretKey: read(env, 'WEBHOOK_SECRET_KEY', nodeEnv === 'production' ? '' : DEVELOPMENT_SECRET_KEY),
+    webhookMaxPerWorkspace: parseWith(env, 'WEBHOOK_MAX_PER_WORKSPACE', '100', integer(1, 100_000), errors),
+    workerConcurrency: parseWith(env, 'WORKER_CONCURRENCY', '50', integer(1, 1000), errors),
+    bodyLimit: '1mb',
+    logLevel: parseWith(env, 'LOG_LEVEL', 'log', oneOf('error', 'warn', 'log', 'debug', 'verbose'), errors),
+  };
+  if (!config.webhookSecretKey) {
+    errors.push('WEBHOOK_SECRET_KEY: required in production (encrypts webhook signing secrets at rest)');
+  } else if (config.webhookSecretKey.length < 32) {
+    errors.push('WEBHOOK_SECRET_KEY: must be at least 32 characters');
+  }
+  if (errors.length) throw new ConfigError(`Invalid configuration:\n  ${errors.join('\n  ')}`);
+  return config;
+}

@@ -1,0 +1,63 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { OutboxEvent } from '../events/outbox-event.entity';
+import { Webhook } from '../webhooks/webhook.entity';
+
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'retrying', 'failed', 'cancelled'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** One event to one webhook: the unit that is retried, logged and redelivered. */
+@Entity('deliveries')
+@Index(['eventId', 'webhookId'], { unique: true })
+@Index(['webhookId', 'createdAt'])
+// The reconciler's scan: due work that may have lost its queue job.
+@Index('idx_deliveries_due', ['nextAttemptAt'], { where: "status IN ('pending', 'retrying')" })
+export class Delivery {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column('text')
+  eventId: string;
+
+  @Column('uuid')
+  webhookId: string;
+
+  @Column('uuid')
+  workspaceId: string;
+
+  @Column('text')
+  eventType: string;
+
+  @Column('text', { default: 'pending' })
+  status: DeliveryStatus;
+
+  @Column('integer', { default: 0 })
+  attemptCount: number;
+
+  @Column('integer', { nullable: true })
+  responseStatus: number | null;
+
+  @Column('timestamptz', { nullable: true })
+  nextAttemptAt: Date | null;
+
+  /** A worker that is sending this delivery holds it until then; an expired lease means the worker died. */
+  @Column('timestamptz', { nullable: true })
+  leaseUntil: Date | null;
+
+  /** The body when it differs from the event's payload (fields redacted for this webhook's creator). */
+  @Column('jsonb', { nullable: true })
+  payload: Record<string, unknown> | null;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+
+  @ManyToOne(() => OutboxEvent, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'event_id' })
+  event?: OutboxEvent;
+
+  @ManyToOne(() => Webhook, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'webhook_id' })
+  webhook?: Webhook;
+}

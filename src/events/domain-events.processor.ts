@@ -1,0 +1,82 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Job, Queue } from 'bull';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { runsWorkers } from '../config/config.module';
+import type { DomainEvent } from './domain-event';
+import { EventSubscriptions } from './event-subscriptions';
+import { DOMAIN_EVENTS_QUEUE, HANDLE_EVENT_JOB, HandleEventJob, PURGE_EVENTS_JOB } from './events.constants';
+import type { EventActor, EventData } from './outbox-event.entity';
+
+const PURGE_EVERY_MS = 60 * 60_000;
+const PURGE_BATCH = 5_000;
+
+/**
+ * Runs subscribers for relayed events (one job per event and subscriber) and the retention purge.
+ * A subscriber that throws fails only its own job, which the queue retries with backoff.
+ */
+@Injectable()
+export class DomainEventsProcessor implements OnApplicationBootstrap {
+  private readonly logger = new Logger(DomainEventsProcessor.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectQueue(DOMAIN_EVENTS_QUEUE) private readonly queue: Queue,
+    private readonly subscriptions: EventSubscriptions,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!runsWorkers(this.config)) return;
+    void this.queue.process(HANDLE_EVENT_JOB, this.config.workerConcurrency, (job: Job<HandleEventJob>) => this.handle(job.data));
+    void this.queue.process(PURGE_EVENTS_JOB, 1, () => this.purge());
+    // Repeatable: registered again at every start, since a Redis wipe forgets it.
+    await this.queue
+      .add(PURGE_EVENTS_JOB, {}, { repeat: { every: PURGE_EVERY_MS }, jobId: PURGE_EVENTS_JOB, removeOnComplete: true, removeOnFail: true })
+      .catch((err: Error) => this.logger.warn(`could not schedule the purge: ${err.message}`));
+  }
+
+  async handle({ eventId, subscriber }: HandleEventJob): Promise<void> {
+    const handler = this.subscriptions.handlerOf(subscriber);
+    const rows: { id: string; type: string; created_at: Date; workspace_id: string; actor: EventActor; data: EventData }[] =
+      await this.dataSource.query('SELECT id, type, created_at, workspace_id, actor, data FROM events WHERE id = $1', [eventId]);
+    if (!rows.length) return; // purged meanwhile
+    if (handler) {
+      const row = rows[0];
+      const event: DomainEvent = {
+        id: row.id,
+        type: row.type,
+        createdAt: row.created_at.toISOString(),
+        workspaceId: row.workspace_id,
+        actor: row.actor,
+        data: row.data,
+      };
+      await handler(event);
+    } else {
+      this.logger.warn(`no subscriber named ${subscriber} in this process; dropping it from ${eventId}`);
+    }
+    await this.dataSource.query('UPDATE events SET pending_subscribers = array_remove(pending_subscribers, $2) WHERE id = $1', [
+      eventId,
+      subscriber,
+    ]);
+  }
+
+  /** Deletes finished events older than WEBHOOK_LOG_RETENTION (their deliveries and attempts cascade). */
+  async purge(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const [, deleted]: [unknown, number] = await this.dataSource.query(
+        `DELETE FROM events WHERE id IN (
+           SELECT id FROM events
+           WHERE created_at < now() - ($1 || ' milliseconds')::interval
+             AND relayed_at IS NOT NULL AND pending_subscribers = '{}'
+           LIMIT ${PURGE_BATCH})`,
+        [this.config.webhookLogRetentionMs],
+      );
+      total += deleted;
+      if (deleted < PURGE_BATCH) return total;
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import type { JobOptions } from 'bull';
+
+export const DOMAIN_EVENTS_QUEUE = 'domain-events';
+
+/** One job per (event, subscriber): `${eventId}:${subscriber}`. */
+export const HANDLE_EVENT_JOB = 'handle-event';
+export const PURGE_EVENTS_JOB = 'purge-events';
+
+export interface HandleEventJob {
+  eventId: string;
+  subscriber: string;
+}
+
+export const HANDLE_EVENT_JOB_OPTIONS: JobOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1_000 },
+  // PostgreSQL (events.pending_subscribers) remembers what is unfinished; Redis keeps nothing for long.
+  removeOnComplete: true,
+  removeOnFail: true,
+};
+
+/** How often the relay sweeps for events a NOTIFY did not bring (lost connection, other process). */
+export const RELAY_SWEEP_INTERVAL_MS = 1_000;
+/** Relayed events whose subscriber job has not finished after this long are enqueued again. */
+export const UNFINISHED_EVENT_AFTER_MS = 2 * 60_000;
+export const RELAY_BATCH_SIZE = 500;
+/** A Redis that does not answer in this time fails the batch: it stays in the outbox for the next try. */
+export const ENQUEUE_TIMEOUT_MS = 5_000;

@@ -1,0 +1,20 @@
+import { BullModule } from '@nestjs/bull';
+import { Module } from '@nestjs/common';
+import { DomainEventsProcessor } from './domain-events.processor';
+import { EventPublisher } from './event-publisher.service';
+import { EventSubscriptions } from './event-subscriptions';
+import { EventTypesController } from './event-types.controller';
+import { DOMAIN_EVENTS_QUEUE } from './events.constants';
+import { OutboxRelay } from './outbox-relay.service';
+
+/**
+ * The event bus: the transactional outbox (EventPublisher), the relay to Bull, in-process
+ * subscriptions, the event catalog and retention. Imports no feature module.
+ */
+@Module({
+  imports: [BullModule.registerQueue({ name: DOMAIN_EVENTS_QUEUE })],
+  controllers: [EventTypesController],
+  providers: [EventPublisher, EventSubscriptions, OutboxRelay, DomainEventsProcessor],
+  exports: [EventPublisher, EventSubscriptions],
+})
+export class EventsModule {}

@@ -1,0 +1,40 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { User } from './user.entity';
+import { Workspace } from '../workspaces/workspace.entity';
+
+/** A workspace API key: acts as its creator, inside its workspace only. Only its SHA-256 is stored. */
+@Entity('api_keys')
+@Index(['workspaceId', 'createdAt'])
+export class ApiKey {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column('uuid')
+  workspaceId: string;
+
+  @Index()
+  @Column('uuid')
+  userId: string;
+
+  @Column('text')
+  name: string;
+
+  /** The first characters of the key, so people can tell keys apart without the secret. */
+  @Column('text')
+  prefix: string;
+
+  @Index({ unique: true })
+  @Column('text')
+  keyHash: string;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id' })
+  user?: User;
+
+  @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'workspace_id' })
+  workspace?: Workspace;
+}

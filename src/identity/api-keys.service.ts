@@ -1,0 +1,54 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { AbilityService } from '../permissions/ability.service';
+import { authorize } from '../permissions/authorize';
+import type { WorkspaceContext } from '../permissions/workspace-context';
+import { ApiKey } from './api-key.entity';
+import { ApiKeyView, CreatedApiKeyView, CreateApiKeyDto } from './auth.dto';
+import { API_KEY_PREFIX, generateOpaqueToken, hashToken } from './opaque-token';
+
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly abilities: AbilityService,
+  ) {}
+
+  async create(ctx: WorkspaceContext, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
+    authorize(ctx, 'create', 'ApiKey', { userId: ctx.userId });
+    const key = generateOpaqueToken(API_KEY_PREFIX);
+    const saved = await this.dataSource.getRepository(ApiKey).save({
+      workspaceId: ctx.workspaceId,
+      userId: ctx.userId,
+      name: dto.name,
+      prefix: key.slice(0, API_KEY_PREFIX.length + 4),
+      keyHash: hashToken(key),
+    });
+    return { ...toApiKeyView(saved), key };
+  }
+
+  /** Own keys; owners and admins see every key of the workspace. */
+  list(ctx: WorkspaceContext, page: PageQueryDto): Promise<PageDto<ApiKeyView>> {
+    const qb = this.dataSource.getRepository(ApiKey).createQueryBuilder('k').where('k.workspaceId = :wid', { wid: ctx.workspaceId });
+    this.abilities.scope(qb, ctx.ability, 'read', 'ApiKey', ApiKey);
+    return paginate(qb, page, toApiKeyView);
+  }
+
+  /** Deleted, not flagged: the auth guard looks keys up on every request, so it stops working at once. */
+  async remove(ctx: WorkspaceContext, id: string): Promise<void> {
+    const qb = this.dataSource
+      .getRepository(ApiKey)
+      .createQueryBuilder('k')
+      .where('k.workspaceId = :wid AND k.id = :id', { wid: ctx.workspaceId, id });
+    const key = await this.abilities.scope(qb, ctx.ability, 'read', 'ApiKey', ApiKey).getOne();
+    if (!key) throw new NotFoundException('API key not found');
+    authorize(ctx, 'delete', 'ApiKey', key);
+    await this.dataSource.getRepository(ApiKey).delete({ id: key.id });
+  }
+}
+
+function toApiKeyView(key: ApiKey): ApiKeyView {
+  return { id: key.id, name: key.name, prefix: key.prefix, userId: key.userId, createdAt: key.createdAt.toISOString() };
+}

@@ -1,0 +1,54 @@
+import { BadRequestException, CanActivate, ExecutionContext, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { isUUID } from 'class-validator';
+import { AuthenticatedRequest, IS_PUBLIC } from '../identity/principal';
+import { AbilityService } from './ability.service';
+import { POLICY, PolicySpec, SIGNED_IN } from './policy.decorator';
+import { WorkspaceRequest } from './workspace-context';
+
+/**
+ * Global, after AuthGuard. Every route must declare @Public(), @SignedIn() or @Policy(): a route
+ * that declares nothing is refused, so a forgotten policy cannot open a hole.
+ */
+@Injectable()
+export class PoliciesGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly abilities: AbilityService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest & WorkspaceRequest>();
+    const principal = request.principal!;
+
+    const signedIn = this.reflector.getAllAndOverride<{ allowApiKey: boolean }>(SIGNED_IN, targets);
+    if (signedIn) {
+      if (principal.apiKeyId && !signedIn.allowApiKey) throw new ForbiddenException('API keys act only inside their workspace');
+      return true;
+    }
+
+    const policy = this.reflector.getAllAndOverride<PolicySpec>(POLICY, targets);
+    if (!policy) throw new Error(`Route ${context.getClass().name}.${context.getHandler().name} declares no policy`);
+
+    const workspaceId = request.params.wid;
+    if (!isUUID(workspaceId)) throw new BadRequestException('wid must be a UUID');
+    if (principal.apiKeyWorkspaceId && principal.apiKeyWorkspaceId !== workspaceId) throw new NotFoundException('Workspace not found');
+    // Read on every request: a role change or removal applies to the very next request.
+    const access = await this.abilities.findAccess(workspaceId, principal.userId);
+    if (!access) throw new NotFoundException('Workspace not found');
+    const ability = await this.abilities.abilityFor(access);
+    if (ability.cannot(policy.action, policy.subject)) {
+      throw new ForbiddenException(`Your role (${access.role}) may not ${policy.action} ${policy.subject}`);
+    }
+    request.workspaceContext = {
+      workspaceId,
+      userId: principal.userId,
+      role: access.role,
+      ability,
+      actor: { type: principal.apiKeyId ? 'api_key' : 'user', id: principal.apiKeyId ?? principal.userId },
+    };
+    return true;
+  }
+}

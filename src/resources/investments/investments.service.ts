@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { requireReference } from '../../common/references';
+import { ScopedCrud } from '../../common/scoped-crud';
+import { EventPublisher } from '../../events/event-publisher.service';
+import { AbilityService } from '../../permissions/ability.service';
+import type { WorkspaceContext } from '../../permissions/workspace-context';
+import { Team } from '../../workspaces/team.entity';
+import { Valuation } from '../valuations/valuation.entity';
+import { CreateInvestmentDto, InvestmentView, toInvestmentView, UpdateInvestmentDto } from './investment.dto';
+import { Investment } from './investment.entity';
+
+@Injectable()
+export class InvestmentsService extends ScopedCrud<Investment, InvestmentView> {
+  constructor(@InjectDataSource() dataSource: DataSource, abilities: AbilityService, events: EventPublisher) {
+    super(dataSource, abilities, events, {
+      entity: Investment,
+      subject: 'Investment',
+      eventSubject: 'investment',
+      notFound: 'Investment not found',
+      toView: toInvestmentView,
+    });
+  }
+
+  override create(ctx: WorkspaceContext, dto: CreateInvestmentDto) {
+    return this.transaction(async (tx) => {
+      await requireReference(tx, Team, ctx.workspaceId, dto.teamId, 'teamId');
+      return super.create(ctx, { status: 'active', ...dto }, tx);
+    });
+  }
+
+  override update(ctx: WorkspaceContext, id: string, dto: UpdateInvestmentDto) {
+    return super.update(ctx, id, dto, async (tx, row) => {
+      if (dto.teamId === undefined) return;
+      await requireReference(tx, Team, ctx.workspaceId, row.teamId, 'teamId');
+      // Valuations carry their investment's team so team-scoped reads stay one SQL filter.
+      await tx.getRepository(Valuation).update({ investmentId: row.id }, { teamId: row.teamId });
+    });
+  }
+}

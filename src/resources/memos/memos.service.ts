@@ -1,0 +1,43 @@
+import { BadRequestException, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { requireReference } from '../../common/references';
+import { ScopedCrud } from '../../common/scoped-crud';
+import { EventPublisher } from '../../events/event-publisher.service';
+import { AbilityService } from '../../permissions/ability.service';
+import type { WorkspaceContext } from '../../permissions/workspace-context';
+import { Team } from '../../workspaces/team.entity';
+import { Investment } from '../investments/investment.entity';
+import { CreateMemoDto, MemoView, toMemoView, UpdateMemoDto } from './memo.dto';
+import { Memo } from './memo.entity';
+
+@Injectable()
+export class MemosService extends ScopedCrud<Memo, MemoView> {
+  constructor(@InjectDataSource() dataSource: DataSource, abilities: AbilityService, events: EventPublisher) {
+    super(dataSource, abilities, events, {
+      entity: Memo,
+      subject: 'Memo',
+      eventSubject: 'memo',
+      notFound: 'Memo not found',
+      toView: toMemoView,
+    });
+  }
+
+  override create(ctx: WorkspaceContext, dto: CreateMemoDto) {
+    return this.transaction(async (tx) => {
+      const memo = { ...dto, authorId: ctx.userId } as Memo;
+      await this.checkReferences(tx, ctx, memo, dto);
+      return super.create(ctx, memo, tx);
+    });
+  }
+
+  override update(ctx: WorkspaceContext, id: string, dto: UpdateMemoDto) {
+    return super.update(ctx, id, dto, (tx, row) => this.checkReferences(tx, ctx, row, dto));
+  }
+
+  private async checkReferences(tx: EntityManager, ctx: WorkspaceContext, memo: Memo, changed: UpdateMemoDto): Promise<void> {
+    if (memo.visibility === 'team' && !memo.teamId) throw new BadRequestException(['teamId is required when visibility is team']);
+    if (changed.teamId) await requireReference(tx, Team, ctx.workspaceId, changed.teamId, 'teamId');
+    if (changed.investmentId) await requireReference(tx, Investment, ctx.workspaceId, changed.investmentId, 'investmentId');
+  }
+}

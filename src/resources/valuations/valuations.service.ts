@@ -1,0 +1,46 @@
+import { BadRequestException, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { ScopedCrud } from '../../common/scoped-crud';
+import { EventPublisher } from '../../events/event-publisher.service';
+import { AbilityService } from '../../permissions/ability.service';
+import { can } from '../../permissions/authorize';
+import type { WorkspaceContext } from '../../permissions/workspace-context';
+import { Investment } from '../investments/investment.entity';
+import { CreateValuationDto, toValuationView, UpdateValuationDto, ValuationView } from './valuation.dto';
+import { Valuation } from './valuation.entity';
+
+@Injectable()
+export class ValuationsService extends ScopedCrud<Valuation, ValuationView> {
+  constructor(@InjectDataSource() dataSource: DataSource, abilities: AbilityService, events: EventPublisher) {
+    super(dataSource, abilities, events, {
+      entity: Valuation,
+      subject: 'Valuation',
+      eventSubject: 'valuation',
+      notFound: 'Valuation not found',
+      toView: toValuationView,
+    });
+  }
+
+  override create(ctx: WorkspaceContext, dto: CreateValuationDto) {
+    return this.transaction(async (tx) => {
+      const teamId = await this.teamOfInvestment(tx, ctx, dto.investmentId);
+      return super.create(ctx, { ...dto, teamId }, tx);
+    });
+  }
+
+  override update(ctx: WorkspaceContext, id: string, dto: UpdateValuationDto) {
+    return super.update(ctx, id, dto, async (tx, row) => {
+      if (dto.investmentId !== undefined) row.teamId = await this.teamOfInvestment(tx, ctx, row.investmentId);
+    });
+  }
+
+  /** The investment must be one the caller can read; its team becomes the valuation's. */
+  private async teamOfInvestment(tx: EntityManager, ctx: WorkspaceContext, investmentId: string): Promise<string> {
+    const investment = await tx.getRepository(Investment).findOne({ where: { id: investmentId, workspaceId: ctx.workspaceId } });
+    if (!investment || !can(ctx.ability, 'read', 'Investment', investment)) {
+      throw new BadRequestException(['investmentId does not name an investment of this workspace']);
+    }
+    return investment.teamId;
+  }
+}

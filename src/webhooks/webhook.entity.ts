@@ -1,0 +1,64 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Workspace } from '../workspaces/workspace.entity';
+
+export const DISABLED_REASONS = ['gone', 'failing', 'creator_removed'] as const;
+export type DisabledReason = (typeof DISABLED_REASONS)[number];
+
+/** One signing secret, encrypted at rest; `expiresAt` is set once it has been rotated out. */
+export interface StoredSecret {
+  ciphertext: string;
+  createdAt: string;
+  expiresAt: string | null;
+}
+
+@Entity('webhooks')
+@Index(['workspaceId', 'createdAt'])
+// Fan-out looks up the enabled webhooks of one workspace by event type: cost independent of other workspaces.
+@Index('idx_webhooks_fanout', ['workspaceId'], { where: 'enabled' })
+export class Webhook {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column('uuid')
+  workspaceId: string;
+
+  @Column('text')
+  name: string;
+
+  @Column('text')
+  url: string;
+
+  @Column('text', { nullable: true })
+  description: string | null;
+
+  @Column('text', { array: true })
+  events: string[];
+
+  @Column('boolean', { default: true })
+  enabled: boolean;
+
+  @Column('text', { nullable: true })
+  disabledReason: DisabledReason | null;
+
+  @Index()
+  @Column('uuid')
+  createdById: string;
+
+  /** Newest first; the first is the current secret. Never serialised to API responses or logs. */
+  @Column('jsonb', { select: false })
+  secrets: StoredSecret[];
+
+  /** When the current run of failed deliveries began; null once any delivery succeeds. */
+  @Column('timestamptz', { nullable: true })
+  failingSince: Date | null;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+
+  @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'workspace_id' })
+  workspace?: Workspace;
+}

@@ -1,0 +1,116 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { packRules } from '@casl/ability/extra';
+import { DataSource, EntityManager } from 'typeorm';
+import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { AbilityService } from '../permissions/ability.service';
+import { authorize } from '../permissions/authorize';
+import type { WorkspaceContext } from '../permissions/workspace-context';
+import { User } from '../identity/user.entity';
+import { bumpAbilityVersion } from './ability-version';
+import { Membership } from './membership.entity';
+import { AddMemberDto, MemberPermissionsView, MemberView, UpdateMemberDto } from './workspace.dto';
+
+@Injectable()
+export class MembersService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly abilities: AbilityService,
+  ) {}
+
+  async list(ctx: WorkspaceContext, page: PageQueryDto): Promise<PageDto<MemberView>> {
+    const qb = this.dataSource
+      .getRepository(Membership)
+      .createQueryBuilder('row')
+      .innerJoinAndSelect('row.user', 'user')
+      .where('row.workspaceId = :wid', { wid: ctx.workspaceId });
+    this.abilities.scope(qb, ctx.ability, 'read', 'Member', Membership);
+    // Membership has a composite key; paginate on user id as the tie-breaker.
+    const result = await paginate(qb, page, (m) => m, 'user_id');
+    const teams = await this.teamsOf(ctx.workspaceId, result.data.map((m) => m.userId));
+    return { ...result, data: result.data.map((m) => this.view(m, teams.get(m.userId) ?? [])) };
+  }
+
+  async add(ctx: WorkspaceContext, dto: AddMemberDto): Promise<MemberView> {
+    return this.dataSource.transaction(async (tx) => {
+      authorize(ctx, 'create', 'Member', { role: dto.role });
+      const user = await tx.getRepository(User).findOneBy({ email: dto.email.toLowerCase() });
+      if (!user) throw new NotFoundException('No user with that email');
+      const inserted = await tx.query(
+        `INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING user_id`,
+        [ctx.workspaceId, user.id, dto.role],
+      );
+      if (!inserted.length) throw new ConflictException('Already a member of this workspace');
+      return { userId: user.id, email: user.email, name: user.name, role: dto.role, teamIds: [] };
+    });
+  }
+
+  async changeRole(ctx: WorkspaceContext, userId: string, dto: UpdateMemberDto): Promise<MemberView> {
+    return this.dataSource.transaction(async (tx) => {
+      const member = await this.lockMember(tx, ctx, userId);
+      // Both the current and the new role must be manageable by the caller (only owners touch owners).
+      authorize(ctx, 'update', 'Member', { userId, role: member.role });
+      authorize(ctx, 'update', 'Member', { userId, role: dto.role });
+      if (member.role === 'owner' && dto.role !== 'owner') await this.assertNotLastOwner(tx, ctx.workspaceId);
+      if (member.role !== dto.role) {
+        await tx.getRepository(Membership).update({ workspaceId: ctx.workspaceId, userId }, { role: dto.role });
+        await bumpAbilityVersion(tx, ctx.workspaceId, { userId });
+      }
+      const teams = await this.teamsOf(ctx.workspaceId, [userId], tx);
+      return this.view({ ...member, role: dto.role }, teams.get(userId) ?? []);
+    });
+  }
+
+  /** Admins remove members; anyone may leave. The workspace always keeps an owner. */
+  async remove(ctx: WorkspaceContext, userId: string): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      const member = await this.lockMember(tx, ctx, userId);
+      authorize(ctx, 'delete', 'Member', { userId, role: member.role });
+      if (member.role === 'owner') await this.assertNotLastOwner(tx, ctx.workspaceId);
+      await tx.query('DELETE FROM team_members WHERE workspace_id = $1 AND user_id = $2', [ctx.workspaceId, userId]);
+      await tx.getRepository(Membership).delete({ workspaceId: ctx.workspaceId, userId });
+    });
+  }
+
+  /** The member's rules, packed as a front end loads them (`unpackRules` + `createMongoAbility`). */
+  async permissions(ctx: WorkspaceContext, userId: string): Promise<MemberPermissionsView> {
+    const access = await this.abilities.findAccess(ctx.workspaceId, userId);
+    if (!access) throw new NotFoundException('Member not found');
+    authorize(ctx, 'read_permissions', 'Member', { userId, role: access.role });
+    const ability = await this.abilities.abilityFor(access);
+    return { userId, role: access.role, rules: packRules(ability.rules as never) };
+  }
+
+  private async lockMember(tx: EntityManager, ctx: WorkspaceContext, userId: string) {
+    const member = await tx
+      .getRepository(Membership)
+      .createQueryBuilder('m')
+      .innerJoinAndSelect('m.user', 'user')
+      .where('m.workspace_id = :wid AND m.user_id = :userId', { wid: ctx.workspaceId, userId })
+      .setLock('pessimistic_write', undefined, ['m'])
+      .getOne();
+    if (!member) throw new NotFoundException('Member not found');
+    return member;
+  }
+
+  private async assertNotLastOwner(tx: EntityManager, workspaceId: string): Promise<void> {
+    // Lock every owner row so two concurrent demotions cannot both pass.
+    const owners = await tx.query(`SELECT user_id FROM memberships WHERE workspace_id = $1 AND role = 'owner' FOR UPDATE`, [workspaceId]);
+    if (owners.length <= 1) throw new ConflictException('The last owner cannot be removed or demoted');
+  }
+
+  private async teamsOf(workspaceId: string, userIds: string[], manager: EntityManager = this.dataSource.manager) {
+    const map = new Map<string, string[]>();
+    if (!userIds.length) return map;
+    const rows: { user_id: string; team_id: string }[] = await manager.query(
+      'SELECT user_id, team_id FROM team_members WHERE workspace_id = $1 AND user_id = ANY($2)',
+      [workspaceId, userIds],
+    );
+    for (const row of rows) map.set(row.user_id, [...(map.get(row.user_id) ?? []), row.team_id]);
+    return map;
+  }
+
+  private view(m: Membership & { user?: User }, teamIds: string[]): MemberView {
+    return { userId: m.userId, email: m.user!.email, name: m.user!.name, role: m.role, teamIds };
+  }
+}

@@ -1,0 +1,41 @@
+import { Delete, HttpCode, Param, ParseUUIDPipe, Put } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
+import { ResourceController } from '../common/resource-controller';
+import { WorkspaceController } from '../common/workspace-route';
+import { Policy } from '../permissions/policy.decorator';
+import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
+import { CreateTeamDto, TeamView, UpdateTeamDto } from './team.dto';
+import { TeamsService } from './teams.service';
+
+export class TeamsController extends ResourceController({
+  path: 'teams',
+  subject: 'Team',
+  eventSubject: 'team',
+  service: TeamsService,
+  createDto: CreateTeamDto,
+  updateDto: UpdateTeamDto,
+  view: TeamView,
+}) {}
+
+@WorkspaceController('teams/:tid/members', 'teams')
+export class TeamMembersController {
+  constructor(private readonly teams: TeamsService) {}
+
+  @Put(':userId')
+  @HttpCode(204)
+  @Policy('update', 'Team')
+  @ApiOperation({ summary: 'Add a workspace member to a team (takes effect on the next request and event)' })
+  @ApiNoContentResponse()
+  add(@CurrentWorkspace() ctx: WorkspaceContext, @Param('tid', ParseUUIDPipe) tid: string, @Param('userId', ParseUUIDPipe) userId: string) {
+    return this.teams.addMember(ctx, tid, userId);
+  }
+
+  @Delete(':userId')
+  @HttpCode(204)
+  @Policy('update', 'Team')
+  @ApiOperation({ summary: 'Remove a user from a team' })
+  @ApiNoContentResponse()
+  remove(@CurrentWorkspace() ctx: WorkspaceContext, @Param('tid', ParseUUIDPipe) tid: string, @Param('userId', ParseUUIDPipe) userId: string) {
+    return this.teams.removeMember(ctx, tid, userId);
+  }
+}

@@ -1,0 +1,57 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiPage } from '../common/api-page.decorator';
+import { PageQueryDto } from '../common/pagination';
+import { CurrentPrincipal, Principal } from '../identity/principal';
+import { Policy, SignedIn } from '../permissions/policy.decorator';
+import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
+import { WorkspaceDto, WorkspaceView } from './workspace.dto';
+import { WorkspacesService } from './workspaces.service';
+
+@ApiTags('workspaces')
+@Controller('v1/workspaces')
+export class WorkspacesController {
+  constructor(private readonly workspaces: WorkspacesService) {}
+
+  @Post()
+  @SignedIn()
+  @ApiOperation({ summary: 'Create a workspace; the caller becomes its owner' })
+  @ApiCreatedResponse({ type: WorkspaceView })
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: WorkspaceDto) {
+    return this.workspaces.create(principal, dto);
+  }
+
+  @Get()
+  @SignedIn({ allowApiKey: true })
+  @ApiOperation({ summary: "The caller's workspaces" })
+  @ApiPage(WorkspaceView)
+  list(@CurrentPrincipal() principal: Principal, @Query() page: PageQueryDto) {
+    return this.workspaces.listMine(principal, page);
+  }
+
+  @Get(':wid')
+  @Policy('read', 'Workspace')
+  @ApiParam({ name: 'wid', format: 'uuid' })
+  @ApiOkResponse({ type: WorkspaceView })
+  get(@CurrentWorkspace() ctx: WorkspaceContext) {
+    return this.workspaces.get(ctx);
+  }
+
+  @Patch(':wid')
+  @Policy('update', 'Workspace')
+  @ApiParam({ name: 'wid', format: 'uuid' })
+  @ApiOkResponse({ type: WorkspaceView })
+  rename(@CurrentWorkspace() ctx: WorkspaceContext, @Body() dto: WorkspaceDto) {
+    return this.workspaces.rename(ctx, dto);
+  }
+
+  @Delete(':wid')
+  @HttpCode(204)
+  @Policy('delete', 'Workspace')
+  @ApiParam({ name: 'wid', format: 'uuid' })
+  @ApiOperation({ summary: 'Delete the workspace and everything in it (owners only)' })
+  @ApiNoContentResponse()
+  async remove(@CurrentWorkspace() ctx: WorkspaceContext): Promise<void> {
+    await this.workspaces.remove(ctx);
+  }
+}
