@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A thin HTTP client for the black-box tests: what a customer's client would send. */
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly token?: string,
+  ) {}
+
+  as(token: string): ApiClient {
+    return new ApiClient(this.baseUrl, token);
+  }
+
+  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    const response = await fetch(this.baseUrl + path, {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  get<T = any>(path: string) {
+    return this.request<T>('GET', path);
+  }
+  post<T = any>(path: string, body?: unknown) {
+    return this.request<T>('POST', path, body ?? {});
+  }
+  patch<T = any>(path: string, body: unknown) {
+    return this.request<T>('PATCH', path, body);
+  }
+  put<T = any>(path: string, body?: unknown) {
+    return this.request<T>('PUT', path, body);
+  }
+  delete<T = any>(path: string) {
+    return this.request<T>('DELETE', path);
+  }
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+  api: ApiClient;
+}
+
+export async function signup(api: ApiClient, name = 'User'): Promise<TestUser> {
+  const email = `${name.toLowerCase().replace(/\W/g, '')}-${randomUUID()}@example.com`;
+  const res = await api.post('/v1/auth/signup', { email, name, password: 'password-123' });
+  if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { id: res.body.user.id, email, token: res.body.token, api: api.as(res.body.token) };
+}
+
+export interface TestWorkspace {
+  id: string;
+  owner: TestUser;
+  admin: TestUser;
+  member: TestUser;
+  viewer: TestUser;
+  outsider: TestUser;
+  /** Team A has the member and the viewer; team B has nobody but admins' reach. */
+  teamA: string;
+  teamB: string;
+}
+
+/** A workspace with one user per role, two teams, and an outsider in another workspace. */
+export async function seedWorkspace(api: ApiClient): Promise<TestWorkspace> {
+  const [owner, admin, member, viewer, outsider] = await Promise.all(
+    ['Owner', 'Admin', 'Member', 'Viewer', 'Outsider'].map((n) => signup(api, n)),
+  );
+  const ws = await owner.api.post('/v1/workspaces', { name: 'Fund I' });
+  const id = ws.body.id as string;
+  for (const [user, role] of [[admin, 'admin'], [member, 'member'], [viewer, 'viewer']] as const) {
+    const res = await owner.api.post(`/v1/workspaces/${id}/members`, { email: user.email, role });
+    if (res.status !== 201) throw new Error(`add member failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  await outsider.api.post('/v1/workspaces', { name: 'Elsewhere' });
+  const teamA = (await owner.api.post(`/v1/workspaces/${id}/teams`, { name: 'Team A' })).body.id as string;
+  const teamB = (await owner.api.post(`/v1/workspaces/${id}/teams`, { name: 'Team B' })).body.id as string;
+  for (const user of [member, viewer]) await owner.api.put(`/v1/workspaces/${id}/teams/${teamA}/members/${user.id}`);
+  return { id, owner, admin, member, viewer, outsider, teamA, teamB };
+}
