@@ -13,6 +13,7 @@ import { IdentityModule } from './identity/identity.module';
 import { PermissionsModule } from './permissions/permissions.module';
 import { PoliciesGuard } from './permissions/policies.guard';
 import { ResourcesModule } from './resources/resources.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorkspacesModule } from './workspaces/workspaces.module';
 
 @Module({})
@@ -29,6 +30,7 @@ export class AppModule {
         WorkspacesModule,
         ResourcesModule,
         EventsModule,
+        WebhooksModule,
         HealthModule,
       ],
       providers: [

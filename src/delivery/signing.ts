@@ -1,11 +1,7 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
+// Secrets are generated in src/webhooks/webhook-secret.ts.
 const SECRET_PREFIX = 'whsec_';
-
-/** A new Standard Webhooks signing secret: `whsec_` + base64 of 32 random bytes. */
-export function generateSecret(): string {
-  return SECRET_PREFIX + randomBytes(32).toString('base64');
-}
 
 function secretKey(secret: string): Buffer {
   // Standard Webhooks libraries accept the secret with or without the prefix.

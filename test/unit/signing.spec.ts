@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { generateSecret, signPayload } from '../../src/delivery/signing';
+import { signPayload } from '../../src/delivery/signing';
+import { generateSecret } from '../../src/webhooks/webhook-secret';
 
 const nowSec = () => Math.floor(Date.now() / 1000);
 

@@ -1,0 +1,168 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  MaxLength,
+  ValidateIf,
+  ValidationArguments,
+} from 'class-validator';
+import { EVENT_TYPES } from '../events/event-catalog';
+import { MAX_WEBHOOK_URL_LENGTH } from './url-safety';
+import { DISABLED_REASONS, DisabledReason, Webhook } from './webhook.entity';
+
+export const WEBHOOK_NAME_MAX = 200;
+export const WEBHOOK_DESCRIPTION_MAX = 1000;
+
+const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
+
+/** Names the offending entries, so a typo is obvious from the 400 alone. */
+function unknownEventTypesMessage({ value }: ValidationArguments): string {
+  const unknown = (Array.isArray(value) ? value : [value]).filter((v) => typeof v !== 'string' || !KNOWN_TYPES.has(v));
+  return `events contains unknown event type(s): ${unknown.map((v) => JSON.stringify(v)).join(', ')}; see GET /v1/webhook-event-types`;
+}
+
+/** Optional, but an explicit null is refused (the column is NOT NULL): validated whenever present. */
+const OptionalNotNull = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+const EVENTS_EXAMPLE = ['investment.created', 'investment.updated', 'memo.created'];
+
+export class CreateWebhookDto {
+  @ApiProperty({ example: 'CRM sync', maxLength: WEBHOOK_NAME_MAX })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(WEBHOOK_NAME_MAX)
+  name: string;
+
+  @ApiProperty({
+    example: 'https://hooks.example.com/countercyclical',
+    maxLength: MAX_WEBHOOK_URL_LENGTH,
+    description:
+      'http or https, no credentials. Unless WEBHOOK_ALLOW_PRIVATE_NETWORK, a host that is or resolves to a loopback, ' +
+      'private, link-local, CGNAT or otherwise non-public address is refused with 422. Stored (and shown) in normalised form.',
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_WEBHOOK_URL_LENGTH)
+  url: string;
+
+  @ApiProperty({
+    example: EVENTS_EXAMPLE,
+    enum: EVENT_TYPES,
+    isArray: true,
+    description: 'Event types to receive (GET /v1/webhook-event-types); the creator must be able to read their subject',
+  })
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayUnique()
+  @IsIn(EVENT_TYPES, { each: true, message: unknownEventTypesMessage })
+  events: string[];
+
+  @ApiPropertyOptional({ example: 'Pushes portfolio changes to the CRM', maxLength: WEBHOOK_DESCRIPTION_MAX, nullable: true, type: String })
+  @IsOptional()
+  @IsString()
+  @MaxLength(WEBHOOK_DESCRIPTION_MAX)
+  description?: string | null;
+
+  @ApiPropertyOptional({ example: true, default: true })
+  @OptionalNotNull()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+/** Every field optional; null is refused except for description (which it clears). */
+export class UpdateWebhookDto {
+  @ApiPropertyOptional({ example: 'CRM sync', maxLength: WEBHOOK_NAME_MAX })
+  @OptionalNotNull()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(WEBHOOK_NAME_MAX)
+  name?: string;
+
+  @ApiPropertyOptional({
+    example: 'https://hooks.example.com/countercyclical',
+    maxLength: MAX_WEBHOOK_URL_LENGTH,
+    description: 'Re-validated like at creation (400 / 422)',
+  })
+  @OptionalNotNull()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_WEBHOOK_URL_LENGTH)
+  url?: string;
+
+  @ApiPropertyOptional({ example: EVENTS_EXAMPLE, enum: EVENT_TYPES, isArray: true, description: 'Replaces the whole list' })
+  @OptionalNotNull()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayUnique()
+  @IsIn(EVENT_TYPES, { each: true, message: unknownEventTypesMessage })
+  events?: string[];
+
+  @ApiPropertyOptional({ example: null, maxLength: WEBHOOK_DESCRIPTION_MAX, nullable: true, type: String, description: 'null clears it' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(WEBHOOK_DESCRIPTION_MAX)
+  description?: string | null;
+
+  @ApiPropertyOptional({
+    example: true,
+    description: 'true re-enables a webhook the system disabled (clears disabledReason and failingSince); false pauses it',
+  })
+  @OptionalNotNull()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export class WebhookView {
+  @ApiProperty({ format: 'uuid', example: '3f1c2b9e-8a4d-4c2e-9b7a-1d2e3f4a5b6c' }) id: string;
+  @ApiProperty({ format: 'uuid', example: '0b6f9c1e-2d3a-4f5b-8c7d-9e0f1a2b3c4d' }) workspaceId: string;
+  @ApiProperty({ example: 'CRM sync' }) name: string;
+  @ApiProperty({ example: 'https://hooks.example.com/countercyclical' }) url: string;
+  @ApiProperty({ example: EVENTS_EXAMPLE, enum: EVENT_TYPES, isArray: true }) events: string[];
+  @ApiProperty({ example: 'Pushes portfolio changes to the CRM', nullable: true, type: String }) description: string | null;
+  @ApiProperty({ example: true }) enabled: boolean;
+  @ApiProperty({
+    enum: DISABLED_REASONS,
+    nullable: true,
+    example: null,
+    description: 'Why the system disabled it: gone (410), failing, creator_removed; null when enabled or paused by a user',
+  })
+  disabledReason: DisabledReason | null;
+  @ApiProperty({ format: 'uuid', description: 'The creator: the webhook receives only what this user may read' }) createdById: string;
+  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
+  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) updatedAt: string;
+}
+
+export class CreatedWebhookView extends WebhookView {
+  @ApiProperty({
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw5Qa1Ix5HvDs=',
+    description: 'The signing secret (Standard Webhooks); also available later from GET …/secret',
+  })
+  secret: string;
+}
+
+export class SecretView {
+  @ApiProperty({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw5Qa1Ix5HvDs=' }) secret: string;
+}
+
+/** The public shape of a webhook: never its secrets, nor internal delivery state. */
+export function toWebhookView(row: Webhook): WebhookView {
+  return {
+    id: row.id,
+    workspaceId: row.workspaceId,
+    name: row.name,
+    url: row.url,
+    events: row.events,
+    description: row.description ?? null,
+    enabled: row.enabled,
+    disabledReason: row.disabledReason ?? null,
+    createdById: row.createdById,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { PermissionsModule } from '../permissions/permissions.module';
+import { WebhookSecretsService } from './webhook-secrets.service';
+import { WebhooksController } from './webhooks.controller';
+import { WebhooksService } from './webhooks.service';
+
+/**
+ * Webhook endpoints and their signing secrets. Exports what delivery needs: WebhooksService
+ * (findReadable for routes under /webhooks/:id) and WebhookSecretsService (secrets per send).
+ */
+@Module({
+  imports: [PermissionsModule],
+  controllers: [WebhooksController],
+  providers: [WebhooksService, WebhookSecretsService],
+  exports: [WebhooksService, WebhookSecretsService],
+})
+export class WebhooksModule {}

@@ -1,0 +1,210 @@
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { AbilityService } from '../permissions/ability.service';
+import { authorize } from '../permissions/authorize';
+import type { AppAbility } from '../permissions/subjects';
+import type { WorkspaceContext } from '../permissions/workspace-context';
+import { unreadableEventTypes } from './subscription-policy';
+import { checkUrlSyntax, checkWebhookUrl } from './url-safety';
+import { CreatedWebhookView, CreateWebhookDto, SecretView, toWebhookView, UpdateWebhookDto, WebhookView } from './webhook.dto';
+import { Webhook } from './webhook.entity';
+import { WebhookSecretsService } from './webhook-secrets.service';
+
+// pg_advisory_xact_lock(namespace, hashtext(workspaceId)): serialises webhook creation per workspace.
+const CREATE_LOCK_NAMESPACE = 0x57484b01;
+
+export interface FindWebhookOptions {
+  manager?: EntityManager;
+  /** Lock the row until the transaction of `manager` ends. */
+  forUpdate?: boolean;
+  /** Also load the `secrets` column (never selected by default). */
+  withSecrets?: boolean;
+}
+
+/**
+ * Webhook management. Who may do what comes from the caller's CASL ability alone: lists and
+ * lookups are scoped by its rules in SQL (another member's webhook is simply not found), writes are
+ * checked on the row. Webhook changes are configuration, not domain events: nothing is published.
+ */
+@Injectable()
+export class WebhooksService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly abilities: AbilityService,
+    private readonly secrets: WebhookSecretsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async create(ctx: WorkspaceContext, dto: CreateWebhookDto): Promise<CreatedWebhookView> {
+    authorize(ctx, 'create', 'Webhook', { workspaceId: ctx.workspaceId, createdById: ctx.userId });
+    this.assertMaySubscribe(ctx.ability, dto.events, 'you');
+    const url = await this.checkUrl(dto.url);
+    return this.dataSource.transaction(async (tx) => {
+      await this.assertBelowLimit(tx, ctx.workspaceId);
+      const { secret, secrets } = this.secrets.create();
+      const repo = tx.getRepository(Webhook);
+      const saved = await repo.save(
+        repo.create({
+          workspaceId: ctx.workspaceId,
+          name: dto.name,
+          url,
+          events: dto.events,
+          description: dto.description ?? null,
+          enabled: dto.enabled ?? true,
+          disabledReason: null,
+          createdById: ctx.userId,
+          secrets,
+          failingSince: null,
+        }),
+      );
+      return { ...toWebhookView(saved), secret };
+    });
+  }
+
+  /** Owners and admins: every webhook of the workspace; members: their own. */
+  list(ctx: WorkspaceContext, page: PageQueryDto): Promise<PageDto<WebhookView>> {
+    return paginate(this.scopedQuery(ctx), page, toWebhookView);
+  }
+
+  async get(ctx: WorkspaceContext, id: string): Promise<WebhookView> {
+    return toWebhookView(await this.findReadable(ctx, id));
+  }
+
+  async update(ctx: WorkspaceContext, id: string, dto: UpdateWebhookDto): Promise<WebhookView> {
+    // The URL check may resolve DNS: done before the transaction, only when the URL really changes.
+    const current = await this.findReadable(ctx, id);
+    authorize(ctx, 'update', 'Webhook', current);
+    let url: string | undefined;
+    if (dto.url !== undefined) {
+      const syntax = checkUrlSyntax(dto.url);
+      if (!syntax.ok) throw new BadRequestException([syntax.reason]);
+      if (syntax.url.href !== current.url) url = await this.checkUrl(dto.url);
+    }
+
+    return this.dataSource.transaction(async (tx) => {
+      const row = await this.findReadable(ctx, id, { manager: tx, forUpdate: true });
+      authorize(ctx, 'update', 'Webhook', row);
+      const changes: Partial<Webhook> = {};
+      if (dto.name !== undefined && dto.name !== row.name) changes.name = dto.name;
+      if (url !== undefined && url !== row.url) changes.url = url;
+      if (dto.description !== undefined && dto.description !== row.description) changes.description = dto.description;
+      if (dto.events !== undefined && !sameList(dto.events, row.events)) {
+        const added = dto.events.filter((type) => !row.events.includes(type));
+        if (added.length > 0) await this.assertCreatorMaySubscribe(ctx, row, added);
+        changes.events = dto.events;
+      }
+      if (dto.enabled === true && (!row.enabled || row.disabledReason !== null)) {
+        // Re-enabling is the user's "it's fixed": forget why and since when it was failing.
+        Object.assign(changes, { enabled: true, disabledReason: null, failingSince: null });
+      } else if (dto.enabled === false && (row.enabled || row.disabledReason !== null)) {
+        // Paused by a user, not by the system: no disabledReason.
+        Object.assign(changes, { enabled: false, disabledReason: null });
+      }
+      if (Object.keys(changes).length === 0) return toWebhookView(row);
+      await tx.getRepository(Webhook).update({ id: row.id }, changes);
+      return toWebhookView(await tx.getRepository(Webhook).findOneByOrFail({ id: row.id }));
+    });
+  }
+
+  /** Pending deliveries go with it: deliveries reference webhooks ON DELETE CASCADE. */
+  async remove(ctx: WorkspaceContext, id: string): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      const row = await this.findReadable(ctx, id, { manager: tx, forUpdate: true });
+      authorize(ctx, 'delete', 'Webhook', row);
+      await tx.getRepository(Webhook).delete({ id: row.id });
+    });
+  }
+
+  async getSecret(ctx: WorkspaceContext, id: string): Promise<SecretView> {
+    const row = await this.findReadable(ctx, id, { withSecrets: true });
+    return { secret: this.secrets.current(row.secrets) };
+  }
+
+  /** New current secret; the previous one keeps signing for WEBHOOK_SECRET_OVERLAP. */
+  rotateSecret(ctx: WorkspaceContext, id: string): Promise<SecretView> {
+    return this.dataSource.transaction(async (tx) => {
+      // Locked: two concurrent rotations must not both expire the same "previous" secret.
+      const row = await this.findReadable(ctx, id, { manager: tx, forUpdate: true, withSecrets: true });
+      authorize(ctx, 'update', 'Webhook', row);
+      const { secret, secrets } = this.secrets.rotate(row.secrets);
+      await tx.getRepository(Webhook).update({ id: row.id }, { secrets });
+      return { secret };
+    });
+  }
+
+  /**
+   * 404 unless the webhook exists in this workspace and the caller may read it. Also for other
+   * modules' routes under /webhooks/:id (deliveries, test).
+   */
+  async findReadable(ctx: WorkspaceContext, id: string, options: FindWebhookOptions = {}): Promise<Webhook> {
+    const qb = this.scopedQuery(ctx, options.manager).andWhere('webhook.id = :id', { id });
+    if (options.withSecrets) qb.addSelect('webhook.secrets');
+    if (options.forUpdate) qb.setLock('pessimistic_write');
+    const row = await qb.getOne();
+    if (!row) throw new NotFoundException('Webhook not found');
+    return row;
+  }
+
+  private scopedQuery(ctx: WorkspaceContext, manager: EntityManager = this.dataSource.manager) {
+    const qb = manager
+      .getRepository(Webhook)
+      .createQueryBuilder('webhook')
+      .where('webhook.workspaceId = :workspaceId', { workspaceId: ctx.workspaceId });
+    return this.abilities.scope(qb, ctx.ability, 'read', 'Webhook', Webhook);
+  }
+
+  /** 400 for a malformed URL, 422 for a well-formed one whose target is refused; else its normalised form. */
+  private async checkUrl(raw: string): Promise<string> {
+    const syntax = checkUrlSyntax(raw);
+    if (!syntax.ok) throw new BadRequestException([syntax.reason]);
+    const result = await checkWebhookUrl(raw, { allowPrivateNetwork: this.config.webhookAllowPrivateNetwork });
+    if (!result.ok) throw new UnprocessableEntityException(result.reason);
+    return result.url.href;
+  }
+
+  /** Counted under a per-workspace lock, so concurrent creates cannot overshoot the limit. */
+  private async assertBelowLimit(tx: EntityManager, workspaceId: string): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CREATE_LOCK_NAMESPACE, workspaceId]);
+    const [{ count }]: { count: number }[] = await tx.query('SELECT count(*)::int AS count FROM webhooks WHERE workspace_id = $1', [
+      workspaceId,
+    ]);
+    const max = this.config.webhookMaxPerWorkspace;
+    if (count >= max) {
+      throw new ConflictException(`This workspace already has the maximum of ${max} webhooks; delete one before creating another`);
+    }
+  }
+
+  /** What a webhook receives is bounded by its creator's ability, whoever edits it. */
+  private async assertCreatorMaySubscribe(ctx: WorkspaceContext, row: Webhook, types: string[]): Promise<void> {
+    if (row.createdById === ctx.userId) return this.assertMaySubscribe(ctx.ability, types, 'you');
+    const access = await this.abilities.findAccess(ctx.workspaceId, row.createdById);
+    if (!access) {
+      throw new ForbiddenException("The webhook's creator is no longer a member of this workspace: it cannot subscribe to new event types");
+    }
+    this.assertMaySubscribe(await this.abilities.abilityFor(access), types, "the webhook's creator");
+  }
+
+  private assertMaySubscribe(ability: AppAbility, types: readonly string[], who: string): void {
+    const refused = unreadableEventTypes(ability, types);
+    if (refused.length > 0) {
+      throw new ForbiddenException(
+        `Cannot subscribe to ${refused.join(', ')}: ${who} may never read that subject, so the webhook could never receive them`,
+      );
+    }
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
