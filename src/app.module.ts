@@ -6,6 +6,7 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseErrorFilter } from './common/database-error.filter';
 import { dataSourceOptions } from './database/data-source-options';
+import { DeliveryModule } from './delivery/delivery.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { AuthGuard } from './identity/auth.guard';
@@ -31,6 +32,7 @@ export class AppModule {
         ResourcesModule,
         EventsModule,
         WebhooksModule,
+        DeliveryModule,
         HealthModule,
       ],
       providers: [

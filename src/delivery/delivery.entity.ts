@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { OutboxEvent } from '../events/outbox-event.entity';
+import { EventData, OutboxEvent } from '../events/outbox-event.entity';
 import { Webhook } from '../webhooks/webhook.entity';
 
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'retrying', 'failed', 'cancelled'] as const;
@@ -43,9 +43,9 @@ export class Delivery {
   @Column('timestamptz', { nullable: true })
   leaseUntil: Date | null;
 
-  /** The body when it differs from the event's payload (fields redacted for this webhook's creator). */
+  /** The event's `data` when it differs for this webhook (fields redacted for its creator); null otherwise. */
   @Column('jsonb', { nullable: true })
-  payload: Record<string, unknown> | null;
+  payload: EventData | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

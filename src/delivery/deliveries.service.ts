@@ -1,0 +1,143 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Queue } from 'bull';
+import { DataSource } from 'typeorm';
+import { PageDto, paginate } from '../common/pagination';
+import { TEST_EVENT_TYPE } from '../events/event-catalog';
+import { newEventId } from '../events/event-id';
+import { authorize } from '../permissions/authorize';
+import type { Action } from '../permissions/subjects';
+import type { WorkspaceContext } from '../permissions/workspace-context';
+import { Webhook } from '../webhooks/webhook.entity';
+import { WebhooksService } from '../webhooks/webhooks.service';
+import { DeliveryAttempt } from './delivery-attempt.entity';
+import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob } from './delivery.constants';
+import { AcceptedDeliveryView, AttemptView, DeliveriesQueryDto, DeliveryDetailView, DeliveryView, RecoverResultView } from './delivery.dto';
+import { Delivery } from './delivery.entity';
+
+/** "View Logs", redeliver, recover and test: the customer-facing side of delivery. */
+@Injectable()
+export class DeliveriesService {
+  private readonly logger = new Logger(DeliveriesService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
+    private readonly webhooks: WebhooksService,
+  ) {}
+
+  async list(ctx: WorkspaceContext, webhookId: string, query: DeliveriesQueryDto): Promise<PageDto<DeliveryView>> {
+    await this.webhook(ctx, webhookId, 'read');
+    const qb = this.dataSource.getRepository(Delivery).createQueryBuilder('d').where('d.webhookId = :webhookId', { webhookId });
+    if (query.status) qb.andWhere('d.status = :status', { status: query.status });
+    if (query.eventType) qb.andWhere('d.eventType = :eventType', { eventType: query.eventType });
+    return paginate(qb, query, toDeliveryView);
+  }
+
+  async detail(ctx: WorkspaceContext, webhookId: string, deliveryId: string): Promise<DeliveryDetailView> {
+    await this.webhook(ctx, webhookId, 'read');
+    const delivery = await this.delivery(webhookId, deliveryId);
+    const attempts = await this.dataSource.getRepository(DeliveryAttempt).find({ where: { deliveryId }, order: { number: 'ASC', id: 'ASC' } });
+    return { ...toDeliveryView(delivery), attempts: attempts.map(toAttemptView) };
+  }
+
+  /** A new attempt of the same message: same event, same webhook-id, now. */
+  async redeliver(ctx: WorkspaceContext, webhookId: string, deliveryId: string): Promise<AcceptedDeliveryView> {
+    await this.webhook(ctx, webhookId, 'update');
+    await this.delivery(webhookId, deliveryId);
+    await this.dataSource.query(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now() WHERE id = $1`,
+      [deliveryId],
+    );
+    await this.enqueueNow([deliveryId]);
+    return { deliveryId };
+  }
+
+  /** Redelivers every failed delivery of this webhook created since `since` (bulk recovery after an outage). */
+  async recover(ctx: WorkspaceContext, webhookId: string, since: Date): Promise<RecoverResultView> {
+    await this.webhook(ctx, webhookId, 'update');
+    const [rows]: [{ id: string }[], number] = await this.dataSource.query(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
+       WHERE webhook_id = $1 AND status = 'failed' AND created_at >= $2 RETURNING id`,
+      [webhookId, since],
+    );
+    await this.enqueueNow(rows.map((r) => r.id));
+    return { count: rows.length };
+  }
+
+  /** A `webhook.test` event for this endpoint only: never in the outbox, never fanned out. */
+  async test(ctx: WorkspaceContext, webhookId: string): Promise<AcceptedDeliveryView> {
+    const webhook = await this.webhook(ctx, webhookId, 'update');
+    const eventId = newEventId();
+    const deliveryId = await this.dataSource.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO events (id, type, workspace_id, actor, data, relayed_at, pending_subscribers) VALUES ($1, $2, $3, $4, $5, now(), '{}')`,
+        [eventId, TEST_EVENT_TYPE, ctx.workspaceId, ctx.actor, { object: { webhookId: webhook.id, message: 'A test event from Countercyclical' } }],
+      );
+      const [row]: { id: string }[] = await tx.query(
+        `INSERT INTO deliveries (event_id, webhook_id, workspace_id, event_type, status, next_attempt_at)
+         VALUES ($1, $2, $3, $4, 'pending', now()) RETURNING id`,
+        [eventId, webhook.id, ctx.workspaceId, TEST_EVENT_TYPE],
+      );
+      return row.id;
+    });
+    await this.enqueueNow([deliveryId]);
+    return { deliveryId };
+  }
+
+  /** 404 unless the caller may read the webhook; 403 if it may read but not `action` it. */
+  private async webhook(ctx: WorkspaceContext, id: string, action: Action): Promise<Webhook> {
+    const webhook = await this.webhooks.findReadable(ctx, id);
+    if (action !== 'read') authorize(ctx, action, 'Webhook', webhook);
+    return webhook;
+  }
+
+  private async delivery(webhookId: string, deliveryId: string): Promise<Delivery> {
+    const delivery = await this.dataSource.getRepository(Delivery).findOneBy({ id: deliveryId, webhookId });
+    if (!delivery) throw new NotFoundException('Delivery not found');
+    return delivery;
+  }
+
+  /** Manual actions get fresh job ids; the lease in PostgreSQL keeps a duplicate from sending twice. */
+  private async enqueueNow(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    const stamp = Date.now().toString(36);
+    await this.queue
+      .addBulk(ids.map((id) => ({ name: DELIVER_JOB, data: { deliveryId: id }, opts: { ...DELIVER_JOB_OPTIONS, jobId: `${id}:m${stamp}` } })))
+      // Accepted anyway: the delivery is due in PostgreSQL and the reconciler will enqueue it.
+      .catch((err: Error) => this.logger.warn(`enqueue deferred to the reconciler: ${err.message}`));
+  }
+}
+
+function iso(date: Date | null): string | null {
+  return date ? date.toISOString() : null;
+}
+
+export function toDeliveryView(d: Delivery): DeliveryView {
+  return {
+    id: d.id,
+    eventId: d.eventId,
+    eventType: d.eventType,
+    status: d.status,
+    attemptCount: d.attemptCount,
+    responseStatus: d.responseStatus,
+    nextAttemptAt: iso(d.nextAttemptAt),
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+  };
+}
+
+function toAttemptView(a: DeliveryAttempt): AttemptView {
+  return {
+    number: a.number,
+    startedAt: a.startedAt.toISOString(),
+    durationMs: a.durationMs,
+    requestHeaders: a.requestHeaders,
+    responseStatus: a.responseStatus,
+    responseHeaders: a.responseHeaders,
+    responseBody: a.responseBody,
+    error: a.error,
+    errorMessage: a.errorMessage,
+  };
+}

@@ -1,0 +1,153 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import type { StoredSecret } from '../webhooks/webhook.entity';
+import { WebhookSecretsService } from '../webhooks/webhook-secrets.service';
+import type { DeliveryStatus } from './delivery.entity';
+import { HttpSender, SendResult } from './http-sender';
+import { nextRetryDelay } from './retry-policy';
+import { signPayload } from './signing';
+import { USER_AGENT } from './delivery.constants';
+
+/** A delivery this worker has leased and is about to attempt. */
+export interface ClaimedDelivery {
+  deliveryId: string;
+  webhookId: string;
+  eventId: string;
+  url: string;
+  secrets: StoredSecret[];
+  /** Attempts made before this one. */
+  attemptCount: number;
+  /** The exact bytes to send and sign. */
+  body: Buffer;
+}
+
+export interface AttemptOutcome {
+  deliveryId: string;
+  number: number;
+  status: DeliveryStatus;
+  /** Set when another attempt is scheduled. */
+  retryInMs: number | null;
+  error: string | null;
+}
+
+interface AttemptRecord extends AttemptOutcome {
+  webhookId: string;
+  startedAt: Date;
+  requestHeaders: Record<string, string>;
+  result: SendResult;
+  nextAttemptAt: Date | null;
+  gone: boolean;
+}
+
+// One statement records a whole batch: the attempts, the deliveries' new state, and the
+// webhooks' health (failing streak, auto-disable on `failing` or `gone`).
+const RECORD_SQL = `
+WITH attempt_rows AS (
+  INSERT INTO delivery_attempts
+    (delivery_id, number, started_at, duration_ms, request_headers, response_status, response_headers, response_body, error, error_message)
+  SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::jsonb[], $6::int[], $7::jsonb[], $8::text[], $9::text[], $10::text[])
+), delivery_rows AS (
+  UPDATE deliveries d
+  SET status = v.status, attempt_count = v.number, response_status = v.response_status,
+      next_attempt_at = v.next_attempt_at, lease_until = NULL, updated_at = now()
+  FROM unnest($1::uuid[], $11::text[], $2::int[], $6::int[], $12::timestamptz[]) AS v(id, status, number, response_status, next_attempt_at)
+  WHERE d.id = v.id
+), healthy AS (
+  UPDATE webhooks SET failing_since = NULL WHERE id = ANY($13::uuid[]) AND failing_since IS NOT NULL
+), gone AS (
+  UPDATE webhooks SET enabled = false, disabled_reason = 'gone', updated_at = now() WHERE id = ANY($14::uuid[]) AND enabled
+)
+UPDATE webhooks
+SET failing_since = COALESCE(failing_since, now()),
+    enabled = CASE WHEN failing_since < now() - ($16 || ' milliseconds')::interval THEN false ELSE enabled END,
+    disabled_reason = CASE WHEN enabled AND failing_since < now() - ($16 || ' milliseconds')::interval THEN 'failing' ELSE disabled_reason END,
+    updated_at = now()
+WHERE id = ANY($15::uuid[])`;
+
+/**
+ * Makes attempts: signs the exact bytes, POSTs them through the shared keep-alive client, decides
+ * the outcome with the retry policy, and logs every attempt in one batched statement.
+ */
+@Injectable()
+export class DeliveryAttemptsService implements OnApplicationShutdown {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly secrets: WebhookSecretsService,
+    private readonly sender: HttpSender,
+  ) {}
+
+  async run(batch: ClaimedDelivery[]): Promise<AttemptOutcome[]> {
+    if (!batch.length) return [];
+    const records = await Promise.all(batch.map((delivery) => this.attempt(delivery)));
+    await this.record(records);
+    return records.map(({ deliveryId, number, status, retryInMs, error }) => ({ deliveryId, number, status, retryInMs, error }));
+  }
+
+  private async attempt(delivery: ClaimedDelivery): Promise<AttemptRecord> {
+    const startedAt = new Date();
+    const timestamp = Math.floor(startedAt.getTime() / 1000);
+    const requestHeaders: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      // The event id: the same on every retry and redelivery, so receivers can deduplicate.
+      'webhook-id': delivery.eventId,
+      'webhook-timestamp': String(timestamp),
+      // One v1 signature per live secret (two during a rotation overlap).
+      'webhook-signature': signPayload(this.secrets.liveSecrets(delivery.secrets), delivery.eventId, timestamp, delivery.body),
+    };
+    const result = await this.sender.send(delivery.url, requestHeaders, delivery.body);
+    const number = delivery.attemptCount + 1;
+    const gone = result.status === 410;
+    let status: DeliveryStatus = 'succeeded';
+    let retryInMs: number | null = null;
+    if (!result.ok) {
+      retryInMs = gone ? null : nextRetryDelay(this.config.webhookRetryScheduleMs, number, { retryAfterMs: result.retryAfterMs });
+      status = retryInMs === null ? 'failed' : 'retrying';
+    }
+    return {
+      deliveryId: delivery.deliveryId,
+      webhookId: delivery.webhookId,
+      number,
+      status,
+      retryInMs,
+      error: result.ok ? null : (result.errorKind ?? 'network'),
+      startedAt,
+      requestHeaders,
+      result,
+      nextAttemptAt: retryInMs === null ? null : new Date(Date.now() + retryInMs),
+      gone,
+    };
+  }
+
+  private async record(records: AttemptRecord[]): Promise<void> {
+    const col = <T>(pick: (r: AttemptRecord) => T) => records.map(pick);
+    const succeeded = records.filter((r) => r.status === 'succeeded').map((r) => r.webhookId);
+    const gone = records.filter((r) => r.gone).map((r) => r.webhookId);
+    const failing = records.filter((r) => r.status !== 'succeeded' && !r.gone).map((r) => r.webhookId);
+    await this.dataSource.query(RECORD_SQL, [
+      col((r) => r.deliveryId),
+      col((r) => r.number),
+      col((r) => r.startedAt),
+      col((r) => Math.round(r.result.durationMs)),
+      col((r) => JSON.stringify(r.requestHeaders)),
+      col((r) => r.result.status ?? null),
+      col((r) => (r.result.headers ? JSON.stringify(r.result.headers) : null)),
+      col((r) => (r.result.body === undefined ? null : r.result.body.replace(/\u0000/g, ''))),
+      col((r) => r.error),
+      col((r) => (r.result.errorMessage ? r.result.errorMessage.slice(0, 1000) : null)),
+      col((r) => r.status),
+      col((r) => r.nextAttemptAt),
+      [...new Set(succeeded)],
+      [...new Set(gone)],
+      [...new Set(failing)].filter((id) => !succeeded.includes(id)),
+      this.config.webhookDisableAfterMs,
+    ]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.sender.close();
+  }
+}

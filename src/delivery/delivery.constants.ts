@@ -1,0 +1,35 @@
+import type { JobOptions } from 'bull';
+
+export const DELIVERIES_QUEUE = 'webhook-deliveries';
+/** Carries a delivery id only: PostgreSQL holds the delivery, its event and its attempts. */
+export const DELIVER_JOB = 'deliver';
+
+export interface DeliverJob {
+  deliveryId: string;
+}
+
+/** The Bull backoff strategy that waits exactly the delay the retry policy stored in PostgreSQL. */
+export const SCHEDULED_BACKOFF = 'webhook-retry-schedule';
+
+export const DELIVER_JOB_OPTIONS: JobOptions = {
+  // The retry policy (not Bull) decides when a delivery is exhausted; this only bounds runaway loops.
+  attempts: 50,
+  backoff: { type: SCHEDULED_BACKOFF },
+  removeOnComplete: true,
+  removeOnFail: true,
+};
+
+/** The event-bus subscriber name under which fan-out runs (stored in events.pending_subscribers). */
+export const FANOUT_SUBSCRIBER = 'webhook-fanout';
+
+export const USER_AGENT = 'Countercyclical-Webhooks/1.0';
+export const MAX_LOGGED_RESPONSE_BYTES = 4096;
+
+/** A sending worker holds a delivery this much longer than the attempt timeout; then it counts as crashed. */
+export const LEASE_MARGIN_MS = 30_000;
+/** How often PostgreSQL is scanned for due deliveries that have no live queue job (e.g. after a Redis wipe). */
+export const RECONCILE_INTERVAL_MS = 5_000;
+/** A due delivery is left to its own queue job for this long before the reconciler enqueues it again. */
+export const RECONCILE_GRACE_MS = 5_000;
+export const RECONCILE_BATCH = 1_000;
+export const PURGE_INTERVAL_MS = 60 * 60_000;

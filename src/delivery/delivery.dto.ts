@@ -1,0 +1,69 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageQueryDto } from '../common/pagination';
+import { DELIVERY_STATUSES, DeliveryStatus } from './delivery.entity';
+
+export class DeliveriesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES, example: 'failed' })
+  @IsOptional()
+  @IsIn(DELIVERY_STATUSES)
+  status?: DeliveryStatus;
+
+  @ApiPropertyOptional({ example: 'investment.updated' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  eventType?: string;
+}
+
+export class RecoverDto {
+  @ApiProperty({ example: '2026-11-26T00:00:00Z', description: 'Redeliver every failed delivery created since then' })
+  @IsISO8601({ strict: true })
+  since: string;
+}
+
+export class DeliveryView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 'evt_01KB3Q7ZJ8M2Y5D4XW0N6T9RHC', description: 'Also the webhook-id header of every attempt' }) eventId: string;
+  @ApiProperty({ example: 'investment.updated' }) eventType: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES, example: 'succeeded' }) status: DeliveryStatus;
+  @ApiProperty({ example: 1 }) attemptCount: number;
+  @ApiProperty({ example: 200, nullable: true, type: Number }) responseStatus: number | null;
+  @ApiProperty({ example: null, nullable: true, type: String, description: 'When the next attempt is due' }) nextAttemptAt: string | null;
+  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
+  @ApiProperty({ example: '2026-11-27T10:00:00.120Z' }) updatedAt: string;
+}
+
+export class AttemptView {
+  @ApiProperty({ example: 1 }) number: number;
+  @ApiProperty({ example: '2026-11-27T10:00:00.010Z' }) startedAt: string;
+  @ApiProperty({ example: 42 }) durationMs: number;
+  @ApiProperty({
+    example: { 'content-type': 'application/json', 'webhook-id': 'evt_01KB3Q7ZJ8M2Y5D4XW0N6T9RHC', 'webhook-timestamp': '1795775400' },
+    description: 'As sent; never contains a secret',
+  })
+  requestHeaders: Record<string, string>;
+  @ApiProperty({ example: 200, nullable: true, type: Number }) responseStatus: number | null;
+  @ApiProperty({ example: { 'content-type': 'text/plain' }, nullable: true, type: Object }) responseHeaders: Record<string, string> | null;
+  @ApiProperty({ example: 'ok', nullable: true, type: String, description: 'The first 4 KiB' }) responseBody: string | null;
+  @ApiProperty({
+    example: null,
+    nullable: true,
+    type: String,
+    description: 'timeout, connection_refused, connection_reset, dns, blocked_address, tls, http_status, invalid_response, network',
+  })
+  error: string | null;
+  @ApiProperty({ example: null, nullable: true, type: String }) errorMessage: string | null;
+}
+
+export class DeliveryDetailView extends DeliveryView {
+  @ApiProperty({ type: [AttemptView] }) attempts: AttemptView[];
+}
+
+export class AcceptedDeliveryView {
+  @ApiProperty({ format: 'uuid' }) deliveryId: string;
+}
+
+export class RecoverResultView {
+  @ApiProperty({ example: 12, description: 'Failed deliveries queued again' }) count: number;
+}
