@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, Not } from 'typeorm';
 import { requireReference } from '../../common/references';
 import { ScopedCrud } from '../../common/scoped-crud';
 import { EventPublisher } from '../../events/event-publisher.service';
@@ -35,7 +35,8 @@ export class InvestmentsService extends ScopedCrud<Investment, InvestmentView> {
       if (dto.teamId === undefined) return;
       await requireReference(tx, Team, ctx.workspaceId, row.teamId, 'teamId');
       // Valuations carry their investment's team so team-scoped reads stay one SQL filter.
-      await tx.getRepository(Valuation).update({ investmentId: row.id }, { teamId: row.teamId });
+      // Only rows whose team really changes: update() also bumps updatedAt, with no event for it.
+      await tx.getRepository(Valuation).update({ investmentId: row.id, teamId: Not(row.teamId) }, { teamId: row.teamId });
     });
   }
 }
