@@ -42,6 +42,20 @@ export function abilityToSql(
     return `:${name}`;
   };
 
+  // Arrays and objects compare differently in CASL and SQL: refuse them rather than guess.
+  const scalar = (node: AstNode): unknown => {
+    if (typeof node.value === 'object' && node.value !== null && !(node.value instanceof Date)) {
+      throw new Error(`rules-to-sql: ${node.operator} on a non-scalar value of ${node.field} is not supported`);
+    }
+    return node.value;
+  };
+  const list = (node: AstNode): { values: unknown[]; hasNull: boolean } => {
+    if (!Array.isArray(node.value)) throw new Error(`rules-to-sql: ${node.operator} needs a list for ${node.field}`);
+    const values = node.value.filter((v) => v !== null && v !== undefined);
+    values.forEach((v) => scalar({ ...node, value: v }));
+    return { values, hasNull: values.length !== node.value.length };
+  };
+
   const visit = (node: AstNode): string => {
     switch (node.operator) {
       case 'and':
@@ -56,21 +70,26 @@ export function abilityToSql(
         return `NOT COALESCE((${inner.map(visit).join(' AND ')}), FALSE)`;
       }
       case 'eq':
-        return node.value === null ? `${column(node.field)} IS NULL` : `${column(node.field)} = ${param(node.value)}`;
+        return node.value === null ? `${column(node.field)} IS NULL` : `${column(node.field)} = ${param(scalar(node))}`;
       case 'ne':
         return node.value === null
           ? `${column(node.field)} IS NOT NULL`
-          : `${column(node.field)} IS DISTINCT FROM ${param(node.value)}`;
+          : `${column(node.field)} IS DISTINCT FROM ${param(scalar(node))}`;
       case 'in': {
-        const values = node.value as unknown[];
+        // SQL's `x IN (NULL)` is never true while CASL's `$in: [null]` matches a null field: split nulls out.
+        const { values, hasNull } = list(node);
+        const col = column(node.field);
+        const parts = [...(values.length ? [`${col} IN (:...${param(values).slice(1)})`] : []), ...(hasNull ? [`${col} IS NULL`] : [])];
         // `IN ()` is invalid SQL; an empty list matches nothing.
-        return values.length === 0 ? 'FALSE' : `${column(node.field)} IN (:...${param(values).slice(1)})`;
+        return parts.length === 0 ? 'FALSE' : parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
       }
       case 'nin': {
-        const values = node.value as unknown[];
-        return values.length === 0
-          ? 'TRUE'
-          : `(${column(node.field)} IS NULL OR ${column(node.field)} NOT IN (:...${param(values).slice(1)}))`;
+        // `x NOT IN (…, NULL)` is never true in SQL; a null field passes `$nin` unless null is listed.
+        const { values, hasNull } = list(node);
+        const col = column(node.field);
+        if (!values.length) return hasNull ? `${col} IS NOT NULL` : 'TRUE';
+        const notIn = `${col} NOT IN (:...${param(values).slice(1)})`;
+        return hasNull ? `(${col} IS NOT NULL AND ${notIn})` : `(${col} IS NULL OR ${notIn})`;
       }
       default:
         throw new Error(`rules-to-sql: operator ${node.operator} is not supported`);
