@@ -21,8 +21,12 @@ export const HANDLE_EVENT_JOB_OPTIONS: JobOptions = {
 
 /** How often the relay sweeps for events a NOTIFY did not bring (lost connection, other process). */
 export const RELAY_SWEEP_INTERVAL_MS = 1_000;
-/** Relayed events whose subscriber job has not finished after this long are enqueued again. */
-export const UNFINISHED_EVENT_AFTER_MS = 2 * 60_000;
+/**
+ * Relayed events whose subscriber job has not finished after this long are enqueued again. Short
+ * is safe: while the first job still exists in Redis (waiting, active, retrying) its job id
+ * absorbs the re-enqueue; only a lost job (Redis restarted or flushed) is really added again.
+ */
+export const UNFINISHED_EVENT_AFTER_MS = 10_000;
 export const RELAY_BATCH_SIZE = 500;
 /** A Redis that does not answer in this time fails the batch: it stays in the outbox for the next try. */
 export const ENQUEUE_TIMEOUT_MS = 5_000;
