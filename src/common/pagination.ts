@@ -36,6 +36,10 @@ function decodeCursor(cursor: string): { ts: string; id: string } {
   if (!ts || !id || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/.test(ts) || !/^[0-9a-f-]{36}$/i.test(id)) {
     throw new BadRequestException('cursor is invalid');
   }
+  // Well-formed but impossible (month 13, hour 99) would reach PostgreSQL as a 500: round-trip it.
+  const millis = `${ts.slice(0, 23)}Z`;
+  const parsed = new Date(millis);
+  if (Number.isNaN(parsed.getTime()) || parsed.toISOString() !== millis) throw new BadRequestException('cursor is invalid');
   return { ts, id };
 }
 
@@ -60,8 +64,9 @@ export async function paginate<T extends ObjectLiteral, V>(
     .addSelect(`"${alias}"."${idColumn}"`, 'cursor_id')
     .orderBy(`"${alias}"."created_at"`, 'DESC')
     .addOrderBy(`"${alias}"."${idColumn}"`, 'DESC')
-    // take() rather than limit(): correct with joined relations.
-    .take(limit + 1);
+    // limit(), not take(): take() with a join switches TypeORM to a two-query mode that cannot resolve
+    // these raw ORDER BY expressions (a 500). Joins here must be to-one, so rows and entities align.
+    .limit(limit + 1);
   const { entities, raw } = await qb.getRawAndEntities<{ cursor_ts: string; cursor_id: string }>();
   const hasMore = entities.length > limit;
   const lastRaw = hasMore ? raw[limit - 1] : null;
