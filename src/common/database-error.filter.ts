@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, HttpStatus } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpException, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { QueryFailedError } from 'typeorm';
 
@@ -27,10 +27,15 @@ export class DatabaseErrorFilter extends BaseExceptionFilter {
     const [statusCode, message] = mapped;
     const response = host.switchToHttp().getResponse();
     if (statusCode === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('Retry-After', '1');
-    response.status(statusCode).json({ statusCode, message, error: HttpStatus[statusCode].replace(/_/g, ' ').toLowerCase().replace(/\b\w/g, (c) => c.toUpperCase()) });
+    response.status(statusCode).json({ statusCode, message, error: statusText(statusCode) });
   }
 
   private map(exception: unknown): [HttpStatus, string] | null {
+    // An HttpException made from a bare message (e.g. body-parser's 413 "request entity too large")
+    // answers {statusCode, message} only: give it the `error` field every other error has.
+    if (exception instanceof HttpException) {
+      return typeof exception.getResponse() === 'string' && exception.getStatus() < 500 ? [exception.getStatus(), exception.message] : null;
+    }
     if (exception instanceof QueryFailedError) {
       const code = (exception.driverError as { code?: string } | undefined)?.code;
       if (code && STATUS_BY_SQLSTATE[code]) return STATUS_BY_SQLSTATE[code];
@@ -40,4 +45,8 @@ export class DatabaseErrorFilter extends BaseExceptionFilter {
     }
     return null;
   }
+}
+
+function statusText(statusCode: number): string {
+  return (HttpStatus[statusCode] ?? 'Error').replace(/_/g, ' ').toLowerCase().replace(/\b\w/g, (c) => c.toUpperCase());
 }
