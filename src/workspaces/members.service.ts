@@ -68,6 +68,8 @@ export class MembersService {
       authorize(ctx, 'delete', 'Member', { userId, role: member.role });
       if (member.role === 'owner') await this.assertNotLastOwner(tx, ctx.workspaceId);
       await tx.query('DELETE FROM team_members WHERE workspace_id = $1 AND user_id = $2', [ctx.workspaceId, userId]);
+      // Their keys for this workspace are revoked, not dormant: re-adding the user must not revive them.
+      await tx.query('DELETE FROM api_keys WHERE workspace_id = $1 AND user_id = $2', [ctx.workspaceId, userId]);
       await tx.getRepository(Membership).delete({ workspaceId: ctx.workspaceId, userId });
     });
   }
