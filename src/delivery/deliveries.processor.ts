@@ -9,7 +9,7 @@ import type { EventActor, EventData } from '../events/outbox-event.entity';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import { DeliveryAttemptsService } from './delivery-attempts.service';
 import { DeliveryRetryError } from './delivery-retry.error';
-import { DELIVER_JOB, DELIVERIES_QUEUE, DeliverJob, LEASE_MARGIN_MS } from './delivery.constants';
+import { DELIVER_JOB, DELIVERIES_QUEUE, DeliverJob } from './delivery.constants';
 import { serializePayload } from './webhook-payload';
 
 interface LeasedDelivery {
@@ -58,7 +58,7 @@ export class DeliveriesProcessor implements OnApplicationBootstrap {
   }
 
   async deliver(deliveryId: string): Promise<void> {
-    const rows: LeasedDelivery[] = await this.dataSource.query(LEASE_SQL, [deliveryId, this.config.webhookTimeoutMs + LEASE_MARGIN_MS]);
+    const rows: LeasedDelivery[] = await this.dataSource.query(LEASE_SQL, [deliveryId, this.config.webhookTimeoutMs + this.config.deliveryLeaseMarginMs]);
     const delivery = rows[0];
     if (!delivery) return;
     if (!delivery.enabled) {

@@ -10,7 +10,7 @@ import { DeliveriesService } from './deliveries.service';
 import { DeliveryAttemptsService } from './delivery-attempts.service';
 import { DeliveryReconciler } from './delivery-reconciler.service';
 import { DeliveryRetryError } from './delivery-retry.error';
-import { DELIVERIES_QUEUE, LEASE_MARGIN_MS, MAX_LOGGED_RESPONSE_BYTES, SCHEDULED_BACKOFF, USER_AGENT } from './delivery.constants';
+import { DELIVERIES_QUEUE, MAX_LOGGED_RESPONSE_BYTES, SCHEDULED_BACKOFF, USER_AGENT } from './delivery.constants';
 import { FanOutService } from './fan-out.service';
 import { HttpSender } from './http-sender';
 
@@ -29,7 +29,7 @@ import { HttpSender } from './http-sender';
       useFactory: (config: AppConfig) => ({
         settings: {
           // A job must outlive its slowest attempt before Bull calls it stalled.
-          lockDuration: Math.max(30_000, config.webhookTimeoutMs * 2 + LEASE_MARGIN_MS),
+          lockDuration: Math.max(30_000, config.webhookTimeoutMs * 2 + config.deliveryLeaseMarginMs),
           maxStalledCount: 5,
           backoffStrategies: {
             [SCHEDULED_BACKOFF]: (_attempts: number, err: Error) => (err instanceof DeliveryRetryError ? err.delayMs : 5_000),

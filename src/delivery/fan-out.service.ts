@@ -16,7 +16,7 @@ import type { AppAbility, SubjectType } from '../permissions/subjects';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import type { Role } from '../workspaces/role';
 import { ClaimedDelivery, DeliveryAttemptsService } from './delivery-attempts.service';
-import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob, FANOUT_SUBSCRIBER, LEASE_MARGIN_MS } from './delivery.constants';
+import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob, FANOUT_SUBSCRIBER } from './delivery.constants';
 import { EventRecord, serializePayload } from './webhook-payload';
 
 interface SubscribedWebhook {
@@ -115,7 +115,7 @@ export class FanOutService implements OnModuleInit {
    * duplicated; those still due and unleased are claimed instead.
    */
   private async createDeliveries(event: DomainEvent, entitled: Entitled[]) {
-    const leaseMs = this.config.webhookTimeoutMs + LEASE_MARGIN_MS;
+    const leaseMs = this.config.webhookTimeoutMs + this.config.deliveryLeaseMarginMs;
     const inserted: { id: string; webhook_id: string; attempt_count: number }[] = await this.dataSource.query(
       `INSERT INTO deliveries (event_id, webhook_id, workspace_id, event_type, status, next_attempt_at, lease_until, payload)
        SELECT $1, w.id, $2, $3, 'pending', now(), now() + ($4 || ' milliseconds')::interval, w.payload
