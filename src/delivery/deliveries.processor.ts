@@ -58,7 +58,11 @@ export class DeliveriesProcessor implements OnApplicationBootstrap {
   }
 
   async deliver(deliveryId: string): Promise<void> {
-    const rows: LeasedDelivery[] = await this.dataSource.query(LEASE_SQL, [deliveryId, this.config.webhookTimeoutMs + this.config.deliveryLeaseMarginMs]);
+    // TypeORM answers an UPDATE with [rows, affected].
+    const [rows]: [LeasedDelivery[], number] = await this.dataSource.query(LEASE_SQL, [
+      deliveryId,
+      this.config.webhookTimeoutMs + this.config.deliveryLeaseMarginMs,
+    ]);
     const delivery = rows[0];
     if (!delivery) return;
     if (!delivery.enabled) {

@@ -132,7 +132,7 @@ export class FanOutService implements OnModuleInit {
       ],
     );
     if (inserted.length === entitled.length) return inserted;
-    const reclaimed: { id: string; webhook_id: string; attempt_count: number }[] = await this.dataSource.query(
+    const [reclaimed]: [{ id: string; webhook_id: string; attempt_count: number }[], number] = await this.dataSource.query(
       `UPDATE deliveries SET lease_until = now() + ($2 || ' milliseconds')::interval
        WHERE event_id = $1 AND NOT (id = ANY($3::uuid[])) AND status IN ('pending', 'retrying')
          AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())

@@ -1,0 +1,213 @@
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
+import { Receiver } from '../support/receiver';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/** Outcomes and retries (delivery.md "Attempts and retries") with a fast schedule: 0, 200 ms, 400 ms. */
+describe('delivery outcomes and retries', () => {
+  let t: TestApp;
+  let api: ApiClient;
+  let ws: TestWorkspace;
+  const receiver = new Receiver();
+  const base = () => `/v1/workspaces/${ws.id}`;
+
+  beforeAll(async () => {
+    t = await startTestApp({ WEBHOOK_RETRY_SCHEDULE: '0,200ms,400ms', WEBHOOK_TIMEOUT_MS: '400', WEBHOOK_SECRET_OVERLAP: '1h' });
+    api = new ApiClient(t.baseUrl);
+    await receiver.start();
+    ws = await seedWorkspace(api);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.stop();
+  });
+
+  /** A webhook on its own receiver path, subscribed to pipeline.created, and one event for it. */
+  async function hookAndEvent(path: string, answers: Parameters<Receiver['script']>[1]) {
+    receiver.script(path, answers);
+    const hook = await ws.owner.api.post(`${base()}/webhooks`, { name: path, url: receiver.url(path), events: ['pipeline.created'] });
+    expect(hook.status).toBe(201);
+    // Other webhooks' paths get this event too; each test looks at its own path only.
+    const pipeline = await ws.owner.api.post(`${base()}/pipelines`, { name: path });
+    expect(pipeline.status).toBe(201);
+    return { hook: hook.body as { id: string; secret: string }, pipelineId: pipeline.body.id as string };
+  }
+
+  async function deliveryOf(hookId: string, settled = (d: any) => ['succeeded', 'failed', 'cancelled'].includes(d.status)) {
+    let detail: any;
+    await expect
+      .poll(
+        async () => {
+          const list = await ws.owner.api.get(`${base()}/webhooks/${hookId}/deliveries`);
+          const d = list.body.data[0];
+          if (!d) return false;
+          detail = (await ws.owner.api.get(`${base()}/webhooks/${hookId}/deliveries/${d.id}`)).body;
+          return settled(detail);
+        },
+        { timeout: 15_000, interval: 100 },
+      )
+      .toBe(true);
+    return detail;
+  }
+
+  it('[500, 500, 200] → three attempts with one webhook-id, then succeeded', async () => {
+    const { hook } = await hookAndEvent('/flaky', [500, 500, 200]);
+    const delivery = await deliveryOf(hook.id);
+    expect(delivery).toMatchObject({ status: 'succeeded', attemptCount: 3, responseStatus: 200, nextAttemptAt: null });
+    expect(delivery.attempts.map((a: any) => [a.number, a.responseStatus, a.error])).toEqual([
+      [1, 500, 'http_status'],
+      [2, 500, 'http_status'],
+      [3, 200, null],
+    ]);
+    const requests = receiver.on('/flaky');
+    expect(requests).toHaveLength(3);
+    expect(new Set(requests.map((r) => r.headers['webhook-id'])).size).toBe(1);
+    expect(requests[0].headers['webhook-id']).toBe(delivery.eventId);
+    for (const r of requests) new StandardWebhook(hook.secret).verify(r.body, r.headers);
+    // The schedule's 200 ms and 400 ms (±20 % jitter) separate the attempts.
+    expect(requests[1].receivedAt - requests[0].receivedAt).toBeGreaterThanOrEqual(150);
+    expect(requests[2].receivedAt - requests[1].receivedAt).toBeGreaterThanOrEqual(300);
+  });
+
+  it('always 500 → retries exhausted → failed, and the attempts are all logged', async () => {
+    const { hook } = await hookAndEvent('/broken', [500]);
+    const delivery = await deliveryOf(hook.id);
+    expect(delivery).toMatchObject({ status: 'failed', attemptCount: 3, nextAttemptAt: null });
+    expect(delivery.attempts).toHaveLength(3);
+    expect(receiver.on('/broken')).toHaveLength(3);
+  });
+
+  it('410 Gone → no retry, webhook disabled with reason gone', async () => {
+    const { hook } = await hookAndEvent('/gone', [410]);
+    const delivery = await deliveryOf(hook.id);
+    expect(delivery).toMatchObject({ status: 'failed', attemptCount: 1, responseStatus: 410 });
+    const after = await ws.owner.api.get(`${base()}/webhooks/${hook.id}`);
+    expect(after.body).toMatchObject({ enabled: false, disabledReason: 'gone' });
+    // Disabled: the next event is not delivered to it.
+    await ws.owner.api.post(`${base()}/pipelines`, { name: 'after gone' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.on('/gone')).toHaveLength(1);
+  });
+
+  it('429 with Retry-After is honoured over the shorter schedule', async () => {
+    const tooMany = (_req: unknown, res: import('node:http').ServerResponse) => res.writeHead(429, { 'retry-after': '1' }).end('slow down');
+    const { hook } = await hookAndEvent('/limited', [tooMany, 200]);
+    const delivery = await deliveryOf(hook.id);
+    expect(delivery).toMatchObject({ status: 'succeeded', attemptCount: 2 });
+    const [first, second] = receiver.on('/limited');
+    expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(950);
+  });
+
+  it('a receiver that never answers → timeout, aborted within WEBHOOK_TIMEOUT_MS', async () => {
+    const hang = () => undefined; // never responds
+    const { hook } = await hookAndEvent('/hang', [hang, hang, 200]);
+    const delivery = await deliveryOf(hook.id);
+    expect(delivery.attempts.slice(0, 2).map((a: any) => a.error)).toEqual(['timeout', 'timeout']);
+    for (const attempt of delivery.attempts.slice(0, 2)) expect(attempt.durationMs).toBeLessThan(1_500);
+    expect(delivery.status).toBe('succeeded');
+  });
+
+  it('redirects are not followed', async () => {
+    const redirect = (_req: unknown, res: import('node:http').ServerResponse) =>
+      res.writeHead(302, { location: receiver.url('/redirect-target') }).end();
+    const { hook } = await hookAndEvent('/redirect', [redirect]);
+    const delivery = await deliveryOf(hook.id);
+    expect(delivery.status).toBe('failed');
+    expect(delivery.attempts.every((a: any) => a.responseStatus === 302 && a.error === 'http_status')).toBe(true);
+    expect(receiver.on('/redirect-target')).toHaveLength(0);
+  });
+
+  it('logs show headers and a capped response body, and never a secret', async () => {
+    const big = (_req: unknown, res: import('node:http').ServerResponse) => res.writeHead(200, { 'x-receiver': 'yes' }).end('x'.repeat(10_000));
+    const { hook } = await hookAndEvent('/logged', [big]);
+    const delivery = await deliveryOf(hook.id);
+    const [attempt] = delivery.attempts;
+    expect(attempt.responseBody.length).toBeLessThanOrEqual(4096);
+    expect(attempt.responseHeaders['x-receiver']).toBe('yes');
+    expect(attempt.requestHeaders).toMatchObject({ 'content-type': 'application/json', 'webhook-id': delivery.eventId });
+    expect(attempt.requestHeaders['user-agent']).toMatch(/Countercyclical/);
+    const key = hook.secret.slice('whsec_'.length);
+    const everything = JSON.stringify([delivery, (await ws.owner.api.get(`${base()}/webhooks/${hook.id}/deliveries`)).body]);
+    expect(everything).not.toContain(key);
+    expect(everything).not.toContain('whsec_');
+  });
+
+  it('redeliver: a new attempt of the same message, same webhook-id', async () => {
+    const { hook } = await hookAndEvent('/redeliver', [500]);
+    const failed = await deliveryOf(hook.id);
+    expect(failed.status).toBe('failed');
+    receiver.script('/redeliver', [200]);
+    const res = await ws.owner.api.post(`${base()}/webhooks/${hook.id}/deliveries/${failed.id}/redeliver`);
+    expect(res.status).toBe(202);
+    const done = await deliveryOf(hook.id, (d) => d.status === 'succeeded');
+    expect(done.attempts).toHaveLength(4);
+    const ids = new Set(receiver.on('/redeliver').map((r) => r.headers['webhook-id']));
+    expect([...ids]).toEqual([failed.eventId]);
+    // Not found for someone who cannot read the webhook; forbidden for a viewer.
+    expect((await ws.outsider.api.post(`${base()}/webhooks/${hook.id}/deliveries/${failed.id}/redeliver`)).status).toBe(404);
+    expect((await ws.viewer.api.post(`${base()}/webhooks/${hook.id}/deliveries/${failed.id}/redeliver`)).status).toBe(403);
+    expect((await ws.member.api.post(`${base()}/webhooks/${hook.id}/deliveries/${failed.id}/redeliver`)).status).toBe(404);
+  });
+
+  it('recover: every failed delivery since a time is delivered again', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const { hook } = await hookAndEvent('/outage', [500]);
+    await ws.owner.api.post(`${base()}/pipelines`, { name: 'second during outage' });
+    await expect
+      .poll(async () => (await ws.owner.api.get(`${base()}/webhooks/${hook.id}/deliveries?status=failed`)).body.data.length, { timeout: 15_000 })
+      .toBe(2);
+    receiver.script('/outage', [200]);
+    const res = await ws.owner.api.post(`${base()}/webhooks/${hook.id}/recover`, { since });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ count: 2 });
+    await expect
+      .poll(async () => (await ws.owner.api.get(`${base()}/webhooks/${hook.id}/deliveries?status=succeeded`)).body.data.length, { timeout: 15_000 })
+      .toBe(2);
+    expect((await ws.owner.api.post(`${base()}/webhooks/${hook.id}/recover`, { since: 'yesterday' })).status).toBe(400);
+  });
+
+  it('test event: webhook.test to this endpoint only', async () => {
+    receiver.script('/tested', [200]);
+    const hook = (await ws.admin.api.post(`${base()}/webhooks`, { name: 'tested', url: receiver.url('/tested'), events: ['memo.created'] })).body;
+    const before = receiver.requests.length;
+    const res = await ws.admin.api.post(`${base()}/webhooks/${hook.id}/test`);
+    expect(res.status).toBe(202);
+    expect(res.body.deliveryId).toMatch(/^[0-9a-f-]{36}$/);
+    await receiver.waitFor(() => receiver.on('/tested').length === 1);
+    const event = new StandardWebhook(hook.secret).verify(receiver.on('/tested')[0].body, receiver.on('/tested')[0].headers) as any;
+    expect(event).toMatchObject({ type: 'webhook.test', workspaceId: ws.id, data: { object: { webhookId: hook.id } } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receiver.requests.length).toBe(before + 1);
+    const detail = await ws.admin.api.get(`${base()}/webhooks/${hook.id}/deliveries/${res.body.deliveryId}`);
+    expect(detail.body).toMatchObject({ eventType: 'webhook.test', status: 'succeeded' });
+  });
+
+  it('during a rotation overlap every attempt carries a signature for each live secret', async () => {
+    receiver.script('/rotated', [200]);
+    const hook = (await ws.owner.api.post(`${base()}/webhooks`, { name: 'rot', url: receiver.url('/rotated'), events: ['assumption.created'] })).body;
+    const rotated = await ws.owner.api.post(`${base()}/webhooks/${hook.id}/rotate-secret`);
+    expect(rotated.status).toBe(200);
+    await ws.owner.api.post(`${base()}/assumptions`, { name: 'r', value: 1 });
+    await receiver.waitFor(() => receiver.on('/rotated').length === 1);
+    const [req] = receiver.on('/rotated');
+    expect(req.headers['webhook-signature'].split(' ')).toHaveLength(2);
+    // A receiver holding either secret verifies the message.
+    expect(new StandardWebhook(rotated.body.secret).verify(req.body, req.headers)).toBeTruthy();
+    expect(new StandardWebhook(hook.secret).verify(req.body, req.headers)).toBeTruthy();
+  });
+
+  it('disabling a webhook stops new deliveries; deleting it removes its logs', async () => {
+    receiver.script('/paused', [200]);
+    const hook = (await ws.owner.api.post(`${base()}/webhooks`, { name: 'p', url: receiver.url('/paused'), events: ['team.created'] })).body;
+    expect((await ws.owner.api.patch(`${base()}/webhooks/${hook.id}`, { enabled: false })).status).toBe(200);
+    await ws.owner.api.post(`${base()}/teams`, { name: 'while paused' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.on('/paused')).toHaveLength(0);
+    expect((await ws.owner.api.patch(`${base()}/webhooks/${hook.id}`, { enabled: true })).status).toBe(200);
+    await ws.owner.api.post(`${base()}/teams`, { name: 'resumed' });
+    await receiver.waitFor(() => receiver.on('/paused').length === 1);
+    expect((await ws.owner.api.delete(`${base()}/webhooks/${hook.id}`)).status).toBe(204);
+    expect((await ws.owner.api.get(`${base()}/webhooks/${hook.id}/deliveries`)).status).toBe(404);
+  });
+});
