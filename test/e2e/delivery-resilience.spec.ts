@@ -1,0 +1,94 @@
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { INestApplicationContext } from '@nestjs/common';
+import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
+import { Receiver } from '../support/receiver';
+import { startTestApp, startTestWorker, TestApp } from '../support/test-app';
+import { ThrowawayRedis } from '../support/throwaway-redis';
+
+function pairs(receiver: Receiver, path: string): string[] {
+  return receiver.on(path).map((r) => r.headers['webhook-id']);
+}
+
+describe('delivery survives a Redis wipe', () => {
+  let redis: ThrowawayRedis;
+  let t: TestApp;
+  let ws: TestWorkspace;
+  const receiver = new Receiver();
+
+  beforeAll(async () => {
+    redis = await ThrowawayRedis.start();
+    // The second attempt waits 2 s: long enough to wipe Redis while it is a delayed job.
+    t = await startTestApp({ REDIS_URL: redis.url, WEBHOOK_RETRY_SCHEDULE: '0,2s,2s' });
+    await receiver.start();
+    ws = await seedWorkspace(new ApiClient(t.baseUrl));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.stop();
+    await redis?.kill();
+  });
+
+  it('FLUSHALL with retries pending and events in flight: every delivery still arrives, from PostgreSQL', async () => {
+    receiver.script('/wiped', [503]);
+    const hook = await ws.owner.api.post(`/v1/workspaces/${ws.id}/webhooks`, { name: 'w', url: receiver.url('/wiped'), events: ['assumption.created'] });
+    expect(hook.status).toBe(201);
+    const flush = async () => {
+      const client = new Redis(redis.url);
+      await client.flushall();
+      client.disconnect();
+    };
+    for (let i = 0; i < 10; i++) expect((await ws.owner.api.post(`/v1/workspaces/${ws.id}/assumptions`, { name: `a${i}`, value: i })).status).toBe(201);
+    // Every first attempt fails: the retries are now delayed jobs in Redis.
+    await receiver.waitFor(() => new Set(pairs(receiver, '/wiped')).size === 10, 10_000, 'first attempts');
+    receiver.script('/wiped', [200]);
+    await flush();
+    // More events right before a second wipe: their relay/fan-out jobs are lost too.
+    for (let i = 10; i < 15; i++) expect((await ws.owner.api.post(`/v1/workspaces/${ws.id}/assumptions`, { name: `a${i}`, value: i })).status).toBe(201);
+    await flush();
+
+    const succeeded = async () =>
+      (await t.app.get(DataSource).query(`SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1 AND status = 'succeeded'`, [hook.body.id]))[0].n;
+    await expect.poll(succeeded, { timeout: 40_000, interval: 250 }).toBe(15);
+    const ids = pairs(receiver, '/wiped');
+    expect(new Set(ids).size).toBe(15);
+  }, 60_000);
+});
+
+describe('two worker processes share the work', () => {
+  let t: TestApp;
+  let worker: INestApplicationContext;
+  let ws: TestWorkspace;
+  const receiver = new Receiver();
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    worker = await startTestWorker(t.databaseUrl);
+    await receiver.start();
+    ws = await seedWorkspace(new ApiClient(t.baseUrl));
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await t?.close();
+    await receiver.stop();
+  });
+
+  it('every (event, webhook) is sent exactly once in a normal run', async () => {
+    for (const path of ['/one', '/two']) {
+      const res = await ws.admin.api.post(`/v1/workspaces/${ws.id}/webhooks`, { name: path, url: receiver.url(path), events: ['pipeline.created'] });
+      expect(res.status).toBe(201);
+    }
+    const created = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => ws.owner.api.post(`/v1/workspaces/${ws.id}/pipelines`, { name: `p${i}` })),
+    );
+    expect(created.every((r) => r.status === 201)).toBe(true);
+    await receiver.waitFor(() => receiver.requests.length >= 200, 20_000, '200 deliveries');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (const path of ['/one', '/two']) {
+      const ids = pairs(receiver, path);
+      expect(ids).toHaveLength(100);
+      expect(new Set(ids).size).toBe(100);
+    }
+  }, 60_000);
+});
