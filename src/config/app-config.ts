@@ -1,5 +1,5 @@
 import { LEASE_MARGIN_MS } from '../delivery/delivery.constants';
-import { parseDuration, parseRetrySchedule } from '../delivery/retry-policy';
+import { DEFAULT_RETRY_SCHEDULE, parseDuration, parseRetrySchedule } from './duration';
 
 export type ProcessRole = 'api' | 'worker' | 'all';
 
@@ -103,7 +103,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     processRole: parseWith(env, 'PROCESS_ROLE', 'all', oneOf<ProcessRole>('api', 'worker', 'all'), errors),
     webhookTimeoutMs: parseWith(env, 'WEBHOOK_TIMEOUT_MS', '10000', integer(100, 120_000), errors),
     deliveryLeaseMarginMs: parseWith(env, 'DELIVERY_LEASE_MARGIN_MS', String(LEASE_MARGIN_MS), integer(1_000, 600_000), errors),
-    webhookRetryScheduleMs: parseWith(env, 'WEBHOOK_RETRY_SCHEDULE', '0,5s,5m,30m,2h,5h,10h,10h', parseRetrySchedule, errors),
+    webhookRetryScheduleMs: parseWith(env, 'WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE, parseRetrySchedule, errors),
     webhookAllowPrivateNetwork: parseWith(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORK', 'false', bool, errors),
     webhookDisableAfterMs: parseWith(env, 'WEBHOOK_DISABLE_AFTER', '5d', positiveDuration, errors),
     webhookSecretOverlapMs: parseWith(env, 'WEBHOOK_SECRET_OVERLAP', '24h', parseDuration, errors),

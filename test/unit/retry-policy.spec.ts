@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_RETRY_SCHEDULE,
-  nextRetryDelay,
-  parseDuration,
-  parseRetryAfter,
-  parseRetrySchedule,
-} from '../../src/delivery/retry-policy';
+import { DEFAULT_RETRY_SCHEDULE, parseDuration, parseRetrySchedule } from '../../src/config/duration';
+import { nextRetryDelay, parseRetryAfter } from '../../src/delivery/retry-policy';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
