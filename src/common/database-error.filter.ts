@@ -6,6 +6,9 @@ const STATUS_BY_SQLSTATE: Record<string, [HttpStatus, string]> = {
   '23505': [HttpStatus.CONFLICT, 'Conflicts with an existing record'],
   '23503': [HttpStatus.CONFLICT, 'Still referenced by, or referencing, another record'],
   '22P02': [HttpStatus.BAD_REQUEST, 'Malformed value'],
+  // PostgreSQL text cannot hold U+0000, which JSON strings can.
+  '22021': [HttpStatus.BAD_REQUEST, 'Text must not contain NUL characters'],
+  '23502': [HttpStatus.BAD_REQUEST, 'A required value is missing'],
   '22001': [HttpStatus.BAD_REQUEST, 'Value too long'],
   '22003': [HttpStatus.BAD_REQUEST, 'Number out of range'],
   '40001': [HttpStatus.SERVICE_UNAVAILABLE, 'Concurrent update; retry'],

@@ -68,7 +68,7 @@ export class ScopedCrud<T extends ObjectLiteral & { id: string; workspaceId: str
 
   async create(ctx: WorkspaceContext, values: Partial<T>, manager?: EntityManager): Promise<V> {
     const run = async (tx: EntityManager) => {
-      const draft = { ...values, workspaceId: ctx.workspaceId } as Partial<T>;
+      const draft = { ...this.definedFields(values), workspaceId: ctx.workspaceId } as Partial<T>;
       this.assertCan(ctx, 'create', draft);
       const repo = tx.getRepository(this.options.entity);
       const saved = await repo.save(repo.create(draft as T));
