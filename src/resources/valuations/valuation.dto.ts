@@ -1,9 +1,11 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsISO4217CurrencyCode, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsISO4217CurrencyCode, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { Valuation } from './valuation.entity';
+import { CanonicalCurrency, CanonicalUuid } from '../../common/validation';
 
 export class CreateValuationDto {
   @ApiProperty({ format: 'uuid', description: 'The valued investment; the valuation takes its team' })
+  @CanonicalUuid()
   @IsUUID()
   investmentId: string;
 
@@ -13,12 +15,15 @@ export class CreateValuationDto {
 
   @ApiPropertyOptional({ example: 'USD', nullable: true })
   @IsOptional()
+  @CanonicalCurrency()
   @IsISO4217CurrencyCode()
   currency?: string | null;
 
   @ApiPropertyOptional({ example: '2026-09-30', format: 'date', nullable: true })
   @IsOptional()
   @IsISO8601({ strict: true })
+  // A date column: a timestamp would be echoed as sent but read back as its date.
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'valuedAt must be a date (YYYY-MM-DD)' })
   valuedAt?: string | null;
 
   @ApiPropertyOptional({ example: 'last round', maxLength: 200, nullable: true })
