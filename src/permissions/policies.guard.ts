@@ -32,8 +32,13 @@ export class PoliciesGuard implements CanActivate {
     const policy = this.reflector.getAllAndOverride<PolicySpec>(POLICY, targets);
     if (!policy) throw new Error(`Route ${context.getClass().name}.${context.getHandler().name} declares no policy`);
 
+    if (!isUUID(request.params.wid)) throw new BadRequestException('wid must be a UUID');
+    // PostgreSQL ignores a UUID's case; string comparisons (API key scope, CASL conditions, payloads)
+    // do not. Guards run before pipes, so every id the handler receives is canonical.
+    for (const [name, value] of Object.entries(request.params)) {
+      if (typeof value === 'string' && isUUID(value)) request.params[name] = value.toLowerCase();
+    }
     const workspaceId = request.params.wid;
-    if (!isUUID(workspaceId)) throw new BadRequestException('wid must be a UUID');
     if (principal.apiKeyWorkspaceId && principal.apiKeyWorkspaceId !== workspaceId) throw new NotFoundException('Workspace not found');
     // Read on every request: a role change or removal applies to the very next request.
     const access = await this.abilities.findAccess(workspaceId, principal.userId);

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsISO4217CurrencyCode, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
 import { INVESTMENT_STATUSES, Investment, InvestmentStatus } from './investment.entity';
+import { CanonicalCurrency, CanonicalUuid } from '../../common/validation';
 
 export class CreateInvestmentDto {
   @ApiProperty({ example: 'Acme Robotics Series A', maxLength: 200 })
@@ -10,6 +11,7 @@ export class CreateInvestmentDto {
   name: string;
 
   @ApiProperty({ format: 'uuid', description: 'The owning team; team-scoped roles see only their teams\' investments' })
+  @CanonicalUuid()
   @IsUUID()
   teamId: string;
 
@@ -32,6 +34,7 @@ export class CreateInvestmentDto {
 
   @ApiPropertyOptional({ example: 'USD', description: 'ISO-4217 code', nullable: true })
   @IsOptional()
+  @CanonicalCurrency()
   @IsISO4217CurrencyCode()
   currency?: string | null;
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { Memo, MEMO_VISIBILITIES, MemoVisibility } from './memo.entity';
+import { CanonicalUuid } from '../../common/validation';
 
 export const MEMO_BODY_MAX = 100 * 1024;
 
@@ -19,11 +20,13 @@ export class CreateMemoDto {
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true })
   @IsOptional()
+  @CanonicalUuid()
   @IsUUID()
   investmentId?: string | null;
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'Required when visibility is team' })
   @IsOptional()
+  @CanonicalUuid()
   @IsUUID()
   teamId?: string | null;
 
