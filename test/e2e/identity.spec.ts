@@ -43,6 +43,7 @@ describe('identity: signup, login, me, logout', () => {
     expectError(await api.post('/v1/auth/signup', { email: ok.email, password: ok.password }), 400, /name must be a string/);
     expectError(await api.post('/v1/auth/signup', { ...ok, role: 'owner' }), 400, 'property role should not exist');
     expectError(await api.post('/v1/auth/signup', '{"email":'), 400);
+    expectError(await api.post('/v1/auth/signup', { ...ok, name: 'nul\u0000name' }), 400);
     // Nothing was created by the refused attempts.
     expect((await api.post('/v1/auth/login', { email: ok.email, password: ok.password })).status).toBe(401);
   });

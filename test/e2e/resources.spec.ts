@@ -157,6 +157,47 @@ describe('validation (400)', () => {
   });
 });
 
+describe('inputs that used to reach PostgreSQL raw', () => {
+  it('NUL characters in text → 400, not 500', async () => {
+    expectError(await ws.owner.api.post(`${w}/assumptions`, { name: 'a\u0000b', value: 1 }), 400);
+    expectError(await ws.owner.api.post(`${w}/memos`, { title: 't', visibility: 'workspace', body: 'x\u0000' }), 400);
+  });
+
+  it('null for a required column on create → 400 naming the field', async () => {
+    expectError(await ws.owner.api.post(`${w}/investments`, { name: 'n', teamId: ws.teamA, status: null }), 400, 'status must not be null');
+    expectError(await ws.owner.api.post(`${w}/pipelines`, { name: 'p', stages: null }), 400, 'stages must not be null');
+    const nullable = await ws.owner.api.post(`${w}/investments`, { name: 'n', teamId: ws.teamA, stage: null, amount: null, currency: null });
+    expect(nullable.status).toBe(201);
+    expect(nullable.body).toMatchObject({ stage: null, amount: null, currency: null, status: 'active' });
+  });
+
+  it('valuedAt is a date: a timestamp is refused, and what POST returns is what GET returns', async () => {
+    const inv = (await ws.owner.api.post(`${w}/investments`, { name: 'Dated', teamId: ws.teamA })).body;
+    expectError(await ws.owner.api.post(`${w}/valuations`, { investmentId: inv.id, value: 1, valuedAt: '2026-02-03T10:00:00Z' }), 400, /valuedAt/);
+    expectError(await ws.owner.api.post(`${w}/valuations`, { investmentId: inv.id, value: 1, valuedAt: '2026-02-30' }), 400, /valuedAt/);
+    const created = await ws.owner.api.post(`${w}/valuations`, { investmentId: inv.id, value: 1, valuedAt: '2026-02-28' });
+    expect(created.status).toBe(201);
+    expect((await ws.owner.api.get(`${w}/valuations/${created.body.id}`)).body).toEqual(created.body);
+  });
+
+  it('ids and currency codes are canonical whatever case the client sends', async () => {
+    // A member's own team, in upper case, is still their team.
+    const inv = await ws.member.api.post(`${w}/investments`, { name: 'Upper', teamId: ws.teamA.toUpperCase(), currency: 'usd' });
+    expect(inv.status, JSON.stringify(inv.body)).toBe(201);
+    expect(inv.body).toMatchObject({ teamId: ws.teamA, currency: 'USD', workspaceId: ws.id });
+    const upperWs = `/v1/workspaces/${ws.id.toUpperCase()}`;
+    const viaUpper = await ws.member.api.post(`${upperWs}/memos`, { title: 'u', visibility: 'team', teamId: ws.teamA.toUpperCase(), investmentId: inv.body.id.toUpperCase() });
+    expect(viaUpper.status, JSON.stringify(viaUpper.body)).toBe(201);
+    expect(viaUpper.body).toMatchObject({ workspaceId: ws.id, teamId: ws.teamA, investmentId: inv.body.id });
+    expect((await ws.member.api.get(`${upperWs}/investments/${inv.body.id.toUpperCase()}`)).body.id).toBe(inv.body.id);
+    const valuation = await ws.member.api.post(`${w}/valuations`, { investmentId: inv.body.id.toUpperCase(), value: 5, currency: 'eur' });
+    expect(valuation.body).toMatchObject({ investmentId: inv.body.id, teamId: ws.teamA, currency: 'EUR' });
+    // An API key is scoped to its workspace, whichever way the id is written.
+    const key = (await ws.member.api.post(`${w}/api-keys`, { name: 'upper' })).body.key;
+    expect((await api.as(key).get(`${upperWs}/investments`)).status).toBe(200);
+  });
+});
+
 describe('403 by role, 404 by scope', () => {
   it('roles that can never do an action get 403; rows outside their scope are 404', async () => {
     const invA = (await ws.owner.api.post(`${w}/investments`, { name: 'A', teamId: ws.teamA })).body;

@@ -193,6 +193,14 @@ describe('members', () => {
     expect((await second.api.get(members)).body.data.map((m: any) => m.userId)).toEqual([second.id]);
   });
 
+  it('self-service routes accept the caller’s own id in any case', async () => {
+    const w = await seedWorkspace(api);
+    const members = `/v1/workspaces/${w.id}/members`;
+    expect((await w.member.api.get(`${members}/${w.member.id.toUpperCase()}/permissions`)).status).toBe(200);
+    expect((await w.viewer.api.delete(`${members}/${w.viewer.id.toUpperCase()}`)).status).toBe(204);
+    expectError(await w.viewer.api.get(`/v1/workspaces/${w.id}`), 404);
+  });
+
   it('role changes take effect on the very next request', async () => {
     const w = await seedWorkspace(api);
     const inv = `/v1/workspaces/${w.id}/investments`;
