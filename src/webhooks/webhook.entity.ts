@@ -1,5 +1,5 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { Workspace } from '../workspaces/workspace.entity';
+import { Column, Entity, Index } from 'typeorm';
+import { WorkspaceOwnedEntity } from '../database/workspace-owned.entity';
 
 export const DISABLED_REASONS = ['gone', 'failing', 'creator_removed'] as const;
 export type DisabledReason = (typeof DISABLED_REASONS)[number];
@@ -15,13 +15,7 @@ export interface StoredSecret {
 @Index(['workspaceId', 'createdAt'])
 // Fan-out looks up the enabled webhooks of one workspace by event type: cost independent of other workspaces.
 @Index('idx_webhooks_fanout', ['workspaceId'], { where: 'enabled' })
-export class Webhook {
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
-  workspaceId: string;
-
+export class Webhook extends WorkspaceOwnedEntity {
   @Column('text')
   name: string;
 
@@ -51,14 +45,4 @@ export class Webhook {
   /** When the current run of failed deliveries began; null once any delivery succeeds. */
   @Column('timestamptz', { nullable: true })
   failingSince: Date | null;
-
-  @CreateDateColumn({ type: 'timestamptz' })
-  createdAt: Date;
-
-  @UpdateDateColumn({ type: 'timestamptz' })
-  updatedAt: Date;
-
-  @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'workspace_id' })
-  workspace?: Workspace;
 }

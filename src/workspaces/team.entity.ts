@@ -1,25 +1,9 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { Workspace } from './workspace.entity';
+import { Column, Entity, Index } from 'typeorm';
+import { WorkspaceOwnedEntity } from '../database/workspace-owned.entity';
 
 @Entity('teams')
 @Index(['workspaceId', 'createdAt'])
-export class Team {
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
-  workspaceId: string;
-
+export class Team extends WorkspaceOwnedEntity {
   @Column('text')
   name: string;
-
-  @CreateDateColumn({ type: 'timestamptz' })
-  createdAt: Date;
-
-  @UpdateDateColumn({ type: 'timestamptz' })
-  updatedAt: Date;
-
-  @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'workspace_id' })
-  workspace?: Workspace;
 }

@@ -1,16 +1,10 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
 import { numericTransformer } from '../../database/transformers';
-import { Workspace } from '../../workspaces/workspace.entity';
+import { WorkspaceOwnedEntity } from '../../database/workspace-owned.entity';
 
 @Entity('assumptions')
 @Index(['workspaceId', 'createdAt'])
-export class Assumption {
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
-  workspaceId: string;
-
+export class Assumption extends WorkspaceOwnedEntity {
   @Column('text')
   name: string;
 
@@ -19,14 +13,4 @@ export class Assumption {
 
   @Column('text', { nullable: true })
   unit: string | null;
-
-  @CreateDateColumn({ type: 'timestamptz' })
-  createdAt: Date;
-
-  @UpdateDateColumn({ type: 'timestamptz' })
-  updatedAt: Date;
-
-  @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'workspace_id' })
-  workspace?: Workspace;
 }

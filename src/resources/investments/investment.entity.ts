@@ -1,20 +1,14 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { numericTransformer } from '../../database/transformers';
 import { Team } from '../../workspaces/team.entity';
-import { Workspace } from '../../workspaces/workspace.entity';
+import { WorkspaceOwnedEntity } from '../../database/workspace-owned.entity';
 
 export const INVESTMENT_STATUSES = ['active', 'exited', 'written_off'] as const;
 export type InvestmentStatus = (typeof INVESTMENT_STATUSES)[number];
 
 @Entity('investments')
 @Index(['workspaceId', 'createdAt'])
-export class Investment {
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
-  workspaceId: string;
-
+export class Investment extends WorkspaceOwnedEntity {
   @Column('text')
   name: string;
 
@@ -33,16 +27,6 @@ export class Investment {
 
   @Column('char', { length: 3, nullable: true })
   currency: string | null;
-
-  @CreateDateColumn({ type: 'timestamptz' })
-  createdAt: Date;
-
-  @UpdateDateColumn({ type: 'timestamptz' })
-  updatedAt: Date;
-
-  @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'workspace_id' })
-  workspace?: Workspace;
 
   @ManyToOne(() => Team, { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'team_id' })

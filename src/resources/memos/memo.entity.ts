@@ -1,20 +1,14 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { Team } from '../../workspaces/team.entity';
-import { Workspace } from '../../workspaces/workspace.entity';
 import { Investment } from '../investments/investment.entity';
+import { WorkspaceOwnedEntity } from '../../database/workspace-owned.entity';
 
 export const MEMO_VISIBILITIES = ['private', 'team', 'workspace'] as const;
 export type MemoVisibility = (typeof MEMO_VISIBILITIES)[number];
 
 @Entity('memos')
 @Index(['workspaceId', 'createdAt'])
-export class Memo {
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
-  workspaceId: string;
-
+export class Memo extends WorkspaceOwnedEntity {
   @Column('text')
   title: string;
 
@@ -32,16 +26,6 @@ export class Memo {
 
   @Column('uuid')
   authorId: string;
-
-  @CreateDateColumn({ type: 'timestamptz' })
-  createdAt: Date;
-
-  @UpdateDateColumn({ type: 'timestamptz' })
-  updatedAt: Date;
-
-  @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'workspace_id' })
-  workspace?: Workspace;
 
   @ManyToOne(() => Investment, { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'investment_id' })

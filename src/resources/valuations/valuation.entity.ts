@@ -1,17 +1,11 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { numericTransformer } from '../../database/transformers';
-import { Workspace } from '../../workspaces/workspace.entity';
 import { Investment } from '../investments/investment.entity';
+import { WorkspaceOwnedEntity } from '../../database/workspace-owned.entity';
 
 @Entity('valuations')
 @Index(['workspaceId', 'createdAt'])
-export class Valuation {
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
-  workspaceId: string;
-
+export class Valuation extends WorkspaceOwnedEntity {
   @Index()
   @Column('uuid')
   investmentId: string;
@@ -31,16 +25,6 @@ export class Valuation {
 
   @Column('text', { nullable: true })
   method: string | null;
-
-  @CreateDateColumn({ type: 'timestamptz' })
-  createdAt: Date;
-
-  @UpdateDateColumn({ type: 'timestamptz' })
-  updatedAt: Date;
-
-  @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'workspace_id' })
-  workspace?: Workspace;
 
   @ManyToOne(() => Investment, { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'investment_id' })
