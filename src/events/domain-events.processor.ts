@@ -32,17 +32,27 @@ export class DomainEventsProcessor implements OnApplicationBootstrap {
     if (!runsWorkers(this.config)) return;
     void this.queue.process(HANDLE_EVENT_JOB, this.config.workerConcurrency, (job: Job<HandleEventJob>) => this.handle(job.data));
     void this.queue.process(PURGE_EVENTS_JOB, 1, () => this.purge());
-    // Repeatable: registered again at every start, since a Redis wipe forgets it.
-    await this.queue
+    // A Redis restart forgets the repeatable job: register it again at every (re)connection.
+    this.queue.client.on('ready', () => void this.schedulePurge());
+    await this.schedulePurge();
+  }
+
+  private schedulePurge(): Promise<unknown> {
+    return this.queue
       .add(PURGE_EVENTS_JOB, {}, { repeat: { every: PURGE_EVERY_MS }, jobId: PURGE_EVENTS_JOB, removeOnComplete: true, removeOnFail: true })
       .catch((err: Error) => this.logger.warn(`could not schedule the purge: ${err.message}`));
   }
 
   async handle({ eventId, subscriber }: HandleEventJob): Promise<void> {
     const handler = this.subscriptions.handlerOf(subscriber);
-    const rows: { id: string; type: string; created_at: Date; workspace_id: string; actor: EventActor; data: EventData }[] =
-      await this.dataSource.query('SELECT id, type, created_at, workspace_id, actor, data FROM events WHERE id = $1', [eventId]);
+    const rows: { id: string; type: string; created_at: Date; workspace_id: string; actor: EventActor; data: EventData; pending: boolean }[] =
+      await this.dataSource.query(
+        'SELECT id, type, created_at, workspace_id, actor, data, $2 = ANY(pending_subscribers) AS pending FROM events WHERE id = $1',
+        [eventId, subscriber],
+      );
     if (!rows.length) return; // purged meanwhile
+    // A duplicate job (an enqueue that timed out yet reached Redis later, a requeue) of a finished subscriber.
+    if (!rows[0].pending) return;
     if (handler) {
       const row = rows[0];
       const event: DomainEvent = {
