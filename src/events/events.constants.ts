@@ -30,3 +30,12 @@ export const UNFINISHED_EVENT_AFTER_MS = 10_000;
 export const RELAY_BATCH_SIZE = 500;
 /** A Redis that does not answer in this time fails the batch: it stays in the outbox for the next try. */
 export const ENQUEUE_TIMEOUT_MS = 5_000;
+/** The NOTIFY listener reconnects after 1 s, 2 s, 4 s… up to this (the sweep relays meanwhile). */
+export const LISTENER_RETRY_MAX_MS = 10_000;
+/** How soon a worker polls again after losing Redis (Bull's default, 5 s, delays recovery). */
+export const RETRY_PROCESS_DELAY_MS = 1_000;
+/**
+ * Reconnect to a lost Redis every second at most. Bull's default waits e^attempt ms, up to 20 s:
+ * after an outage of half a minute, events would wait up to 20 s more once Redis is back.
+ */
+export const REDIS_RETRY_STRATEGY = (attempt: number): number => Math.min(attempt * 100, 1_000);

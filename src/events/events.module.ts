@@ -4,7 +4,7 @@ import { DomainEventsProcessor } from './domain-events.processor';
 import { EventPublisher } from './event-publisher.service';
 import { EventSubscriptions } from './event-subscriptions';
 import { EventTypesController } from './event-types.controller';
-import { DOMAIN_EVENTS_QUEUE } from './events.constants';
+import { DOMAIN_EVENTS_QUEUE, REDIS_RETRY_STRATEGY, RETRY_PROCESS_DELAY_MS } from './events.constants';
 import { OutboxRelay } from './outbox-relay.service';
 
 /**
@@ -12,7 +12,14 @@ import { OutboxRelay } from './outbox-relay.service';
  * subscriptions, the event catalog and retention. Imports no feature module.
  */
 @Module({
-  imports: [BullModule.registerQueue({ name: DOMAIN_EVENTS_QUEUE })],
+  imports: [
+    BullModule.registerQueue({
+      name: DOMAIN_EVENTS_QUEUE,
+      settings: { retryProcessDelay: RETRY_PROCESS_DELAY_MS },
+      // Merged over the connection URL of BullModule.forRoot (host, port, db come from it).
+      redis: { retryStrategy: REDIS_RETRY_STRATEGY },
+    }),
+  ],
   controllers: [EventTypesController],
   providers: [EventPublisher, EventSubscriptions, OutboxRelay, DomainEventsProcessor],
   exports: [EventPublisher, EventSubscriptions],

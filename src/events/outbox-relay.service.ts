@@ -1,9 +1,9 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { runsWorkers } from '../config/config.module';
 import { OUTBOX_CHANNEL } from './event-publisher.service';
@@ -13,6 +13,7 @@ import {
   HANDLE_EVENT_JOB,
   HANDLE_EVENT_JOB_OPTIONS,
   HandleEventJob,
+  LISTENER_RETRY_MAX_MS,
   RELAY_BATCH_SIZE,
   RELAY_SWEEP_INTERVAL_MS,
   UNFINISHED_EVENT_AFTER_MS,
@@ -23,6 +24,9 @@ interface OutboxRow {
   pending_subscribers: string[];
 }
 
+/** The same warning at most this often: a Redis outage would otherwise log once per sweep. */
+const WARN_EVERY_MS = 30_000;
+
 /**
  * Moves committed outbox rows onto the queue. Woken by NOTIFY (sent on commit) for low latency,
  * with a periodic sweep as the safety net. Rows are claimed with FOR UPDATE SKIP LOCKED and marked
@@ -30,13 +34,16 @@ interface OutboxRow {
  * Redis outage leaves events in the outbox until it is back.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private listener: Client | null = null;
+  private listenerFailures = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
   private timers: NodeJS.Timeout[] = [];
   private draining = false;
   private drainAgain = false;
   private stopped = false;
+  private readonly lastWarned = new Map<string, number>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -46,16 +53,22 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationBootstrap(): Promise<void> {
     if (!runsWorkers(this.config)) return;
-    await this.listen();
+    // Not fatal: the sweep relays meanwhile and the listener keeps retrying.
+    await this.listen().catch(() => undefined);
+    // Redis back after an outage: relay what piled up now rather than at the next sweep.
+    this.queue.client.on('ready', () => this.kick());
     this.timers.push(setInterval(() => this.kick(), RELAY_SWEEP_INTERVAL_MS));
     this.timers.push(setInterval(() => void this.requeueUnfinished().catch((err) => this.warn('requeue', err)), UNFINISHED_EVENT_AFTER_MS / 2));
     this.kick();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the queues close (they close on application shutdown): finish the batch in progress. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.timers.forEach(clearInterval);
+    clearTimeout(this.reconnectTimer);
     await this.listener?.end().catch(() => undefined);
+    this.listener = null;
     while (this.draining) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
@@ -82,21 +95,42 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const relayed = await this.relayBatch();
+      const relayed = await this.claimAndEnqueue(
+        `SELECT id, pending_subscribers FROM events WHERE relayed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [RELAY_BATCH_SIZE],
+      );
       total += relayed;
       if (relayed < RELAY_BATCH_SIZE) return total;
     }
   }
 
-  private async relayBatch(): Promise<number> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    await runner.startTransaction();
-    try {
-      const rows: OutboxRow[] = await runner.query(
-        `SELECT id, pending_subscribers FROM events WHERE relayed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [RELAY_BATCH_SIZE],
+  /**
+   * Events whose subscriber job vanished (Redis lost it) or gave up: enqueue them again. Claimed like
+   * new events, so two relays never both requeue one; `relayed_at` moves to now, so an event that
+   * keeps failing waits another UNFINISHED_EVENT_AFTER_MS and never starves the others.
+   */
+  async requeueUnfinished(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const requeued = await this.claimAndEnqueue(
+        `SELECT id, pending_subscribers FROM events
+         WHERE relayed_at IS NOT NULL AND pending_subscribers <> '{}' AND relayed_at < now() - ($2 || ' milliseconds')::interval
+         ORDER BY relayed_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [RELAY_BATCH_SIZE, UNFINISHED_EVENT_AFTER_MS],
       );
+      total += requeued;
+      if (requeued < RELAY_BATCH_SIZE || this.stopped) return total;
+    }
+  }
+
+  /** In one transaction: lock the selected rows, put their jobs on the queue, stamp relayed_at. */
+  private async claimAndEnqueue(select: string, params: unknown[]): Promise<number> {
+    let runner: QueryRunner | undefined;
+    try {
+      runner = this.dataSource.createQueryRunner();
+      await runner.connect();
+      await runner.startTransaction();
+      const rows: OutboxRow[] = await runner.query(select, params);
       if (rows.length) {
         await this.enqueue(rows);
         await runner.query('UPDATE events SET relayed_at = now() WHERE id = ANY($1)', [rows.map((r) => r.id)]);
@@ -104,23 +138,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       await runner.commitTransaction();
       return rows.length;
     } catch (err) {
-      await runner.rollbackTransaction().catch(() => undefined);
+      if (runner?.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw err;
     } finally {
-      await runner.release();
+      await runner?.release();
     }
-  }
-
-  /** Events whose subscriber job vanished (Redis lost it) or gave up: enqueue them again. */
-  async requeueUnfinished(): Promise<number> {
-    const rows: OutboxRow[] = await this.dataSource.query(
-      `SELECT id, pending_subscribers FROM events
-       WHERE relayed_at IS NOT NULL AND pending_subscribers <> '{}' AND relayed_at < now() - ($1 || ' milliseconds')::interval
-       ORDER BY relayed_at LIMIT 5000`,
-      [UNFINISHED_EVENT_AFTER_MS],
-    );
-    if (rows.length) await this.enqueue(rows);
-    return rows.length;
   }
 
   private async enqueue(rows: OutboxRow[]): Promise<void> {
@@ -133,6 +155,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       })),
     );
     if (!jobs.length) return;
+    // ioredis would queue the command offline and send it whenever Redis is back, long after this
+    // batch rolled back: fail at once instead. (A command cut off mid-flight can still land late; the
+    // processor skips a subscriber that already finished.)
+    if (this.queue.client.status !== 'ready') throw new Error(`Redis is not connected (${this.queue.client.status})`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('Redis did not accept the jobs in time')), ENQUEUE_TIMEOUT_MS);
@@ -144,22 +170,51 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
+  /** LISTENs on a dedicated connection; when it is lost, retries with backoff until it is back. */
   private async listen(): Promise<void> {
     const client = new Client({ connectionString: this.config.databaseUrl });
-    client.on('notification', () => this.kick());
-    client.on('error', (err) => {
-      this.warn('listener', err);
-      this.listener = null;
+    let lost = false;
+    const onLost = (err?: Error) => {
+      if (lost) return;
+      lost = true;
+      if (this.listener === client) this.listener = null;
+      client.removeAllListeners('notification');
       void client.end().catch(() => undefined);
-      // The sweep keeps relaying meanwhile; reconnect for latency.
-      if (!this.stopped) setTimeout(() => void this.listen().catch((e) => this.warn('listener', e)), 1_000);
-    });
-    await client.connect();
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      if (this.stopped) return;
+      this.warn('listener', err ?? new Error('connection ended'));
+      this.listenerFailures++;
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = setTimeout(
+        () => void this.listen().catch(() => undefined),
+        Math.min(1_000 * 2 ** (this.listenerFailures - 1), LISTENER_RETRY_MAX_MS),
+      );
+    };
+    client.on('notification', () => this.kick());
+    client.on('error', onLost);
+    client.on('end', () => onLost());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    } catch (err) {
+      onLost(err as Error);
+      throw err;
+    }
+    if (this.stopped) {
+      lost = true;
+      await client.end().catch(() => undefined);
+      return;
+    }
     this.listener = client;
+    this.listenerFailures = 0;
+    // Whatever committed while nobody listened.
+    this.kick();
   }
 
   private warn(what: string, err: unknown): void {
-    this.logger.warn(`${what}: ${(err as Error).message}`);
+    const message = `${what}: ${(err as Error).message}`;
+    const now = Date.now();
+    if (now - (this.lastWarned.get(message) ?? 0) < WARN_EVERY_MS) return;
+    this.lastWarned.set(message, now);
+    this.logger.warn(message);
   }
 }
