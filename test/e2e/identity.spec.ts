@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ApiClient, ApiResponse, seedWorkspace, signup, TestWorkspace } from '../support/api-client';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -203,10 +204,43 @@ describe('health, docs, body limits', () => {
     expect(ui.status).toBe(200);
     expect(ui.headers.get('content-type')).toMatch(/text\/html/);
     expect(String(ui.body)).toMatch(/swagger/i);
+    // Every script and stylesheet the page loads is served.
+    const assets = [...String(ui.body).matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => new URL(m[1], `${t.baseUrl}/docs`).pathname);
+    expect(assets.length).toBeGreaterThan(2);
+    for (const asset of assets) expect((await fetch(t.baseUrl + asset)).status, asset).toBe(200);
     const doc = await api.get('/docs-json');
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toMatch(/^3\./);
     expect(doc.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('GET /health → 503 when Redis does not answer', async () => {
+    const noRedis = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:1', PROCESS_ROLE: 'api' });
+    try {
+      const res = await new ApiClient(noRedis.baseUrl).get('/health');
+      expect(res.status).toBe(503);
+      expect(res.body.error.redis.status).toBe('down');
+      expect(res.body.details.postgres.status).toBe('up');
+    } finally {
+      await noRedis.close();
+    }
+  });
+
+  it('GET /health → 503 when its database is gone', async () => {
+    const doomed = await startTestApp({ PROCESS_ROLE: 'api' });
+    try {
+      const client = new ApiClient(doomed.baseUrl);
+      expect((await client.get('/health')).status).toBe(200);
+      const admin = new Client({ connectionString: inject('adminDatabaseUrl') });
+      await admin.connect();
+      await admin.query(`DROP DATABASE "${new URL(doomed.databaseUrl).pathname.slice(1)}" WITH (FORCE)`);
+      await admin.end();
+      const res = await client.get('/health');
+      expect(res.status).toBe(503);
+      expect(res.body.status).toBe('error');
+    } finally {
+      await doomed.close().catch(() => undefined);
+    }
   });
 
   it('every route in /docs-json declares a bearer security requirement except health, signup and login', async () => {

@@ -192,7 +192,7 @@ describe('the guards enforce the snapshot over HTTP', () => {
       [ws.member, 'member', [ws.teamA]],
       [ws.viewer, 'viewer', [ws.teamA]],
     ] as const) {
-      const ability = defineAbilityFor({ userId: user.id, role, teamIds });
+      const ability = defineAbilityFor({ userId: user.id, role, teamIds: [...teamIds] });
       for (const r of routes.filter((x) => x.policy)) {
         // Random ids and empty bodies: an allowed route answers 400/404, never 403 and never a write.
         const res = await user.api.request(r.method, url(r.path), r.method === 'GET' || r.method === 'DELETE' ? undefined : {});

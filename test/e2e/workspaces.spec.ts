@@ -214,6 +214,41 @@ describe('members', () => {
   });
 });
 
+describe('concurrency', () => {
+  it('two owners leaving or demoting each other at once: the workspace always keeps an owner', async () => {
+    for (let round = 0; round < 6; round++) {
+      const w = await seedWorkspace(api);
+      const members = `/v1/workspaces/${w.id}/members`;
+      expect((await w.owner.api.patch(`${members}/${w.admin.id}`, { role: 'owner' })).status).toBe(200);
+      const [a, b] =
+        round % 2 === 0
+          ? await Promise.all([w.owner.api.delete(`${members}/${w.owner.id}`), w.admin.api.delete(`${members}/${w.admin.id}`)])
+          : await Promise.all([w.owner.api.patch(`${members}/${w.admin.id}`, { role: 'member' }), w.admin.api.patch(`${members}/${w.owner.id}`, { role: 'member' })]);
+      const statuses = [a.status, b.status].sort();
+      // One wins; the other is refused as the last owner (409) or told to retry after a deadlock (503).
+      expect(statuses.filter((s) => s < 300), JSON.stringify([a.body, b.body])).toHaveLength(1);
+      expect([409, 503]).toContain(statuses[1]);
+      // Whoever is still a member (both are, after demotions) sees exactly one owner.
+      const views = (await Promise.all([w.owner.api.get(members), w.admin.api.get(members)])).filter((r) => r.status === 200);
+      expect(views.length).toBeGreaterThan(0);
+      for (const view of views) expect((view.body.data as { role: string }[]).filter((m) => m.role === 'owner'), `round ${round}`).toHaveLength(1);
+    }
+  });
+
+  it('the same user added twice at once: one 201, one 409', async () => {
+    const w = await seedWorkspace(api);
+    const newcomer = await signup(api, 'Twice');
+    const results = await Promise.all([0, 1, 2].map(() => w.owner.api.post(`/v1/workspaces/${w.id}/members`, { email: newcomer.email, role: 'viewer' })));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+  });
+
+  it('the same email signed up twice at once: one 201, one 409', async () => {
+    const email = `race-${randomUUID()}@example.com`;
+    const results = await Promise.all([0, 1, 2].map(() => api.post('/v1/auth/signup', { email, name: 'Race', password: 'password-123' })));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+  });
+});
+
 describe('member permissions (packed CASL rules)', () => {
   let ws: TestWorkspace;
   beforeAll(async () => {
