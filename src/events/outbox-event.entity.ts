@@ -40,6 +40,7 @@ export class OutboxEvent {
   @Column('timestamptz', { default: () => 'now()' })
   createdAt: Date;
 
+  /** When the relay last put its jobs on the queue (NULL: still in the outbox); a requeue moves it on. */
   @Column('timestamptz', { nullable: true })
   relayedAt: Date | null;
 
