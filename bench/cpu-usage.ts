@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * Where the machine's CPU went during a scenario, from /proc: the platform, the receiver, this
+ * driver, the PostgreSQL backends serving the bench database, PostgreSQL's own server processes
+ * (WAL writer, checkpointer…), Redis, and everything else (other databases' backends included).
+ * Everything runs on one machine, so a platform starved of CPU by its neighbours shows up here and
+ * nowhere else. Linux only; elsewhere it reports nothing.
+ */
+
+interface Snapshot {
+  at: number;
+  busy: number;
+  all: number;
+  /** pid → [group, ticks]; per process, so that one exiting meanwhile does not make a group negative. */
+  procs: Map<string, [string, number]>;
+  groupNames: string[];
+}
+
+let clockTicks = 100;
+try {
+  clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+} catch {
+  // the usual value
+}
+
+/** utime + stime of a process, in clock ticks; `comm` is its name. */
+function readProcess(pid: string): { comm: string; ticks: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    // Fields 14 and 15 of proc(5); `fields` starts at field 3.
+    return { comm, ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return null;
+  }
+}
+
+function cpuTimes(): { busy: number; all: number } {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal …: idle and iowait are not busy.
+    const all = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: all - cpu[3] - cpu[4], all };
+  } catch {
+    return { busy: 0, all: 0 };
+  }
+}
+
+/** Share (0..1) of all cores busy over the next `ms`; NaN where /proc/stat is missing. */
+export async function machineBusy(ms: number): Promise<number> {
+  const from = cpuTimes();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const to = cpuTimes();
+  return to.all > from.all ? (to.busy - from.busy) / (to.all - from.all) : NaN;
+}
+
+export class CpuUsage {
+  private start: Snapshot | null = null;
+
+  constructor(
+    private readonly named: () => Record<string, number>,
+    private readonly databaseName: string,
+  ) {}
+
+  begin(): void {
+    this.start = this.snapshot();
+  }
+
+  /** e.g. "platform 97 %, postgres 61 %, … (of one core); machine busy 95 % of 2 cores". */
+  end(): string {
+    const from = this.start;
+    const to = this.snapshot();
+    if (!from || !to.all) return 'not available';
+    const seconds = (to.at - from.at) / 1000;
+    const cores = (to.all - from.all) / clockTicks / seconds;
+    const pct = (ticks: number) => Math.round((100 * ticks) / clockTicks / seconds);
+    const used = new Map(to.groupNames.map((name) => [name, 0]));
+    for (const [pid, [group, ticks]] of to.procs) {
+      const before = from.procs.get(pid);
+      used.set(group, used.get(group)! + ticks - (before && before[0] === group ? before[1] : 0));
+    }
+    const parts: string[] = [];
+    let accounted = 0;
+    for (const [name, ticks] of used) {
+      accounted += ticks;
+      parts.push(`${name} ${pct(ticks)} %`);
+    }
+    const busy = to.busy - from.busy;
+    parts.push(`everything else ${pct(Math.max(0, busy - accounted))} %`);
+    return `${parts.join(', ')} (100 % = one core); machine busy ${Math.round((100 * busy) / (to.all - from.all))} % of ${Math.round(cores)} cores`;
+  }
+
+  /** A backend's title is "postgres: <cluster>: <user> <database> <client> <state>". */
+  private postgresGroup(pid: string): string | null {
+    let title = '';
+    try {
+      title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      return null;
+    }
+    const backend = /^postgres: [^:]+: \S+ (\S+) (\S+\(\d+\)|\[local\])/.exec(title);
+    if (!backend) return 'postgres server';
+    return backend[1] === this.databaseName ? 'postgres backends' : null;
+  }
+
+  private snapshot(): Snapshot {
+    const pids = this.named();
+    const byPid = new Map(Object.entries(pids).map(([name, pid]) => [String(pid), name]));
+    const groupNames = [...Object.keys(pids), 'postgres backends', 'postgres server', 'redis'];
+    const procs = new Map<string, [string, number]>();
+    let entries: string[] = [];
+    try {
+      entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+    } catch {
+      return { at: Date.now(), busy: 0, all: 0, procs, groupNames };
+    }
+    for (const pid of entries) {
+      const proc = readProcess(pid);
+      if (!proc) continue;
+      const group = byPid.get(pid) ?? (proc.comm === 'postgres' ? this.postgresGroup(pid) : proc.comm.startsWith('redis-server') ? 'redis' : null);
+      if (group) procs.set(pid, [group, proc.ticks]);
+    }
+    return { at: Date.now(), ...cpuTimes(), procs, groupNames };
+  }
+}

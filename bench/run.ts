@@ -1,0 +1,800 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, release, totalmem, type } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { monotonicFactory } from 'ulid';
+import { Agent } from 'undici';
+import { signPayload } from '../src/delivery/signing';
+import { EVENT_TYPES } from '../src/events/event-catalog';
+import { BenchApi } from './bench-api';
+import { CpuUsage, machineBusy } from './cpu-usage';
+import { PgActivitySampler } from './pg-activity';
+import { PlatformProcess } from './platform-process';
+import { CpuProfile, formatProfileSummary, summarizeProfile } from './profile-summary';
+import { BenchReport, MachineInfo, NOTES_MARKER, renderMarkdown, renderTable, ScenarioRow, verdict } from './report';
+import { ReceiverProcess } from './receiver-process';
+import { receiverPath } from './receiver-protocol';
+import { LatencySummary, mapLimit, median, sleep, summarize } from './stats';
+
+/**
+ * `npm run bench`: the delivery pipeline's throughput, latency, fan-out, catalogue scale and retry
+ * storm, measured end to end through the real API against a platform child process. Prints one table
+ * and rewrites docs/benchmarks.md. See the Method section of that file.
+ */
+
+const ROOT = resolve(__dirname, '../..');
+const PROFILE_DIR = '/tmp/cc-prof';
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
+const profiling = process.env.BENCH_PROFILE === '1';
+const settings = {
+  events: intEnv('BENCH_EVENTS', 1000),
+  webhooks: intEnv('BENCH_WEBHOOKS', 20),
+  latencySeconds: intEnv('BENCH_LATENCY_SECONDS', 30),
+  latencyRate: 100,
+  latencyWebhooks: 10,
+  fanOutWebhooks: 1000,
+  fanOutRuns: 3,
+  catalogueWebhooks: 10_000,
+  catalogueWorkspaces: 100,
+  failingShare: 0.2,
+  rawSeconds: 5,
+  rawWarmupSeconds: 1,
+  rawInFlight: 256,
+  rawConnections: 64,
+  createInFlight: 32,
+};
+const only = new Set(
+  (process.env.BENCH_ONLY ?? (profiling ? '1,2' : '1,2,3,4,5,6'))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const TARGETS = {
+  sustainedPerS: 5000,
+  sustainedRatio: 0.3,
+  p50Ms: 10,
+  p99Ms: 50,
+  fanOutMs: 1000,
+  rssMb: 300,
+  catalogueTolerance: 0.25,
+  catalogueSlackMs: 2,
+  stormTolerance: 0.2,
+};
+
+// Wall-clock ms with sub-ms resolution; the receiver stamps receipts on the same clock.
+const wallNow = () => performance.timeOrigin + performance.now();
+// The monotonic clock V8 stamps CPU profile samples with (µs).
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : String(n);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+interface Workspace {
+  id: string;
+  teamId: string;
+}
+
+interface BenchWebhook {
+  id: string;
+  path: string;
+  secret: string;
+}
+
+interface CreateRun {
+  ok: number;
+  failed: number;
+  failures: string[];
+  apiLatencies: number[];
+}
+
+class Bench {
+  readonly rows: ScenarioRow[] = [];
+  readonly observations: string[] = [];
+  readonly stamp = Date.now();
+  readonly databaseName = `cc_bench_${this.stamp}`;
+  readonly queuePrefix = `ccbench_${this.stamp.toString(36)}_${process.pid}`;
+  readonly databaseUrl = `postgres://postgres:postgres@127.0.0.1:5432/${this.databaseName}`;
+  readonly receiver = new ReceiverProcess();
+  readonly cpu = this.cpuUsage();
+  platform!: PlatformProcess;
+  platformEnv: Record<string, string> = {};
+  api!: BenchApi;
+  owner!: BenchApi;
+  ownerId = '';
+  db!: Client;
+  /** A second connection, for the pg_stat_activity sampler. */
+  activityDb!: Client;
+  private investmentSeq = 0;
+  private s2DeliveriesPerS: number | null = null;
+  private rawPerS: number | null = null;
+  private latency3: LatencySummary | null = null;
+  private latencyWorkspace: Workspace | null = null;
+  private latencyWebhooks: BenchWebhook[] = [];
+  private sampleWebhookId: string | null = null;
+  profileWindow: { fromUs: number; toUs: number } | null = null;
+  maxRssMb = 0;
+
+  async start(): Promise<void> {
+    await this.receiver.start();
+    const port = await freePort();
+    this.platformEnv = {
+      NODE_ENV: 'production',
+      PROCESS_ROLE: 'all',
+      DATABASE_URL: this.databaseUrl,
+      QUEUE_PREFIX: this.queuePrefix,
+      WEBHOOK_ALLOW_PRIVATE_NETWORK: 'true',
+      LOG_LEVEL: 'warn',
+      WEBHOOK_MAX_PER_WORKSPACE: '20000',
+    };
+    if (profiling) mkdirSync(PROFILE_DIR, { recursive: true });
+    this.platform = new PlatformProcess({
+      root: ROOT,
+      port,
+      // Random per run: the platform refuses to start in production without one.
+      env: { ...this.platformEnv, WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64') },
+      nodeFlags: profiling ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+    });
+    const booted = performance.now();
+    await this.platform.start();
+    log(`platform pid ${this.platform.pid} up in ${fmt((performance.now() - booted) / 1000, 1)} s on ${this.platform.baseUrl}; receiver on ${this.receiver.baseUrl}`);
+    this.db = new Client({ connectionString: this.databaseUrl });
+    await this.db.connect();
+    this.activityDb = new Client({ connectionString: this.databaseUrl });
+    await this.activityDb.connect();
+    this.api = new BenchApi(this.platform.baseUrl, 64);
+    const email = `bench-${randomUUID()}@example.com`;
+    const signup = await this.api.expect<{ user: { id: string }; token: string }>(201, 'POST', '/v1/auth/signup', {
+      email,
+      name: 'Bench Owner',
+      password: 'bench-password-123',
+    });
+    this.owner = this.api.as(signup.token);
+    this.ownerId = signup.user.id;
+  }
+
+  cpuUsage(): CpuUsage {
+    return new CpuUsage(() => ({ platform: this.platform?.pid ?? 0, receiver: this.receiver.pid, driver: process.pid }), this.databaseName);
+  }
+
+  async workspace(name: string): Promise<Workspace> {
+    const ws = await this.owner.expect<{ id: string }>(201, 'POST', '/v1/workspaces', { name });
+    const team = await this.owner.expect<{ id: string }>(201, 'POST', `/v1/workspaces/${ws.id}/teams`, { name: 'Bench team' });
+    return { id: ws.id, teamId: team.id };
+  }
+
+  async webhooks(ws: Workspace, prefix: string, count: number): Promise<BenchWebhook[]> {
+    const created = await mapLimit(Array.from({ length: count }, (_, i) => i), 16, async (i) => {
+      const path = receiverPath(`${prefix}-${i}`);
+      const body = await this.owner.expect<{ id: string; secret: string }>(201, 'POST', `/v1/workspaces/${ws.id}/webhooks`, {
+        name: `${prefix} ${i}`,
+        url: `${this.receiver.baseUrl}${path}`,
+        events: ['investment.created'],
+      });
+      return { id: body.id, path, secret: body.secret };
+    });
+    await this.receiver.configure(Object.fromEntries(created.map((w) => [w.path, w.secret])));
+    this.sampleWebhookId ??= created[0]?.id ?? null;
+    return created;
+  }
+
+  createInvestment(ws: Workspace): Promise<{ status: number; ms: number; body: unknown }> {
+    const n = ++this.investmentSeq;
+    const started = performance.now();
+    return this.owner
+      .call('POST', `/v1/workspaces/${ws.id}/investments`, {
+        name: `Bench investment ${String(n).padStart(6, '0')}`,
+        teamId: ws.teamId,
+        stage: 'Seed',
+        amount: 1_000_000 + n,
+        currency: 'USD',
+      })
+      .then((res) => ({ status: res.status, ms: performance.now() - started, body: res.body }))
+      .catch((err: Error) => ({ status: 0, ms: performance.now() - started, body: err.message }));
+  }
+
+  /** E creates, `createInFlight` at a time (closed loop). */
+  async createMany(ws: Workspace, count: number): Promise<CreateRun> {
+    const run: CreateRun = { ok: 0, failed: 0, failures: [], apiLatencies: [] };
+    await mapLimit(Array.from({ length: count }), settings.createInFlight, async () => this.record(run, await this.createInvestment(ws)));
+    return run;
+  }
+
+  private record(run: CreateRun, res: { status: number; ms: number; body: unknown }): void {
+    run.apiLatencies.push(res.ms);
+    if (res.status === 201) run.ok++;
+    else {
+      run.failed++;
+      if (run.failures.length < 5) run.failures.push(`${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+    }
+  }
+
+  /** Runs one scenario with a peak-RSS window around it; an exception becomes the row's error. */
+  async scenario(id: string, name: string, body: (row: ScenarioRow) => Promise<void>): Promise<void> {
+    if (!only.has(id)) return;
+    const row: ScenarioRow = { id, name, result: '', checks: [], rssMb: null, details: [] };
+    log(`scenario ${id}: ${name} …`);
+    const started = performance.now();
+    this.platform.startWindow();
+    this.cpu.begin();
+    try {
+      await body(row);
+    } catch (err) {
+      row.error = (err as Error).message.split('\n')[0];
+      this.observations.push(`Scenario ${id} failed: ${(err as Error).stack ?? err}`);
+    }
+    row.rssMb = this.platform.endWindow();
+    row.details.push(`CPU over the whole scenario, setup included: ${this.cpu.end()}.`);
+    this.maxRssMb = Math.max(this.maxRssMb, row.rssMb);
+    row.details.push(`Platform peak RSS during the scenario: ${row.rssMb} MB. Scenario wall time ${fmt((performance.now() - started) / 1000, 1)} s.`);
+    this.rows.push(row);
+    log(`  ${row.error ? `ERROR ${row.error}` : row.result} (peak RSS ${row.rssMb} MB)`);
+  }
+
+  // 1 ─────────────────────────────────────────────────────────────────────────────────────────
+  async rawCeiling(row: ScenarioRow): Promise<void> {
+    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    const path = receiverPath('raw');
+    await this.receiver.configure({ [path]: secret });
+    const body = sampleEventBody();
+    const agent = new Agent({ connections: settings.rawConnections, pipelining: 1, keepAliveTimeout: 30_000 });
+    const nextId = monotonicFactory();
+    const blast = async (seconds: number) => {
+      let ok = 0;
+      let failed = 0;
+      const started = wallNow();
+      const deadline = started + seconds * 1000;
+      await Promise.all(
+        Array.from({ length: settings.rawInFlight }, async () => {
+          while (wallNow() < deadline) {
+            const id = `evt_${nextId()}`;
+            const timestamp = Math.floor(Date.now() / 1000);
+            try {
+              const res = await agent.request({
+                origin: this.receiver.baseUrl,
+                path,
+                method: 'POST',
+                headers: {
+                  'content-type': 'application/json',
+                  'user-agent': 'Countercyclical-Webhooks/1.0',
+                  'webhook-id': id,
+                  'webhook-timestamp': String(timestamp),
+                  'webhook-signature': signPayload([secret], id, timestamp, body),
+                },
+                body,
+              });
+              await res.body.text();
+              if (res.statusCode >= 200 && res.statusCode < 300) ok++;
+              else failed++;
+            } catch {
+              failed++;
+            }
+          }
+        }),
+      );
+      return { ok, failed, seconds: (wallNow() - started) / 1000 };
+    };
+    await this.receiver.phase('raw-warmup', [path]);
+    await blast(settings.rawWarmupSeconds);
+    await this.receiver.phase('raw', [path]);
+    const run = await blast(settings.rawSeconds);
+    const stats = await this.receiver.stats();
+    await agent.close();
+    this.rawPerS = run.ok / run.seconds;
+    row.result = `${fmt(this.rawPerS)} signed POST/s`;
+    row.details.push(
+      `${fmt(run.ok)} POSTs answered 2xx in ${fmt(run.seconds, 2)} s (${fmt(run.failed)} failed); the receiver verified ${fmt(stats.healthyUnique)} distinct signed messages, ${stats.badSignatures} bad signatures.`,
+      `Body ${body.length} bytes (a real investment.created payload of this run: see scenario 2), ${settings.rawInFlight} in flight over ${settings.rawConnections} keep-alive connections, signed per request with the platform's signPayload.`,
+      'The platform process was idle meanwhile (its RSS is reported for completeness).',
+    );
+  }
+
+  // 2 ─────────────────────────────────────────────────────────────────────────────────────────
+  /** Creates E events in a workspace of W webhooks, `failingCount` of which answer 500; waits for every healthy delivery. */
+  async throughputRun(name: string, failingCount: number) {
+    const { events: E, webhooks: W } = settings;
+    const ws = await this.workspace(`Bench ${name}`);
+    const hooks = await this.webhooks(ws, name, W);
+    const failing = hooks.slice(0, failingCount);
+    if (failing.length) await this.receiver.configure({}, failing.map((h) => h.path));
+    const healthyTarget = (W - failingCount) * E;
+    await this.receiver.phase(name, hooks.map((h) => h.path));
+    const activity = new PgActivitySampler(this.activityDb, this.databaseName);
+    activity.start();
+    const cpu = this.cpuUsage();
+    cpu.begin();
+    const profileFrom = monotonicUs();
+    const t0 = wallNow();
+    const creates = await this.createMany(ws, E);
+    const createsDoneAt = wallNow();
+    const expected = (W - failingCount) * creates.ok;
+    const awaited = await this.receiver.awaitDeliveries(expected, 120_000);
+    const profileTo = monotonicUs();
+    const pgActivity = activity.stop();
+    const cpuText = cpu.end();
+    const stats = awaited.stats;
+    const seconds = ((stats.lastAt ?? wallNow()) - t0) / 1000;
+    const perS = stats.healthyUnique / seconds;
+    return {
+      ws,
+      hooks,
+      failing,
+      creates,
+      createsSeconds: (createsDoneAt - t0) / 1000,
+      awaited,
+      stats,
+      seconds,
+      perS,
+      healthyTarget,
+      expected,
+      profileFrom,
+      profileTo,
+      pgActivity,
+      cpuText,
+    };
+  }
+
+  /** Attempts logged in PostgreSQL for the workspace, polled until `expected` or a deadline. */
+  async loggedAttempts(workspaceId: string, expected: number, timeoutMs = 20_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await this.db.query<{ attempts: string; ok: string; failed: string }>(
+        `SELECT count(*) AS attempts,
+                count(*) FILTER (WHERE a.response_status BETWEEN 200 AND 299) AS ok,
+                count(*) FILTER (WHERE a.response_status IS NULL OR a.response_status NOT BETWEEN 200 AND 299) AS failed
+         FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.workspace_id = $1`,
+        [workspaceId],
+      );
+      const r = { attempts: Number(rows[0].attempts), ok: Number(rows[0].ok), failed: Number(rows[0].failed) };
+      if (r.ok >= expected || Date.now() > deadline) return r;
+      await sleep(250);
+    }
+  }
+
+  async deliveryStatuses(workspaceId: string): Promise<string> {
+    const { rows } = await this.db.query<{ status: string; n: string }>(
+      `SELECT status, count(*) AS n FROM deliveries WHERE workspace_id = $1 GROUP BY status ORDER BY status`,
+      [workspaceId],
+    );
+    return rows.map((r) => `${r.status} ${fmt(Number(r.n))}`).join(', ') || 'none';
+  }
+
+  async sustained(row: ScenarioRow): Promise<void> {
+    const { events: E, webhooks: W } = settings;
+    const run = await this.throughputRun('s2', 0);
+    this.profileWindow = { fromUs: run.profileFrom, toUs: run.profileTo };
+    const logged = await this.loggedAttempts(run.ws.id, run.expected);
+    const statuses = await this.deliveryStatuses(run.ws.id);
+    this.s2DeliveriesPerS = run.perS;
+    const ratio = this.rawPerS ? run.perS / this.rawPerS : null;
+    const complete = run.awaited.reached && run.creates.failed === 0;
+    row.result = `${fmt(run.perS)} deliveries/s${ratio === null ? '' : ` (${fmt(ratio, 2)} × raw)`}${complete ? '' : ` — only ${fmt(run.stats.healthyUnique)} of ${fmt(W * E)} arrived`}`;
+    row.checks.push(
+      { target: `≥ ${fmt(TARGETS.sustainedPerS)}/s`, verdict: verdict(complete && run.perS >= TARGETS.sustainedPerS) },
+      { target: `≥ ${TARGETS.sustainedRatio} × raw`, verdict: verdict(ratio === null ? null : complete && ratio >= TARGETS.sustainedRatio) },
+    );
+    row.details.push(
+      `${W} webhooks × ${fmt(E)} events: ${fmt(run.creates.ok)} creates answered 201 (${run.creates.failed} failed) in ${fmt(run.createsSeconds, 2)} s (${fmt(run.creates.ok / run.createsSeconds)} creates/s, API p50 ${fmt(summarize(run.creates.apiLatencies).p50, 1)} ms, p99 ${fmt(summarize(run.creates.apiLatencies).p99, 1)} ms).`,
+      `${fmt(run.stats.healthyUnique)} of ${fmt(W * E)} deliveries received and verified in ${fmt(run.seconds, 2)} s from the first create request (${run.stats.duplicates} duplicates, ${run.stats.badSignatures} bad signatures${run.awaited.reached ? '' : '; TIMED OUT waiting for the rest'}).`,
+      `delivery_attempts rows for the workspace: ${fmt(logged.attempts)} (${fmt(logged.ok)} 2xx, ${fmt(logged.failed)} other) for ${fmt(W * E)} deliveries; deliveries by status: ${statuses}.`,
+      `Delivery latency (receipt − createdAt) under this closed-loop load: ${latencyText(summarize((await this.receiver.stats(true)).latencies ?? []))}.`,
+      `A real delivery body of this run: ${run.stats.bodyBytes} bytes (the raw ceiling's: ${sampleEventBody().length} bytes).`,
+      `The platform's PostgreSQL sessions meanwhile: ${run.pgActivity}.`,
+      `CPU from the first create to the last receipt: ${run.cpuText}.`,
+    );
+    if (run.creates.failures.length) this.observations.push(`Scenario 2: create failures, e.g. ${run.creates.failures.join('; ')}`);
+    if (!run.awaited.reached) this.observations.push(`Scenario 2: only ${run.stats.healthyUnique} of ${W * E} deliveries arrived within 120 s.`);
+    if (logged.ok < run.expected) this.observations.push(`Scenario 2: only ${logged.ok} successful attempts logged in delivery_attempts for ${run.expected} deliveries received.`);
+    if (run.stats.duplicates) this.observations.push(`Scenario 2: ${run.stats.duplicates} duplicate deliveries (at-least-once) received.`);
+  }
+
+  // 3 and 5 ───────────────────────────────────────────────────────────────────────────────────
+  /** Offered load: `rate` creates/s, open loop, for `seconds`; latency of every delivery. */
+  async latencyRun(phase: string): Promise<{ summary: LatencySummary; details: string[]; complete: boolean; drainS: number }> {
+    if (!this.latencyWorkspace) {
+      this.latencyWorkspace = await this.workspace('Bench latency');
+      this.latencyWebhooks = await this.webhooks(this.latencyWorkspace, 'lat', settings.latencyWebhooks);
+    }
+    const ws = this.latencyWorkspace;
+    const { latencyRate: rate, latencySeconds: seconds, latencyWebhooks: W } = settings;
+    await this.receiver.phase(phase, this.latencyWebhooks.map((h) => h.path));
+    const total = rate * seconds;
+    const interval = 1000 / rate;
+    const run: CreateRun = { ok: 0, failed: 0, failures: [], apiLatencies: [] };
+    const inFlight: Promise<void>[] = [];
+    const activity = new PgActivitySampler(this.activityDb, this.databaseName);
+    activity.start();
+    const cpu = this.cpuUsage();
+    cpu.begin();
+    const started = wallNow();
+    let issued = 0;
+    let lastIssuedAt = started;
+    while (issued < total) {
+      const due = Math.min(total, Math.floor((wallNow() - started) / interval) + 1);
+      for (; issued < due; issued++) inFlight.push(this.createInvestment(ws).then((res) => this.record(run, res)));
+      lastIssuedAt = wallNow();
+      await sleep(Math.max(0, started + issued * interval - wallNow()));
+    }
+    await Promise.all(inFlight);
+    const offeredRate = total / Math.max(0.001, (lastIssuedAt - started) / 1000 + 1 / rate);
+    const createsDoneAt = wallNow();
+    const awaited = await this.receiver.awaitDeliveries(W * run.ok, 60_000);
+    const pgActivity = activity.stop();
+    const cpuText = cpu.end();
+    const stats = await this.receiver.stats(true);
+    const summary = summarize(stats.latencies ?? []);
+    const complete = awaited.reached && run.failed === 0;
+    const api = summarize(run.apiLatencies);
+    if (!awaited.reached) this.observations.push(`Latency run ${phase}: only ${stats.healthyUnique} of ${W * run.ok} deliveries arrived within 60 s of the last create.`);
+    if (run.failures.length) this.observations.push(`Latency run ${phase}: create failures, e.g. ${run.failures.join('; ')}`);
+    const drainS = ((stats.lastAt ?? NaN) - createsDoneAt) / 1000;
+    return {
+      summary,
+      complete,
+      drainS,
+      details: [
+        `Offered ${fmt(offeredRate, 1)} creates/s for ${seconds} s × ${W} webhooks = ${fmt(offeredRate * W)} deliveries/s; ${fmt(run.ok)} creates answered 201, ${run.failed} failed (API p50 ${fmt(api.p50, 1)} ms, p99 ${fmt(api.p99, 1)} ms).`,
+        `${fmt(stats.healthyUnique)} of ${fmt(W * total)} deliveries received (${stats.duplicates} duplicates, ${stats.badSignatures} bad signatures); receipt − createdAt: ${latencyText(summary)}.`,
+        `The last delivery arrived ${fmt(drainS, 1)} s after the last create was answered${drainS > 1 ? ' (the platform did not keep up with the offered load: these latencies are mostly queueing)' : ''}; deliveries/s actually achieved over the run: ${fmt(stats.healthyUnique / (((stats.lastAt ?? NaN) - started) / 1000))}.`,
+        `The platform's PostgreSQL sessions meanwhile: ${pgActivity}.`,
+        `CPU from the first create to the last receipt: ${cpuText}.`,
+      ],
+    };
+  }
+
+  async latency(row: ScenarioRow): Promise<void> {
+    const { summary, details, complete, drainS } = await this.latencyRun('lat3');
+    this.latency3 = summary;
+    row.result = `p50 ${fmt(summary.p50, 1)} ms, p95 ${fmt(summary.p95, 1)} ms, p99 ${fmt(summary.p99, 1)} ms${drainS > 1 ? ' (saturated)' : ''}`;
+    row.checks.push(
+      { target: `p50 ≤ ${TARGETS.p50Ms} ms`, verdict: verdict(complete && summary.p50 <= TARGETS.p50Ms) },
+      { target: `p99 ≤ ${TARGETS.p99Ms} ms`, verdict: verdict(complete && summary.p99 <= TARGETS.p99Ms) },
+    );
+    row.details.push(...details);
+  }
+
+  // 4 ─────────────────────────────────────────────────────────────────────────────────────────
+  async fanOut(row: ScenarioRow): Promise<void> {
+    const N = settings.fanOutWebhooks;
+    const ws = await this.workspace('Bench fan-out');
+    const setupStarted = performance.now();
+    const hooks = await this.webhooks(ws, 'fan', N);
+    const setupS = (performance.now() - setupStarted) / 1000;
+    const times: number[] = [];
+    const notes: string[] = [];
+    for (let run = 1; run <= settings.fanOutRuns; run++) {
+      await this.receiver.phase(`fan${run}`, hooks.map((h) => h.path));
+      const t0 = wallNow();
+      const res = await this.createInvestment(ws);
+      if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`);
+      const awaited = await this.receiver.awaitDeliveries(N, 30_000);
+      const ms = (awaited.stats.lastAt ?? wallNow()) - t0;
+      times.push(awaited.reached ? ms : Infinity);
+      notes.push(
+        `run ${run}: ${fmt(awaited.stats.healthyUnique)}/${fmt(N)} in ${fmt(ms)} ms (first receipt after ${fmt((awaited.stats.firstAt ?? NaN) - t0)} ms, create answered in ${fmt(res.ms, 1)} ms)`,
+      );
+      if (!awaited.reached) this.observations.push(`Fan-out run ${run}: only ${awaited.stats.healthyUnique} of ${N} deliveries within 30 s.`);
+      await sleep(500);
+    }
+    const mid = median(times);
+    row.result = `${Number.isFinite(mid) ? `${fmt(mid)} ms` : 'incomplete'} to the last of ${fmt(N)} receipts (median of ${times.length})`;
+    row.checks.push({ target: `≤ ${fmt(TARGETS.fanOutMs)} ms`, verdict: verdict(mid <= TARGETS.fanOutMs) });
+    row.details.push(`${fmt(N)} webhooks created through the API in ${fmt(setupS, 1)} s.`, `Runs: ${notes.join('; ')}.`);
+  }
+
+  // 5 ─────────────────────────────────────────────────────────────────────────────────────────
+  async catalogue(row: ScenarioRow): Promise<void> {
+    if (!this.latency3) throw new Error('needs scenario 3 in the same run');
+    const { catalogueWebhooks: total, catalogueWorkspaces: count } = settings;
+    const perWorkspace = Math.ceil(total / count);
+    const workspaces = await mapLimit(Array.from({ length: count }, (_, i) => i), 16, async (i) =>
+      this.owner.expect<{ id: string }>(201, 'POST', '/v1/workspaces', { name: `Bench catalogue ${i}` }),
+    );
+    const path = receiverPath('catalogue');
+    const { rows: source } = await this.db.query<{ id: string; secrets: unknown }>(`SELECT id, secrets FROM webhooks WHERE id = $1`, [this.sampleWebhookId]);
+    if (!source.length) throw new Error('no webhook row to copy secrets from');
+    const started = performance.now();
+    // Enabled and subscribed to every type, but in other workspaces: fan-out in the measured workspace must not see them.
+    const inserted = await this.db.query(
+      `INSERT INTO webhooks (workspace_id, name, url, events, enabled, created_by_id, secrets)
+       SELECT w.id, 'catalogue ' || g, $2, $3::text[], true, $4, $5::jsonb
+       FROM unnest($1::uuid[]) AS w(id), generate_series(1, $6::int) AS g`,
+      [workspaces.map((w) => w.id), `${this.receiver.baseUrl}${path}`, EVENT_TYPES, this.ownerId, JSON.stringify(source[0].secrets), perWorkspace],
+    );
+    await this.db.query('ANALYZE webhooks');
+    const { rows: totals } = await this.db.query<{ n: string; measured: string }>(
+      `SELECT count(*) AS n, count(*) FILTER (WHERE workspace_id = $1 AND enabled AND 'investment.created' = ANY(events)) AS measured FROM webhooks`,
+      [this.latencyWorkspace!.id],
+    );
+    row.details.push(
+      `${fmt(inserted.rowCount ?? 0)} webhooks inserted by SQL into ${count} other workspaces in ${fmt((performance.now() - started) / 1000, 1)} s, then ANALYZE; the table now holds ${fmt(Number(totals[0].n))} webhooks, ${totals[0].measured} of them subscribed and enabled in the measured workspace.`,
+    );
+    const { summary, details, complete, drainS } = await this.latencyRun('lat5');
+    const base = this.latency3;
+    const close = (now: number, before: number) => now <= Math.max(before * (1 + TARGETS.catalogueTolerance), before + TARGETS.catalogueSlackMs);
+    row.result = `p50 ${fmt(summary.p50, 1)} ms, p95 ${fmt(summary.p95, 1)} ms, p99 ${fmt(summary.p99, 1)} ms (scenario 3: ${fmt(base.p50, 1)} / ${fmt(base.p95, 1)} / ${fmt(base.p99, 1)})${drainS > 1 ? ' (saturated)' : ''}`;
+    row.checks.push({ target: '≈ scenario 3', verdict: verdict(complete && close(summary.p50, base.p50) && close(summary.p99, base.p99)) });
+    row.details.push(...details);
+  }
+
+  // 6 ─────────────────────────────────────────────────────────────────────────────────────────
+  async retryStorm(row: ScenarioRow): Promise<void> {
+    const { events: E, webhooks: W } = settings;
+    const failingCount = Math.max(1, Math.round(W * settings.failingShare));
+    const run = await this.throughputRun('s6', failingCount);
+    const logged = await this.loggedAttempts(run.ws.id, run.expected);
+    const statuses = await this.deliveryStatuses(run.ws.id);
+    const complete = run.awaited.reached && run.creates.failed === 0;
+    const vs = this.s2DeliveriesPerS ? run.perS / this.s2DeliveriesPerS : null;
+    row.result = `${fmt(run.perS)} healthy deliveries/s${vs === null ? '' : ` (${fmt(vs * 100)} % of scenario 2)`}${complete ? '' : ` — only ${fmt(run.stats.healthyUnique)} of ${fmt(run.healthyTarget)} arrived`}`;
+    row.checks.push({ target: `within ${TARGETS.stormTolerance * 100} % of scenario 2`, verdict: verdict(vs === null ? null : complete && vs >= 1 - TARGETS.stormTolerance) });
+    row.details.push(
+      `${W} webhooks, ${failingCount} answering 500; ${fmt(run.creates.ok)} events created (${run.creates.failed} failed) in ${fmt(run.createsSeconds, 2)} s.`,
+      `${fmt(run.stats.healthyUnique)} of ${fmt(run.healthyTarget)} healthy deliveries in ${fmt(run.seconds, 2)} s; ${fmt(run.stats.failedRequests)} requests answered 500 on the failing URLs meanwhile (first attempts, plus retries due within the window), ${run.stats.duplicates} duplicates, ${run.stats.badSignatures} bad signatures.`,
+      `delivery_attempts rows for the workspace: ${fmt(logged.attempts)} (${fmt(logged.ok)} 2xx, ${fmt(logged.failed)} failed); deliveries by status: ${statuses}.`,
+      `The platform's PostgreSQL sessions meanwhile: ${run.pgActivity}.`,
+      `CPU from the first create to the last receipt: ${run.cpuText}.`,
+    );
+    if (!run.awaited.reached) this.observations.push(`Scenario 6: only ${run.stats.healthyUnique} of ${run.healthyTarget} healthy deliveries within 120 s.`);
+  }
+
+  rssRow(): void {
+    if (!this.rows.length) return;
+    this.rows.push({
+      id: '—',
+      name: 'Platform memory',
+      result: `peak RSS ${this.maxRssMb} MB over all scenarios`,
+      checks: [{ target: `≤ ${TARGETS.rssMb} MB`, verdict: verdict(this.maxRssMb <= TARGETS.rssMb) }],
+      rssMb: this.maxRssMb,
+      details: ['The highest per-scenario peak above (VmHWM reset at each scenario start, and VmRSS sampled every 200 ms).'],
+    });
+  }
+
+  /** Stops everything this run started and removes its database and queue keys. */
+  async teardown(): Promise<void> {
+    await this.api?.close().catch(() => undefined);
+    await this.db?.end().catch(() => undefined);
+    await this.activityDb?.end().catch(() => undefined);
+    const exit = await this.platform?.stop().catch(() => null);
+    if (this.platform?.logLineCount) {
+      this.observations.push(
+        `The platform logged ${this.platform.logLineCount} warning/error line(s) (LOG_LEVEL=warn); first ones: ${this.platform.logLines.slice(0, 5).map((l) => `\`${l.slice(0, 300)}\``).join(' ')}`,
+      );
+    }
+    log(`platform stopped (${exit ?? 'not running'})`);
+    this.receiver.stop();
+    const admin = new Client({ connectionString: 'postgres://postgres:postgres@127.0.0.1:5432/postgres' });
+    try {
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS "${this.databaseName}" WITH (FORCE)`);
+    } catch (err) {
+      log(`could not drop ${this.databaseName}: ${(err as Error).message}`);
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.queuePrefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+    } catch (err) {
+      log(`could not remove the queue keys ${this.queuePrefix}:*: ${(err as Error).message}`);
+    } finally {
+      redis.disconnect();
+    }
+  }
+}
+
+function latencyText(s: LatencySummary): string {
+  return s.count
+    ? `p50 ${fmt(s.p50, 1)} ms, p95 ${fmt(s.p95, 1)} ms, p99 ${fmt(s.p99, 1)} ms, max ${fmt(s.max, 1)} ms (n = ${fmt(s.count)})`
+    : 'no samples';
+}
+
+/** An investment.created payload shaped like the platform's (delivery.md "Payload"). */
+function sampleEventBody(): Buffer {
+  const now = new Date().toISOString();
+  const workspaceId = '0b7d4c1e-8a8f-4a55-9e52-2f7c1d9b6a11';
+  return Buffer.from(
+    JSON.stringify({
+      id: 'evt_01KB2Q5Z8N6C3M0T9V4XJ7R2HD',
+      type: 'investment.created',
+      createdAt: now,
+      workspaceId,
+      actor: { type: 'user', id: 'c2a9f3e4-5b6d-4e7f-8a9b-0c1d2e3f4a5b' },
+      data: {
+        object: {
+          id: '7f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0',
+          workspaceId,
+          name: 'Bench investment 000001',
+          teamId: '3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7',
+          stage: 'Seed',
+          status: 'active',
+          amount: 1000001,
+          currency: 'USD',
+          createdAt: now,
+          updatedAt: now,
+        },
+      },
+    }),
+  );
+}
+
+function log(message: string): void {
+  console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+function machineInfo(postgres: string, redis: string): MachineInfo {
+  let nproc = cpus().length;
+  try {
+    nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim());
+  } catch {
+    // keep os.cpus()
+  }
+  let cpuModel = cpus()[0]?.model ?? 'unknown';
+  try {
+    cpuModel = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpuModel;
+  } catch {
+    // not Linux
+  }
+  return { nproc, memoryGiB: totalmem() / 1024 ** 3, cpuModel, node: process.version, postgres, redis, os: `${type()} ${release()}` };
+}
+
+async function serviceVersions(): Promise<{ postgres: string; redis: string }> {
+  const pg = new Client({ connectionString: 'postgres://postgres:postgres@127.0.0.1:5432/postgres' });
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await pg.connect();
+    const { rows } = await pg.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+    await redis.connect();
+    const info = await redis.info('server');
+    return { postgres: `PostgreSQL ${rows[0].v.split(' ')[0]}`, redis: /redis_version:(\S+)/.exec(info)?.[1] ?? '?' };
+  } finally {
+    await pg.end().catch(() => undefined);
+    redis.disconnect();
+  }
+}
+
+function sourceInfo(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'migrations'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return `commit ${commit}${dirty ? ` plus uncommitted changes in ${dirty.split('\n').length} file(s) of src/ or migrations/` : ', src/ and migrations/ clean'}`;
+  } catch {
+    return 'not a git checkout';
+  }
+}
+
+const QUIET_BUSY = 0.15;
+
+/** The machine's load before the run; with BENCH_WAIT_QUIET=<s>, waits up to that long for it to fall below 15 %. */
+async function quietMachine(): Promise<number> {
+  const waitS = Number(process.env.BENCH_WAIT_QUIET ?? 0) || 0;
+  const deadline = Date.now() + waitS * 1000;
+  for (;;) {
+    const busy = await machineBusy(2000);
+    const done = !(busy > QUIET_BUSY) || Date.now() >= deadline;
+    log(`machine busy ${fmt(busy * 100)} % before the run${done ? '' : '; waiting for it to quieten (BENCH_WAIT_QUIET)'}`);
+    if (done) return busy;
+  }
+}
+
+function commandLine(): string {
+  const knobs = ['BENCH_EVENTS', 'BENCH_WEBHOOKS', 'BENCH_LATENCY_SECONDS', 'BENCH_ONLY', 'BENCH_PROFILE', 'BENCH_WAIT_QUIET']
+    .filter((k) => process.env[k])
+    .map((k) => `${k}=${process.env[k]}`);
+  return [...knobs, 'npm run bench'].join(' ');
+}
+
+function summarizeProfileOf(pid: number, window: { fromUs: number; toUs: number } | null): void {
+  if (!existsSync(PROFILE_DIR)) return;
+  const file = readdirSync(PROFILE_DIR).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.`));
+  if (!file) {
+    log(`no CPU profile of pid ${pid} in ${PROFILE_DIR}`);
+    return;
+  }
+  const path = join(PROFILE_DIR, file);
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  const text = formatProfileSummary(summarizeProfile(profile, { ...(window ?? {}), top: 30 }));
+  const out = path.replace(/\.cpuprofile$/, '.scenario2.txt');
+  writeFileSync(out, `${text}\n`);
+  if (window) writeFileSync(path.replace(/\.cpuprofile$/, '.scenario2-window.json'), JSON.stringify(window));
+  console.log(`\nCPU profile ${path} (scenario 2 window${window ? ` ${window.fromUs}–${window.toUs} µs` : ': none recorded, whole profile'}):\n${text}\n(summary saved to ${out})`);
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  // Read at the start: it describes what `npm run build` just compiled.
+  const source = sourceInfo();
+  const versions = await serviceVersions();
+  const load = await quietMachine();
+  const bench = new Bench();
+  if (load > QUIET_BUSY) {
+    bench.observations.push(
+      `The machine was not idle before the run: ${fmt(load * 100)} % of its CPU was busy with other work (other test suites, say). Figures measured on a shared machine are low and noisy; see "everything else" in each scenario's CPU line.`,
+    );
+  }
+  log(`settings: ${JSON.stringify(settings)}; scenarios ${[...only].join(',')}${profiling ? '; CPU profiling ON' : ''}`);
+  try {
+    await bench.start();
+    await bench.scenario('1', 'Raw ceiling (signed POSTs straight to the receiver)', (row) => bench.rawCeiling(row));
+    await bench.scenario('2', `Sustained throughput (${settings.webhooks} webhooks × ${fmt(settings.events)} events)`, (row) => bench.sustained(row));
+    await bench.scenario('3', `Latency (${settings.latencyRate} events/s × ${settings.latencyWebhooks} webhooks, ${settings.latencySeconds} s)`, (row) =>
+      bench.latency(row),
+    );
+    await bench.scenario('4', `Fan-out (1 event → ${fmt(settings.fanOutWebhooks)} webhooks)`, (row) => bench.fanOut(row));
+    await bench.scenario('5', `Catalogue scale (+${fmt(settings.catalogueWebhooks)} webhooks elsewhere, scenario 3 again)`, (row) => bench.catalogue(row));
+    await bench.scenario('6', `Retry storm (${settings.failingShare * 100} % of URLs answer 500)`, (row) => bench.retryStorm(row));
+    bench.rssRow();
+  } catch (err) {
+    bench.observations.push(`The run stopped early: ${(err as Error).stack ?? err}`);
+    console.error(err);
+  } finally {
+    await bench.teardown();
+  }
+  if (profiling) summarizeProfileOf(bench.platform?.pid ?? 0, bench.profileWindow);
+
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    command: commandLine(),
+    machineLoadBefore: load,
+    source,
+    durationS: (performance.now() - started) / 1000,
+    machine: machineInfo(versions.postgres, versions.redis),
+    settings: { ...settings, scenarios: [...only].join(' ') },
+    platformEnv: bench.platformEnv,
+    rows: bench.rows,
+    observations: bench.observations,
+  };
+  console.log(`\n${renderTable(report.rows)}\n`);
+  for (const row of report.rows) console.log(`${row.id}. ${row.name}\n${row.details.map((d) => `   - ${d}`).join('\n')}`);
+  for (const o of report.observations) console.log(`! ${o}`);
+  const m = report.machine;
+  console.log(`\n${report.source}; nproc ${m.nproc}, ${m.memoryGiB.toFixed(1)} GiB, ${m.cpuModel}, Node ${m.node}, ${m.postgres}, Redis ${m.redis}; ${fmt(report.durationS)} s`);
+
+  const docPath = join(ROOT, 'docs/benchmarks.md');
+  if (profiling || process.env.BENCH_WRITE_DOC === '0' || only.size < 6) {
+    log(`docs/benchmarks.md left alone (${profiling ? 'profiled run' : 'partial run'})`);
+  } else {
+    const previous = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '';
+    const at = previous.indexOf(NOTES_MARKER);
+    const kept = at >= 0 ? previous.slice(at + NOTES_MARKER.length) : '\n';
+    mkdirSync(join(ROOT, 'docs'), { recursive: true });
+    writeFileSync(docPath, renderMarkdown(report, kept));
+    log(`wrote ${docPath}`);
+  }
+  if (report.rows.some((r) => r.error) || !report.rows.length) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
