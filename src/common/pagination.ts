@@ -39,7 +39,10 @@ function decodeCursor(cursor: string): { ts: string; id: string } {
   // Well-formed but impossible (month 13, hour 99) would reach PostgreSQL as a 500: round-trip it.
   const millis = `${ts.slice(0, 23)}Z`;
   const parsed = new Date(millis);
-  if (Number.isNaN(parsed.getTime()) || parsed.toISOString() !== millis) throw new BadRequestException('cursor is invalid');
+  // PostgreSQL has no year 0: '0000-…' is out of its range too.
+  if (Number.isNaN(parsed.getTime()) || parsed.toISOString() !== millis || ts.startsWith('0000')) {
+    throw new BadRequestException('cursor is invalid');
+  }
   return { ts, id };
 }
 
