@@ -151,6 +151,10 @@ describe('validation (400)', () => {
       expectError(await ws.owner.api.get(`${w}/${path}?cursor=not-a-cursor`), 400, 'cursor is invalid');
       const impossible = Buffer.from(`2026-13-45T99:00:00.000000|${randomUUID()}`).toString('base64url');
       expectError(await ws.owner.api.get(`${w}/${path}?cursor=${impossible}`), 400, 'cursor is invalid');
+      const yearZero = Buffer.from(`0000-01-01T00:00:00.000000|${randomUUID()}`).toString('base64url');
+      expectError(await ws.owner.api.get(`${w}/${path}?cursor=${yearZero}`), 400, 'cursor is invalid');
+      const farFuture = Buffer.from(`9999-12-31T23:59:59.999999|${randomUUID()}`).toString('base64url');
+      expect((await ws.owner.api.get(`${w}/${path}?cursor=${farFuture}`)).status).toBe(200);
       expectError(await ws.owner.api.get(`${w}/${path}?sort=name`), 400, 'property sort should not exist');
       expect((await ws.owner.api.get(`${w}/${path}?limit=100`)).status).toBe(200);
     }
