@@ -4,6 +4,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import Redis from 'ioredis';
 import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createHttpApp } from '../src/app.factory';
@@ -145,6 +147,9 @@ async function main(): Promise<void> {
     await sleep(1_000);
 
     measuring = true;
+    // App, relay, workers and the load generator share this event loop: its stalls are everyone's latency.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const total = rate * seconds;
     const interval = 1_000 / rate;
     const started = Date.now();
@@ -174,6 +179,7 @@ async function main(): Promise<void> {
     while ([...samples.values()].some((s) => s.responseAt !== undefined && s.handledAt === undefined) && Date.now() < deadline) await sleep(50);
     await sleep(200); // the last 'completed' events
     measuring = false;
+    loopDelay.disable();
 
     const rows: { id: string; type: string; created_at: Date; object_id: string }[] = await app
       .get(DataSource)
@@ -199,12 +205,17 @@ async function main(): Promise<void> {
 
     const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(0).padStart(6) : '     -');
     console.log(`\nOutbox latency: ${total} POST /pipelines at ${rate}/s for ${seconds} s (took ${loadSeconds.toFixed(1)} s), PROCESS_ROLE=all, one process`);
-    console.log(`handled: ${complete.length}, API failures: ${failures}, committed but never handled: ${lost}\n`);
+    console.log(`handled: ${complete.length}, API failures: ${failures}, committed but never handled: ${lost}`);
+    const loop = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+    console.log(
+      `event-loop delay (ms): p50 ${loop.p50.toFixed(0)}, p99 ${loop.p99.toFixed(0)}, max ${loop.max.toFixed(0)}; ` +
+        `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs\n`,
+    );
     console.log(`${'metric (ms)'.padEnd(76)}     n    min median    p90    p99    max`);
     for (const [name, s] of metrics) {
       console.log(`${name.padEnd(76)}${String(s.n).padStart(6)}${fmt(s.min)}${fmt(s.median)}${fmt(s.p90)}${fmt(s.p99)}${fmt(s.max)}`);
     }
-    console.log(`\n${JSON.stringify({ rate, seconds, handled: complete.length, failures, lost, metrics: Object.fromEntries(metrics) })}`);
+    console.log(`\n${JSON.stringify({ rate, seconds, handled: complete.length, failures, lost, eventLoopDelayMs: loop, loadAverage: loadavg(), metrics: Object.fromEntries(metrics) })}`);
     if (lost || failures) process.exitCode = 1;
   } finally {
     await app?.close().catch((err) => console.error('close:', err));
