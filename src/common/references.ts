@@ -10,6 +10,9 @@ export async function requireReference<T extends ObjectLiteral>(
   field: string,
 ): Promise<T> {
   const row = await manager.getRepository(entity).findOne({ where: { id, workspaceId } as never });
-  if (!row) throw new BadRequestException([`${field} does not name a ${String(manager.connection.getMetadata(entity).tableName).replace(/s$/, '')} of this workspace`]);
+  if (!row) {
+    const noun = String(manager.connection.getMetadata(entity).tableName).replace(/s$/, '');
+    throw new BadRequestException([`${field} does not name ${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun} of this workspace`]);
+  }
   return row;
 }

@@ -5,6 +5,7 @@ import { requireReference } from '../../common/references';
 import { ScopedCrud } from '../../common/scoped-crud';
 import { EventPublisher } from '../../events/event-publisher.service';
 import { AbilityService } from '../../permissions/ability.service';
+import { can } from '../../permissions/authorize';
 import type { WorkspaceContext } from '../../permissions/workspace-context';
 import { Team } from '../../workspaces/team.entity';
 import { Investment } from '../investments/investment.entity';
@@ -38,6 +39,12 @@ export class MemosService extends ScopedCrud<Memo, MemoView> {
   private async checkReferences(tx: EntityManager, ctx: WorkspaceContext, memo: Memo, changed: UpdateMemoDto): Promise<void> {
     if (memo.visibility === 'team' && !memo.teamId) throw new BadRequestException(['teamId is required when visibility is team']);
     if (changed.teamId) await requireReference(tx, Team, ctx.workspaceId, changed.teamId, 'teamId');
-    if (changed.investmentId) await requireReference(tx, Investment, ctx.workspaceId, changed.investmentId, 'investmentId');
+    if (changed.investmentId) {
+      // Like a valuation's: an investment the caller cannot read is answered as if it did not exist.
+      const investment = await tx.getRepository(Investment).findOne({ where: { id: changed.investmentId, workspaceId: ctx.workspaceId } });
+      if (!investment || !can(ctx.ability, 'read', 'Investment', investment)) {
+        throw new BadRequestException(['investmentId does not name an investment of this workspace']);
+      }
+    }
   }
 }
