@@ -234,6 +234,15 @@ describe('403 by role, 404 by scope', () => {
     expectError(await ws.member.api.patch(`${w}/investments/${invA.id}`, { teamId: ws.teamB }), 403);
     expect((await ws.owner.api.get(`${w}/investments/${invA.id}`)).body.teamId).toBe(ws.teamA);
     expectError(await ws.member.api.post(`${w}/valuations`, { investmentId: invB.id, value: 1 }), 400, /investmentId/);
+    // Nor may they attach a memo to an investment they cannot see (as with valuations: no existence leak).
+    const unseen = await ws.member.api.post(`${w}/memos`, { title: 'x', visibility: 'workspace', investmentId: invB.id });
+    const unknown = await ws.member.api.post(`${w}/memos`, { title: 'x', visibility: 'workspace', investmentId: randomUUID() });
+    expectError(unseen, 400, /investmentId/);
+    expect(unseen.body.message).toEqual(unknown.body.message);
+    const attached = await ws.member.api.post(`${w}/memos`, { title: 'x', visibility: 'workspace', investmentId: invA.id });
+    expect(attached.status).toBe(201);
+    expectError(await ws.member.api.patch(`${w}/memos/${attached.body.id}`, { investmentId: invB.id }), 400, /investmentId/);
+    expect((await ws.owner.api.post(`${w}/memos`, { title: 'x', visibility: 'workspace', investmentId: invB.id })).status).toBe(201);
 
     // Memos: members update/delete only their own; owners/admins any they can read.
     const ownerMemo = (await ws.owner.api.post(`${w}/memos`, { title: 'owner', visibility: 'workspace' })).body;
