@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../common/pagination';
 import { DELIVERY_STATUSES, DeliveryStatus } from './delivery.entity';
 
@@ -19,6 +19,10 @@ export class DeliveriesQueryDto extends PageQueryDto {
 export class RecoverDto {
   @ApiProperty({ example: '2026-11-26T00:00:00Z', description: 'Redeliver every failed delivery created since then' })
   @IsISO8601({ strict: true })
+  // ISO 8601 also allows week and ordinal dates, which PostgreSQL does not read: calendar dates only.
+  @Matches(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/, {
+    message: 'since must be a date or date-time like 2026-11-26 or 2026-11-26T00:00:00Z',
+  })
   since: string;
 }
 

@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PageDto, PageQueryDto, paginate } from '../common/pagination';
@@ -17,6 +17,8 @@ export class ApiKeysService {
   ) {}
 
   async create(ctx: WorkspaceContext, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
+    // A leaked key must not be able to mint keys that outlive its own revocation.
+    if (ctx.actor.type === 'api_key') throw new ForbiddenException('API keys cannot create API keys; sign in to create one');
     authorize(ctx, 'create', 'ApiKey', { userId: ctx.userId });
     const key = generateOpaqueToken(API_KEY_PREFIX);
     const saved = await this.dataSource.getRepository(ApiKey).save({

@@ -153,6 +153,8 @@ describe('API keys', () => {
     // Signed-in-only routes refuse keys.
     expectError(await asKey.post('/v1/workspaces', { name: 'By key' }), 403);
     expectError(await asKey.post('/v1/auth/logout'), 403);
+    // A leaked key cannot mint keys that would outlive its revocation.
+    expectError(await asKey.post(`${base}/api-keys`, { name: 'Child' }), 403);
   });
 
   it('DELETE → 204 and the key stops working at once; others cannot see or delete it (404)', async () => {
