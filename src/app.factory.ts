@@ -4,6 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
+import { BodyShapePipe } from './common/body-shape.pipe';
 import { VALIDATION_OPTIONS } from './common/validation';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
@@ -20,7 +21,8 @@ export async function createHttpApp(config: AppConfig): Promise<INestApplication
   });
   // 1 MB: anything larger is refused with 413 before it is parsed.
   app.useBodyParser('json', { limit: config.bodyLimit });
-  app.useGlobalPipes(new ValidationPipe(VALIDATION_OPTIONS));
+  // BodyShapePipe first: it refuses what class-transformer (inside ValidationPipe) mishandles.
+  app.useGlobalPipes(new BodyShapePipe(), new ValidationPipe(VALIDATION_OPTIONS));
   app.enableShutdownHooks();
   app.disable('x-powered-by');
   const document = SwaggerModule.createDocument(
