@@ -21,7 +21,7 @@ export class PageQueryDto {
 }
 
 export class PageDto<T> {
-  @ApiProperty({ isArray: true })
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'The page, newest first' })
   data: T[];
 
   @ApiProperty({ type: String, nullable: true, example: null })

@@ -1,4 +1,4 @@
-import { Body, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Type, ValidationPipe } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Inject, Patch, Post, Query, Type, ValidationPipe } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { EventSubject } from '../events/event-catalog';
 import { Policy } from '../permissions/policy.decorator';
@@ -8,6 +8,7 @@ import { ApiPage } from './api-page.decorator';
 import { PageDto, PageQueryDto } from './pagination';
 import { VALIDATION_OPTIONS } from './validation';
 import { WorkspaceController } from './workspace-route';
+import { UuidParam } from './uuid-param.decorator';
 
 export interface ResourceService<C, U, V> {
   create(ctx: WorkspaceContext, dto: C): Promise<V>;
@@ -60,7 +61,7 @@ export function ResourceController<C, U, V>(r: ResourceRoutes<C, U, V>) {
     @Policy('read', r.subject)
     @ApiOperation({ summary: `Get a ${label}` })
     @ApiOkResponse({ type: r.view })
-    get(@CurrentWorkspace() ctx: WorkspaceContext, @Param('id', ParseUUIDPipe) id: string) {
+    get(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string) {
       return this.service.get(ctx, id);
     }
 
@@ -69,7 +70,7 @@ export function ResourceController<C, U, V>(r: ResourceRoutes<C, U, V>) {
     @ApiOperation({ summary: `Update a ${label}` })
     @ApiBody({ type: r.updateDto })
     @ApiOkResponse({ type: r.view, description: `Updated; emits ${r.eventSubject}.updated when a field changed` })
-    update(@CurrentWorkspace() ctx: WorkspaceContext, @Param('id', ParseUUIDPipe) id: string, @body(r.updateDto) dto: U) {
+    update(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string, @body(r.updateDto) dto: U) {
       return this.service.update(ctx, id, dto);
     }
 
@@ -78,7 +79,7 @@ export function ResourceController<C, U, V>(r: ResourceRoutes<C, U, V>) {
     @Policy('delete', r.subject)
     @ApiOperation({ summary: `Delete a ${label}` })
     @ApiNoContentResponse({ description: `Deleted; emits ${r.eventSubject}.deleted` })
-    async remove(@CurrentWorkspace() ctx: WorkspaceContext, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    async remove(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string): Promise<void> {
       await this.service.remove(ctx, id);
     }
   }

@@ -1,14 +1,14 @@
-import { Body, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
+import { Body, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiPage } from '../common/api-page.decorator';
 import { WorkspaceController } from '../common/workspace-route';
 import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { DeliveriesService } from './deliveries.service';
 import { AcceptedDeliveryView, DeliveriesQueryDto, DeliveryDetailView, DeliveryView, RecoverDto, RecoverResultView } from './delivery.dto';
+import { UuidParam } from '../common/uuid-param.decorator';
 
 @WorkspaceController('webhooks/:id', 'webhook deliveries')
-@ApiParam({ name: 'id', format: 'uuid', description: 'Webhook id' })
 export class DeliveriesController {
   constructor(private readonly deliveries: DeliveriesService) {}
 
@@ -17,7 +17,7 @@ export class DeliveriesController {
   @Policy('update', 'Webhook')
   @ApiOperation({ summary: 'Send a webhook.test event to this endpoint only' })
   @ApiAcceptedResponse({ type: AcceptedDeliveryView })
-  test(@CurrentWorkspace() ctx: WorkspaceContext, @Param('id', ParseUUIDPipe) id: string) {
+  test(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string) {
     return this.deliveries.test(ctx, id);
   }
 
@@ -25,7 +25,7 @@ export class DeliveriesController {
   @Policy('read', 'Webhook')
   @ApiOperation({ summary: 'View Logs: deliveries of this webhook, newest first' })
   @ApiPage(DeliveryView)
-  list(@CurrentWorkspace() ctx: WorkspaceContext, @Param('id', ParseUUIDPipe) id: string, @Query() query: DeliveriesQueryDto) {
+  list(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string, @Query() query: DeliveriesQueryDto) {
     return this.deliveries.list(ctx, id, query);
   }
 
@@ -33,7 +33,7 @@ export class DeliveriesController {
   @Policy('read', 'Webhook')
   @ApiOperation({ summary: 'A delivery with every attempt (request headers, response status, headers, first 4 KiB of body, duration, error)' })
   @ApiOkResponse({ type: DeliveryDetailView })
-  detail(@CurrentWorkspace() ctx: WorkspaceContext, @Param('id', ParseUUIDPipe) id: string, @Param('did', ParseUUIDPipe) did: string) {
+  detail(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string, @UuidParam('did') did: string) {
     return this.deliveries.detail(ctx, id, did);
   }
 
@@ -42,7 +42,7 @@ export class DeliveriesController {
   @Policy('update', 'Webhook')
   @ApiOperation({ summary: 'Attempt this delivery again now (same message, same webhook-id)' })
   @ApiAcceptedResponse({ type: AcceptedDeliveryView })
-  redeliver(@CurrentWorkspace() ctx: WorkspaceContext, @Param('id', ParseUUIDPipe) id: string, @Param('did', ParseUUIDPipe) did: string) {
+  redeliver(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string, @UuidParam('did') did: string) {
     return this.deliveries.redeliver(ctx, id, did);
   }
 
@@ -51,7 +51,7 @@ export class DeliveriesController {
   @Policy('update', 'Webhook')
   @ApiOperation({ summary: 'Redeliver every failed delivery since a time' })
   @ApiAcceptedResponse({ type: RecoverResultView })
-  recover(@CurrentWorkspace() ctx: WorkspaceContext, @Param('id', ParseUUIDPipe) id: string, @Body() dto: RecoverDto) {
+  recover(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string, @Body() dto: RecoverDto) {
     return this.deliveries.recover(ctx, id, new Date(dto.since));
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiPage } from '../common/api-page.decorator';
 import { PageQueryDto } from '../common/pagination';
@@ -7,6 +7,7 @@ import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyView, CreatedApiKeyView, CreateApiKeyDto } from './auth.dto';
+import { UuidParam } from '../common/uuid-param.decorator';
 
 @WorkspaceController('api-keys', 'api-keys')
 export class ApiKeysController {
@@ -33,7 +34,7 @@ export class ApiKeysController {
   @Policy('delete', 'ApiKey')
   @ApiOperation({ summary: 'Revoke a key; it stops working at once' })
   @ApiNoContentResponse()
-  remove(@CurrentWorkspace() ctx: WorkspaceContext, @Param('id', ParseUUIDPipe) id: string) {
+  remove(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string) {
     return this.apiKeys.remove(ctx, id);
   }
 }

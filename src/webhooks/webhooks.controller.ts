@@ -1,4 +1,4 @@
-import { Body, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -15,6 +15,7 @@ import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { CreatedWebhookView, CreateWebhookDto, SecretView, UpdateWebhookDto, WebhookView } from './webhook.dto';
 import { WebhooksService } from './webhooks.service';
+import { UuidParam } from '../common/uuid-param.decorator';
 
 const BAD_REQUEST = 'Invalid body: unknown field, missing or malformed value, unknown or duplicate event type, malformed URL';
 const BLOCKED_URL = 'The URL is well formed but its host is or resolves to a blocked (non-public) address';
@@ -51,7 +52,7 @@ export class WebhooksController {
   @Policy('read', 'Webhook')
   @ApiOperation({ summary: 'Get a webhook (never its secret)' })
   @ApiOkResponse({ type: WebhookView })
-  get(@CurrentWorkspace() ctx: WorkspaceContext, @Param('id', ParseUUIDPipe) id: string) {
+  get(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string) {
     return this.webhooks.get(ctx, id);
   }
 
@@ -66,7 +67,7 @@ export class WebhooksController {
   @ApiOkResponse({ type: WebhookView })
   @ApiBadRequestResponse({ description: BAD_REQUEST })
   @ApiUnprocessableEntityResponse({ description: BLOCKED_URL })
-  update(@CurrentWorkspace() ctx: WorkspaceContext, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateWebhookDto) {
+  update(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string, @Body() dto: UpdateWebhookDto) {
     return this.webhooks.update(ctx, id, dto);
   }
 
@@ -78,7 +79,7 @@ export class WebhooksController {
     description: 'Its pending and retrying deliveries are cancelled: they are deleted with it, and with them its delivery logs.',
   })
   @ApiNoContentResponse({ description: 'Deleted' })
-  async remove(@CurrentWorkspace() ctx: WorkspaceContext, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async remove(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string): Promise<void> {
     await this.webhooks.remove(ctx, id);
   }
 
@@ -86,7 +87,7 @@ export class WebhooksController {
   @Policy('read', 'Webhook')
   @ApiOperation({ summary: 'The current signing secret' })
   @ApiOkResponse({ type: SecretView })
-  getSecret(@CurrentWorkspace() ctx: WorkspaceContext, @Param('id', ParseUUIDPipe) id: string) {
+  getSecret(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string) {
     return this.webhooks.getSecret(ctx, id);
   }
 
@@ -100,7 +101,7 @@ export class WebhooksController {
       'webhook-signature) for WEBHOOK_SECRET_OVERLAP (default 24 h); at most 3 previous secrets are kept.',
   })
   @ApiOkResponse({ type: SecretView })
-  rotateSecret(@CurrentWorkspace() ctx: WorkspaceContext, @Param('id', ParseUUIDPipe) id: string) {
+  rotateSecret(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string) {
     return this.webhooks.rotateSecret(ctx, id);
   }
 }

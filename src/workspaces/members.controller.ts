@@ -1,4 +1,4 @@
-import { Body, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiPage } from '../common/api-page.decorator';
 import { PageQueryDto } from '../common/pagination';
@@ -7,6 +7,7 @@ import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { MembersService } from './members.service';
 import { AddMemberDto, MemberPermissionsView, MemberView, UpdateMemberDto } from './workspace.dto';
+import { UuidParam } from '../common/uuid-param.decorator';
 
 @WorkspaceController('members', 'members')
 export class MembersController {
@@ -32,7 +33,7 @@ export class MembersController {
   @Policy('update', 'Member')
   @ApiOperation({ summary: "Change a member's role (only owners grant or change owner; 409 for the last owner)" })
   @ApiOkResponse({ type: MemberView })
-  changeRole(@CurrentWorkspace() ctx: WorkspaceContext, @Param('userId', ParseUUIDPipe) userId: string, @Body() dto: UpdateMemberDto) {
+  changeRole(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('userId') userId: string, @Body() dto: UpdateMemberDto) {
     return this.members.changeRole(ctx, userId, dto);
   }
 
@@ -41,7 +42,7 @@ export class MembersController {
   @Policy('delete', 'Member')
   @ApiOperation({ summary: 'Remove a member (admins), or leave (anyone); 409 for the last owner' })
   @ApiNoContentResponse()
-  remove(@CurrentWorkspace() ctx: WorkspaceContext, @Param('userId', ParseUUIDPipe) userId: string) {
+  remove(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('userId') userId: string) {
     return this.members.remove(ctx, userId);
   }
 
@@ -49,7 +50,7 @@ export class MembersController {
   @Policy('read_permissions', 'Member')
   @ApiOperation({ summary: "A member's CASL rules, packed (admins, or the member themself)" })
   @ApiOkResponse({ type: MemberPermissionsView })
-  permissions(@CurrentWorkspace() ctx: WorkspaceContext, @Param('userId', ParseUUIDPipe) userId: string) {
+  permissions(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('userId') userId: string) {
     return this.members.permissions(ctx, userId);
   }
 }

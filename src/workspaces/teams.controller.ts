@@ -1,4 +1,4 @@
-import { Delete, HttpCode, Param, ParseUUIDPipe, Put } from '@nestjs/common';
+import { Delete, HttpCode, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
 import { ResourceController } from '../common/resource-controller';
 import { WorkspaceController } from '../common/workspace-route';
@@ -6,6 +6,7 @@ import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { CreateTeamDto, TeamView, UpdateTeamDto } from './team.dto';
 import { TeamsService } from './teams.service';
+import { UuidParam } from '../common/uuid-param.decorator';
 
 export class TeamsController extends ResourceController({
   path: 'teams',
@@ -26,7 +27,7 @@ export class TeamMembersController {
   @Policy('update', 'Team')
   @ApiOperation({ summary: 'Add a workspace member to a team (takes effect on the next request and event)' })
   @ApiNoContentResponse()
-  add(@CurrentWorkspace() ctx: WorkspaceContext, @Param('tid', ParseUUIDPipe) tid: string, @Param('userId', ParseUUIDPipe) userId: string) {
+  add(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('tid') tid: string, @UuidParam('userId') userId: string) {
     return this.teams.addMember(ctx, tid, userId);
   }
 
@@ -35,7 +36,7 @@ export class TeamMembersController {
   @Policy('update', 'Team')
   @ApiOperation({ summary: 'Remove a user from a team' })
   @ApiNoContentResponse()
-  remove(@CurrentWorkspace() ctx: WorkspaceContext, @Param('tid', ParseUUIDPipe) tid: string, @Param('userId', ParseUUIDPipe) userId: string) {
+  remove(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('tid') tid: string, @UuidParam('userId') userId: string) {
     return this.teams.removeMember(ctx, tid, userId);
   }
 }

@@ -13,7 +13,7 @@ export class CreateAssumptionDto {
   @IsNumber({ allowNaN: false, allowInfinity: false })
   value: number;
 
-  @ApiPropertyOptional({ example: 'ratio', maxLength: 50, nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'ratio', maxLength: 50, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(50)

@@ -15,7 +15,7 @@ export class CreateInvestmentDto {
   @IsUUID()
   teamId: string;
 
-  @ApiPropertyOptional({ example: 'Series A', maxLength: 100, nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'Series A', maxLength: 100, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(100)
@@ -26,13 +26,13 @@ export class CreateInvestmentDto {
   @IsIn(INVESTMENT_STATUSES)
   status?: InvestmentStatus;
 
-  @ApiPropertyOptional({ example: 2500000, minimum: 0, nullable: true })
+  @ApiPropertyOptional({ type: Number, example: 2500000, minimum: 0, nullable: true })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
   amount?: number | null;
 
-  @ApiPropertyOptional({ example: 'USD', description: 'ISO-4217 code', nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'USD', description: 'ISO-4217 code', nullable: true })
   @IsOptional()
   @CanonicalCurrency()
   @IsISO4217CurrencyCode()

@@ -12,19 +12,19 @@ export class CreateMemoDto {
   @MaxLength(300)
   title: string;
 
-  @ApiPropertyOptional({ example: 'We recommend a follow-on.', maxLength: MEMO_BODY_MAX, nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'We recommend a follow-on.', maxLength: MEMO_BODY_MAX, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(MEMO_BODY_MAX)
   body?: string | null;
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true })
   @IsOptional()
   @CanonicalUuid()
   @IsUUID()
   investmentId?: string | null;
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'Required when visibility is team' })
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description: 'Required when visibility is team' })
   @IsOptional()
   @CanonicalUuid()
   @IsUUID()

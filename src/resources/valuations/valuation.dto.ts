@@ -13,20 +13,20 @@ export class CreateValuationDto {
   @IsNumber({ allowNaN: false, allowInfinity: false })
   value: number;
 
-  @ApiPropertyOptional({ example: 'USD', nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'USD', nullable: true })
   @IsOptional()
   @CanonicalCurrency()
   @IsISO4217CurrencyCode()
   currency?: string | null;
 
-  @ApiPropertyOptional({ example: '2026-09-30', format: 'date', nullable: true })
+  @ApiPropertyOptional({ type: String, example: '2026-09-30', format: 'date', nullable: true })
   @IsOptional()
   @IsISO8601({ strict: true })
   // A date column: a timestamp would be echoed as sent but read back as its date.
   @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'valuedAt must be a date (YYYY-MM-DD)' })
   valuedAt?: string | null;
 
-  @ApiPropertyOptional({ example: 'last round', maxLength: 200, nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'last round', maxLength: 200, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(200)
