@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseErrorFilter } from './common/database-error.filter';
 import { dataSourceOptions } from './database/data-source-options';
 import { DeliveryModule } from './delivery/delivery.module';
+import { REDIS_RETRY_STRATEGY } from './events/events.constants';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { AuthGuard } from './identity/auth.guard';
@@ -25,7 +26,12 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
-        BullModule.forRoot({ url: config.redisUrl, prefix: config.queuePrefix }),
+        BullModule.forRoot({
+          url: config.redisUrl,
+          prefix: config.queuePrefix,
+          // Every queue reconnects within a second of Redis coming back (ioredis' default backs off to 20 s).
+          redis: { retryStrategy: REDIS_RETRY_STRATEGY },
+        }),
         IdentityModule,
         PermissionsModule,
         WorkspacesModule,

@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { RETRY_PROCESS_DELAY_MS } from '../events/events.constants';
 import { EventsModule } from '../events/events.module';
 import { PermissionsModule } from '../permissions/permissions.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
@@ -31,6 +32,7 @@ import { HttpSender } from './http-sender';
           // A job must outlive its slowest attempt before Bull calls it stalled.
           lockDuration: Math.max(30_000, config.webhookTimeoutMs * 2 + config.deliveryLeaseMarginMs),
           maxStalledCount: 5,
+          retryProcessDelay: RETRY_PROCESS_DELAY_MS,
           backoffStrategies: {
             [SCHEDULED_BACKOFF]: (_attempts: number, err: Error) => (err instanceof DeliveryRetryError ? err.delayMs : 5_000),
           },
