@@ -4,17 +4,26 @@ import { readdirSync, readFileSync } from 'node:fs';
 /**
  * Where the machine's CPU went during a scenario, from /proc: the platform, the receiver, this
  * driver, the PostgreSQL backends serving the bench database, PostgreSQL's own server processes
- * (WAL writer, checkpointer…), Redis, and everything else (other databases' backends included).
+ * (WAL writer, checkpointer…), Redis, other processes (other databases' backends included), the
+ * kernel's interrupt work (loopback networking is charged to no process) and hypervisor steal.
  * Everything runs on one machine, so a platform starved of CPU by its neighbours shows up here and
  * nowhere else. Linux only; elsewhere it reports nothing.
  */
 
-interface Snapshot {
-  at: number;
-  busy: number;
+interface CpuTimes {
+  /** user + nice + system: time charged to processes (kernel threads included). */
+  tasks: number;
+  /** irq + softirq: e.g. loopback networking, charged to no process. */
+  irq: number;
+  /** Taken by the hypervisor for other guests. */
+  steal: number;
   all: number;
-  /** pid → [group, ticks]; per process, so that one exiting meanwhile does not make a group negative. */
-  procs: Map<string, [string, number]>;
+}
+
+interface Snapshot extends CpuTimes {
+  at: number;
+  /** pid → [group, user+system ticks, system ticks]; per process, so that one exiting meanwhile does not make a group negative. */
+  procs: Map<string, [string, number, number]>;
   groupNames: string[];
 }
 
@@ -25,28 +34,32 @@ try {
   // the usual value
 }
 
-/** utime + stime of a process, in clock ticks; `comm` is its name. */
-function readProcess(pid: string): { comm: string; ticks: number } | null {
+/** utime + stime and stime of a process, in clock ticks; `comm` is its name. */
+function readProcess(pid: string): { comm: string; ticks: number; sys: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const fields = stat.slice(close + 2).split(' ');
     // Fields 14 and 15 of proc(5); `fields` starts at field 3.
-    return { comm, ticks: Number(fields[11]) + Number(fields[12]) };
+    return { comm, ticks: Number(fields[11]) + Number(fields[12]), sys: Number(fields[12]) };
   } catch {
     return null;
   }
 }
 
-function cpuTimes(): { busy: number; all: number } {
+function cpuTimes(): CpuTimes {
   try {
-    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal …: idle and iowait are not busy.
-    const all = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: all - cpu[3] - cpu[4], all };
+    // user nice system idle iowait irq softirq steal …
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    return { tasks: user + nice + system, irq: irq + softirq, steal, all: user + nice + system + idle + iowait + irq + softirq + steal };
   } catch {
-    return { busy: 0, all: 0 };
+    return { tasks: 0, irq: 0, steal: 0, all: 0 };
   }
 }
 
@@ -55,7 +68,7 @@ export async function machineBusy(ms: number): Promise<number> {
   const from = cpuTimes();
   await new Promise((resolve) => setTimeout(resolve, ms));
   const to = cpuTimes();
-  return to.all > from.all ? (to.busy - from.busy) / (to.all - from.all) : NaN;
+  return to.all > from.all ? (to.tasks + to.irq - from.tasks - from.irq) / (to.all - from.all) : NaN;
 }
 
 export class CpuUsage {
@@ -70,7 +83,7 @@ export class CpuUsage {
     this.start = this.snapshot();
   }
 
-  /** e.g. "platform 97 %, postgres 61 %, … (of one core); machine busy 95 % of 2 cores". */
+  /** e.g. "platform 97 %, …, other processes 3 %, irq/softirq 5 %, steal 0 % (100 % = one core); machine busy 95 % of 2 cores". */
   end(): string {
     const from = this.start;
     const to = this.snapshot();
@@ -78,20 +91,25 @@ export class CpuUsage {
     const seconds = (to.at - from.at) / 1000;
     const cores = (to.all - from.all) / clockTicks / seconds;
     const pct = (ticks: number) => Math.round((100 * ticks) / clockTicks / seconds);
-    const used = new Map(to.groupNames.map((name) => [name, 0]));
-    for (const [pid, [group, ticks]] of to.procs) {
+    const used = new Map(to.groupNames.map((name) => [name, [0, 0]]));
+    for (const [pid, [group, ticks, sys]] of to.procs) {
       const before = from.procs.get(pid);
-      used.set(group, used.get(group)! + ticks - (before && before[0] === group ? before[1] : 0));
+      const same = before && before[0] === group;
+      const total = used.get(group)!;
+      total[0] += ticks - (same ? before[1] : 0);
+      total[1] += sys - (same ? before[2] : 0);
     }
     const parts: string[] = [];
     let accounted = 0;
-    for (const [name, ticks] of used) {
+    for (const [name, [ticks, sys]] of used) {
       accounted += ticks;
-      parts.push(`${name} ${pct(ticks)} %`);
+      // The kernel's share shows time spent in system calls (socket writes, say).
+      parts.push(`${name} ${pct(ticks)} %${ticks ? ` (sys ${pct(sys)} %)` : ''}`);
     }
-    const busy = to.busy - from.busy;
-    parts.push(`everything else ${pct(Math.max(0, busy - accounted))} %`);
-    return `${parts.join(', ')} (100 % = one core); machine busy ${Math.round((100 * busy) / (to.all - from.all))} % of ${Math.round(cores)} cores`;
+    const tasks = to.tasks - from.tasks;
+    const irq = to.irq - from.irq;
+    parts.push(`other processes ${pct(Math.max(0, tasks - accounted))} %`, `irq/softirq ${pct(irq)} %`, `steal ${pct(to.steal - from.steal)} %`);
+    return `${parts.join(', ')} (100 % = one core); machine busy ${Math.round((100 * (tasks + irq)) / (to.all - from.all))} % of ${Math.round(cores)} cores`;
   }
 
   /** A backend's title is "postgres: <cluster>: <user> <database> <client> <state>". */
@@ -111,18 +129,18 @@ export class CpuUsage {
     const pids = this.named();
     const byPid = new Map(Object.entries(pids).map(([name, pid]) => [String(pid), name]));
     const groupNames = [...Object.keys(pids), 'postgres backends', 'postgres server', 'redis'];
-    const procs = new Map<string, [string, number]>();
+    const procs = new Map<string, [string, number, number]>();
     let entries: string[] = [];
     try {
       entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
     } catch {
-      return { at: Date.now(), busy: 0, all: 0, procs, groupNames };
+      return { at: Date.now(), tasks: 0, irq: 0, steal: 0, all: 0, procs, groupNames };
     }
     for (const pid of entries) {
       const proc = readProcess(pid);
       if (!proc) continue;
       const group = byPid.get(pid) ?? (proc.comm === 'postgres' ? this.postgresGroup(pid) : proc.comm.startsWith('redis-server') ? 'redis' : null);
-      if (group) procs.set(pid, [group, proc.ticks]);
+      if (group) procs.set(pid, [group, proc.ticks, proc.sys]);
     }
     return { at: Date.now(), ...cpuTimes(), procs, groupNames };
   }

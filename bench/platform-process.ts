@@ -108,7 +108,9 @@ export class PlatformProcess {
     return how;
   }
 
-  private keep(line: string): void {
+  private keep(raw: string): void {
+    // Nest colours its console output.
+    const line = raw.replace(/\x1b\[[0-9;]*m/g, '');
     if (!line.trim()) return;
     this.logLineCount++;
     if (this.logLines.length < MAX_KEPT_LOG_LINES) this.logLines.push(line);

@@ -125,9 +125,10 @@ const METHOD = `## Method
   the start of each scenario) and VmRSS sampled every 200 ms.
 - **Where the time went.** Each scenario's CPU line splits the machine's CPU between the platform, the
   receiver, the driver, the PostgreSQL backends of the bench database, PostgreSQL's server processes,
-  Redis and everything else (from /proc; 100 % = one core). The throughput and latency runs also
+  Redis, other processes, interrupt work (irq/softirq: loopback networking is charged to no process)
+  and hypervisor steal (from /proc; 100 % = one core). The throughput and latency runs also
   sample the bench database's pg_stat_activity every 250 ms (active sessions and their wait events).
-  Everything shares one machine: other work running meanwhile ("everything else") lowers every figure.
+  Everything shares one machine: other work running meanwhile ("other processes") lowers every figure.
   The load before the run is measured and reported; BENCH_WAIT_QUIET=<seconds> waits for a quiet machine.
 - **Saturation.** When the last delivery of a latency run arrives more than 1 s after the last create,
   the platform did not keep up with the offered load and the row says "saturated": its latencies

@@ -699,10 +699,10 @@ const QUIET_BUSY = 0.15;
 async function quietMachine(): Promise<number> {
   const waitS = Number(process.env.BENCH_WAIT_QUIET ?? 0) || 0;
   const deadline = Date.now() + waitS * 1000;
-  for (;;) {
+  for (let i = 0; ; i++) {
     const busy = await machineBusy(2000);
     const done = !(busy > QUIET_BUSY) || Date.now() >= deadline;
-    log(`machine busy ${fmt(busy * 100)} % before the run${done ? '' : '; waiting for it to quieten (BENCH_WAIT_QUIET)'}`);
+    if (done || i % 15 === 0) log(`machine busy ${fmt(busy * 100)} % before the run${done ? '' : '; waiting for it to quieten (BENCH_WAIT_QUIET)'}`);
     if (done) return busy;
   }
 }
@@ -731,15 +731,15 @@ function summarizeProfileOf(pid: number, window: { fromUs: number; toUs: number 
 }
 
 async function main(): Promise<void> {
-  const started = performance.now();
   // Read at the start: it describes what `npm run build` just compiled.
   const source = sourceInfo();
   const versions = await serviceVersions();
   const load = await quietMachine();
+  const started = performance.now();
   const bench = new Bench();
   if (load > QUIET_BUSY) {
     bench.observations.push(
-      `The machine was not idle before the run: ${fmt(load * 100)} % of its CPU was busy with other work (other test suites, say). Figures measured on a shared machine are low and noisy; see "everything else" in each scenario's CPU line.`,
+      `The machine was not idle before the run: ${fmt(load * 100)} % of its CPU was busy with other work (other test suites, say). Figures measured on a shared machine are low and noisy; see "other processes" in each scenario's CPU line.`,
     );
   }
   log(`settings: ${JSON.stringify(settings)}; scenarios ${[...only].join(',')}${profiling ? '; CPU profiling ON' : ''}`);
