@@ -5,7 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseErrorFilter } from './common/database-error.filter';
-import { dataSourceOptions } from './database/data-source-options';
+import { dataSourceOptions, workerDataSourceOptions } from './database/data-source-options';
 import { DeliveryModule } from './delivery/delivery.module';
 import { REDIS_RETRY_STRATEGY } from './events/events.constants';
 import { EventsModule } from './events/events.module';
@@ -26,6 +26,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        TypeOrmModule.forRoot(workerDataSourceOptions(config.databaseUrl)),
         BullModule.forRoot({
           url: config.redisUrl,
           prefix: config.queuePrefix,

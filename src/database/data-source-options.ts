@@ -1,3 +1,4 @@
+import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { ENTITIES } from './entities';
@@ -18,4 +19,18 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     migrationsTransactionMode: 'each',
     extra: { max: 20, connectionTimeoutMillis: 5_000 },
   };
+}
+
+/**
+ * The connection pool of the delivery machinery (relay, subscribers, fan-out, attempts,
+ * reconciler). Its commits do not wait for the WAL flush: if PostgreSQL itself crashed, the last
+ * few hundred milliseconds of these writes could be lost — which only means a delivery is sent
+ * again (at-least-once), never that an event is lost: the outbox row is written by the API's
+ * own, fully durable transaction. It takes the WAL flush off the hot path of every attempt.
+ */
+export const WORKER_DATA_SOURCE = 'worker';
+
+export function workerDataSourceOptions(databaseUrl: string): TypeOrmModuleOptions {
+  const options = dataSourceOptions(databaseUrl);
+  return { ...options, name: WORKER_DATA_SOURCE, extra: { ...options.extra, options: '-c synchronous_commit=off' } };
 }

@@ -11,6 +11,7 @@ import { DeliveryAttemptsService } from './delivery-attempts.service';
 import { DeliveryRetryError } from './delivery-retry.error';
 import { DELIVER_JOB, DELIVERIES_QUEUE, DeliverJob } from './delivery.constants';
 import { serializePayload } from './webhook-payload';
+import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 
 interface LeasedDelivery {
   id: string;
@@ -47,7 +48,7 @@ RETURNING d.id, d.webhook_id, d.attempt_count, d.payload, w.url, w.enabled, w.se
 export class DeliveriesProcessor implements OnApplicationBootstrap {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
     private readonly attempts: DeliveryAttemptsService,
   ) {}

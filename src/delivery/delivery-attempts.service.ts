@@ -9,6 +9,7 @@ import { HttpSender, SendResult } from './http-sender';
 import { nextRetryDelay } from './retry-policy';
 import { signPayload } from './signing';
 import { USER_AGENT } from './delivery.constants';
+import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 
 /** A delivery this worker has leased and is about to attempt. */
 export interface ClaimedDelivery {
@@ -74,7 +75,7 @@ WHERE id = ANY($15::uuid[])`;
 export class DeliveryAttemptsService implements OnApplicationShutdown {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly secrets: WebhookSecretsService,
     private readonly sender: HttpSender,
   ) {}

@@ -15,6 +15,7 @@ import {
   RECONCILE_GRACE_MS,
   RECONCILE_INTERVAL_MS,
 } from './delivery.constants';
+import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 
 /**
  * PostgreSQL is the truth, Bull only moves work: this finds due deliveries that nobody holds and
@@ -29,7 +30,7 @@ export class DeliveryReconciler implements OnApplicationBootstrap, OnApplication
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
   ) {}
 

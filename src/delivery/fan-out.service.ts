@@ -18,6 +18,7 @@ import type { Role } from '../workspaces/role';
 import { ClaimedDelivery, DeliveryAttemptsService } from './delivery-attempts.service';
 import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob, FANOUT_SUBSCRIBER } from './delivery.constants';
 import { EventRecord, serializePayload } from './webhook-payload';
+import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 
 interface SubscribedWebhook {
   id: string;
@@ -55,7 +56,7 @@ export class FanOutService implements OnModuleInit {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
     private readonly subscriptions: EventSubscriptions,
     private readonly abilities: AbilityService,

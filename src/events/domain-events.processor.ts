@@ -9,6 +9,7 @@ import type { DomainEvent } from './domain-event';
 import { EventSubscriptions } from './event-subscriptions';
 import { DOMAIN_EVENTS_QUEUE, HANDLE_EVENT_JOB, HandleEventJob, PURGE_EVENTS_JOB } from './events.constants';
 import type { EventActor, EventData } from './outbox-event.entity';
+import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 
 const PURGE_EVERY_MS = 60 * 60_000;
 const PURGE_BATCH = 5_000;
@@ -23,7 +24,7 @@ export class DomainEventsProcessor implements OnApplicationBootstrap {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     @InjectQueue(DOMAIN_EVENTS_QUEUE) private readonly queue: Queue,
     private readonly subscriptions: EventSubscriptions,
   ) {}

@@ -18,6 +18,7 @@ import {
   RELAY_SWEEP_INTERVAL_MS,
   UNFINISHED_EVENT_AFTER_MS,
 } from './events.constants';
+import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 
 interface OutboxRow {
   id: string;
@@ -47,7 +48,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     @InjectQueue(DOMAIN_EVENTS_QUEUE) private readonly queue: Queue<HandleEventJob>,
   ) {}
 

@@ -1,4 +1,7 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { WORKER_DATA_SOURCE } from '../../src/database/data-source-options';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
 import { Receiver } from '../support/receiver';
@@ -40,5 +43,11 @@ describe('delivery basics', () => {
     const deliveries = await ws.owner.api.get(`/v1/workspaces/${ws.id}/webhooks/${hook.body.id}/deliveries`);
     expect(deliveries.status).toBe(200);
     await expect.poll(async () => (await ws.owner.api.get(`/v1/workspaces/${ws.id}/webhooks/${hook.body.id}/deliveries`)).body.data[0]?.status).toBe('succeeded');
+  });
+
+  it('commits the delivery machinery without waiting for the WAL flush, and the API durably', async () => {
+    const worker = t.app.get<DataSource>(getDataSourceToken(WORKER_DATA_SOURCE));
+    expect((await worker.query('SHOW synchronous_commit'))[0].synchronous_commit).toBe('off');
+    expect((await t.app.get(DataSource).query('SHOW synchronous_commit'))[0].synchronous_commit).toBe('on');
   });
 });
