@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 
 const STATUS_BY_SQLSTATE: Record<string, [HttpStatus, string]> = {
   '23505': [HttpStatus.CONFLICT, 'Conflicts with an existing record'],
@@ -43,7 +43,10 @@ export class DatabaseErrorFilter extends BaseExceptionFilter {
       const code = (exception.driverError as { code?: string } | undefined)?.code;
       if (code && STATUS_BY_SQLSTATE[code]) return STATUS_BY_SQLSTATE[code];
     }
-    if (exception instanceof Error && !('getStatus' in exception) && CONNECTION_ERRORS.test(exception.message)) {
+    // TypeORM releases a transaction's query runner when its connection dies (terminated backend,
+    // restart): the transaction's next query throws these instead of a driver error.
+    const lostConnection = exception instanceof QueryRunnerAlreadyReleasedError || exception instanceof QueryRunnerProviderAlreadyReleasedError;
+    if (lostConnection || (exception instanceof Error && !('getStatus' in exception) && CONNECTION_ERRORS.test(exception.message))) {
       return [HttpStatus.SERVICE_UNAVAILABLE, 'Database unavailable; retry'];
     }
     return null;
