@@ -1,0 +1,33 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { FaultScenario } from './fault-scenario';
+
+describe('fault injection: two worker processes, no fault', () => {
+  let s: FaultScenario | undefined;
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('delivers every (event, entitled webhook) pair exactly once', async () => {
+    // Default lease margin: a normal run.
+    s = await FaultScenario.start('two-workers', { workers: 2 });
+    await s.seed();
+    const burst = s.burst({ chains: 120, concurrency: 16 });
+    await burst.done;
+    expect(burst.calls.filter((c) => c.status >= 300)).toEqual([]);
+
+    const { events, expected } = await s.waitForDeliveries(60_000, 2_000);
+    const t = await s.tally(events, expected);
+    s.report(t, { workers: 2 });
+
+    expect(s.checkCallsHaveEvents(burst, events)).toEqual([]);
+    expect(events.length).toBe(burst.calls.length);
+    expect(t.lost).toBe(0);
+    expect(t.invalid).toBe(0);
+    expect(t.unexpected).toBe(0);
+    expect({ missingRows: t.missingRows, extraRows: t.extraRows, notSucceeded: t.notSucceeded }).toEqual({ missingRows: 0, extraRows: 0, notSucceeded: 0 });
+    expect(t.duplicates).toBe(0);
+    // Exactly one attempt per delivery: no retry, no double claim by the two workers.
+    const { rows } = await s.db.query<{ n: string }>(`SELECT count(*) AS n FROM delivery_attempts`);
+    expect(Number(rows[0].n)).toBe(expected.size);
+  });
+});

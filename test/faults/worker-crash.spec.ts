@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { killHard, sleep, stopGracefully } from './fault-harness';
+import { FaultScenario } from './fault-scenario';
+
+const TIMEOUT_MS = 2_000;
+// A crashed worker's leases expire after WEBHOOK_TIMEOUT_MS + this: seconds, not the default 30 s.
+const LEASE_MARGIN_MS = 3_000;
+
+/** `${path} ${eventId}` of every delivery some worker holds right now (sending, or about to). */
+async function leasedPairs(s: FaultScenario): Promise<Set<string>> {
+  const pathOf = new Map(s.seeded.hooks.map((h) => [h.id, h.path]));
+  const { rows } = await s.db.query<{ event_id: string; webhook_id: string }>(
+    `SELECT event_id, webhook_id FROM deliveries WHERE lease_until > now()`,
+  );
+  return new Set(rows.filter((r) => pathOf.has(r.webhook_id)).map((r) => `${pathOf.get(r.webhook_id)} ${r.event_id}`));
+}
+
+describe('fault injection: a worker dies mid-burst', () => {
+  let s: FaultScenario | undefined;
+  afterEach(async () => {
+    await s?.close();
+    s = undefined;
+  });
+
+  it('kill -9: another worker delivers every pair; duplicates only for what the dead worker held', async () => {
+    s = await FaultScenario.start('worker-kill-9', {
+      env: { WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS), DELIVERY_LEASE_MARGIN_MS: String(LEASE_MARGIN_MS) },
+    });
+    await s.seed();
+    const burst = s.burst({ chains: 120, concurrency: 16, ratePerSec: 150 });
+    await burst.reached(0.4);
+    const [first] = s.workers;
+    await killHard(first);
+    const killedAt = Date.now();
+    const inFlight = await leasedPairs(s);
+    const receivedAtKill = s.receiver.delivered().length;
+    await sleep(500);
+    await s.startWorker();
+    await burst.done;
+    expect(burst.calls.filter((c) => c.status >= 300)).toEqual([]);
+
+    // A subscriber job the dead worker was running is retried only once Bull's stalled-job check
+    // (every 30 s, queue-wide) has seen it twice without its lock: 30-95 s after the kill.
+    const { events, expected } = await s.waitForDeliveries(150_000);
+    const t = await s.tally(events, expected);
+    const duplicated = [...t.perPair].filter(([, n]) => n > 1).map(([pair]) => pair);
+    const lastAt = Math.max(...s.receiver.delivered().map((r) => r.at));
+    s.report(t, { in_flight_at_kill: inFlight.size, received_at_kill: receivedAtKill, all_received_s_after_kill: ((lastAt - killedAt) / 1000).toFixed(1) });
+
+    expect(receivedAtKill).toBeGreaterThan(0);
+    expect(s.checkCallsHaveEvents(burst, events)).toEqual([]);
+    expect(t.lost).toBe(0);
+    expect(t.invalid).toBe(0);
+    expect(t.unexpected).toBe(0);
+    expect({ missingRows: t.missingRows, extraRows: t.extraRows, notSucceeded: t.notSucceeded }).toEqual({ missingRows: 0, extraRows: 0, notSucceeded: 0 });
+    // Only a send whose outcome the dead worker never recorded is repeated, and at most once more.
+    expect(duplicated.filter((pair) => !inFlight.has(pair))).toEqual([]);
+    expect(Math.max(0, ...[...t.perPair.values()])).toBeLessThanOrEqual(2);
+    expect(t.duplicates).toBeLessThanOrEqual(inFlight.size);
+  });
+
+  it('SIGTERM: the worker exits within WEBHOOK_TIMEOUT_MS plus a margin; another one finishes the work', async () => {
+    s = await FaultScenario.start('worker-sigterm', {
+      env: { WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS), DELIVERY_LEASE_MARGIN_MS: String(LEASE_MARGIN_MS) },
+    });
+    await s.seed();
+    const burst = s.burst({ chains: 120, concurrency: 16, ratePerSec: 150 });
+    await burst.reached(0.4);
+    const [first] = s.workers;
+    const inFlight = await leasedPairs(s);
+    const stopped = await stopGracefully(first, TIMEOUT_MS + 5_000);
+    await s.startWorker();
+    await burst.done;
+    expect(burst.calls.filter((c) => c.status >= 300)).toEqual([]);
+
+    const { events, expected } = await s.waitForDeliveries(120_000);
+    const t = await s.tally(events, expected);
+    const duplicated = [...t.perPair].filter(([, n]) => n > 1).map(([pair]) => pair);
+    s.report(t, { exit_ms: stopped.ms, exit: String(stopped.code ?? first.child.signalCode), in_flight_at_sigterm: inFlight.size });
+
+    // Nest runs the shutdown hooks, then re-raises SIGTERM on itself: a clean exit ends by that signal.
+    expect(stopped.code === 0 || first.child.signalCode === 'SIGTERM').toBe(true);
+    expect(first.log()).not.toMatch(/\bERROR\b/);
+    expect(s.checkCallsHaveEvents(burst, events)).toEqual([]);
+    expect(t.lost).toBe(0);
+    expect(t.invalid).toBe(0);
+    expect(t.unexpected).toBe(0);
+    expect({ missingRows: t.missingRows, extraRows: t.extraRows, notSucceeded: t.notSucceeded }).toEqual({ missingRows: 0, extraRows: 0, notSucceeded: 0 });
+    // A graceful stop finishes or hands back what it holds: nothing is sent twice.
+    expect(duplicated).toEqual([]);
+  });
+});
