@@ -9,6 +9,7 @@ import type { DomainEvent } from './domain-event';
 import { EventSubscriptions } from './event-subscriptions';
 import { DOMAIN_EVENTS_QUEUE, HANDLE_EVENT_JOB, HandleEventJob, PURGE_EVENTS_JOB } from './events.constants';
 import type { EventActor, EventData } from './outbox-event.entity';
+import { CompletionBatcher } from './completion-batcher';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 
 const PURGE_EVERY_MS = 60 * 60_000;
@@ -21,6 +22,13 @@ const PURGE_BATCH = 5_000;
 @Injectable()
 export class DomainEventsProcessor implements OnApplicationBootstrap {
   private readonly logger = new Logger(DomainEventsProcessor.name);
+  /** Marks (event, subscriber) handled, many per statement under load. */
+  private readonly completions = new CompletionBatcher((subscriber, eventIds) =>
+    this.dataSource.query('UPDATE events SET pending_subscribers = array_remove(pending_subscribers, $2) WHERE id = ANY($1)', [
+      eventIds,
+      subscriber,
+    ]),
+  );
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -44,34 +52,26 @@ export class DomainEventsProcessor implements OnApplicationBootstrap {
       .catch((err: Error) => this.logger.warn(`could not schedule the purge: ${err.message}`));
   }
 
-  async handle({ eventId, subscriber }: HandleEventJob): Promise<void> {
+  async handle({ eventId, subscriber, event: carried }: HandleEventJob): Promise<void> {
     const handler = this.subscriptions.handlerOf(subscriber);
+    // A first relay carries the event; a re-enqueued job reads it, and skips a subscriber that has
+    // already finished (a duplicate job from a requeue or an enqueue that landed late).
+    const event = carried ?? (await this.loadPending(eventId, subscriber));
+    if (!event) return;
+    if (handler) await handler(event);
+    else this.logger.warn(`no subscriber named ${subscriber} in this process; dropping it from ${eventId}`);
+    await this.completions.done(eventId, subscriber);
+  }
+
+  private async loadPending(eventId: string, subscriber: string): Promise<DomainEvent | null> {
     const rows: { id: string; type: string; created_at: Date; workspace_id: string; actor: EventActor; data: EventData; pending: boolean }[] =
       await this.dataSource.query(
         'SELECT id, type, created_at, workspace_id, actor, data, $2 = ANY(pending_subscribers) AS pending FROM events WHERE id = $1',
         [eventId, subscriber],
       );
-    if (!rows.length) return; // purged meanwhile
-    // A duplicate job (an enqueue that timed out yet reached Redis later, a requeue) of a finished subscriber.
-    if (!rows[0].pending) return;
-    if (handler) {
-      const row = rows[0];
-      const event: DomainEvent = {
-        id: row.id,
-        type: row.type,
-        createdAt: row.created_at.toISOString(),
-        workspaceId: row.workspace_id,
-        actor: row.actor,
-        data: row.data,
-      };
-      await handler(event);
-    } else {
-      this.logger.warn(`no subscriber named ${subscriber} in this process; dropping it from ${eventId}`);
-    }
-    await this.dataSource.query('UPDATE events SET pending_subscribers = array_remove(pending_subscribers, $2) WHERE id = $1', [
-      eventId,
-      subscriber,
-    ]);
+    const row = rows[0];
+    if (!row?.pending) return null; // purged meanwhile, or already handled
+    return { id: row.id, type: row.type, createdAt: row.created_at.toISOString(), workspaceId: row.workspace_id, actor: row.actor, data: row.data };
   }
 
   /** Deletes finished events older than WEBHOOK_LOG_RETENTION (their deliveries and attempts cascade). */

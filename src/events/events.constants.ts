@@ -1,3 +1,4 @@
+import type { DomainEvent } from './domain-event';
 import type { JobOptions } from 'bull';
 
 export const DOMAIN_EVENTS_QUEUE = 'domain-events';
@@ -9,6 +10,11 @@ export const PURGE_EVENTS_JOB = 'purge-events';
 export interface HandleEventJob {
   eventId: string;
   subscriber: string;
+  /**
+   * The event as the relay read it while claiming it, so the subscriber needs no query to load it.
+   * Absent on re-enqueued jobs: those read it from PostgreSQL, the source of truth.
+   */
+  event?: DomainEvent;
 }
 
 export const HANDLE_EVENT_JOB_OPTIONS: JobOptions = {

@@ -19,10 +19,23 @@ import {
   UNFINISHED_EVENT_AFTER_MS,
 } from './events.constants';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
+import type { DomainEvent } from './domain-event';
+import type { EventActor, EventData } from './outbox-event.entity';
 
 interface OutboxRow {
   id: string;
   pending_subscribers: string[];
+  /** Present when the claim read the whole event (first relay); re-enqueues carry ids only. */
+  type?: string;
+  created_at?: Date;
+  workspace_id?: string;
+  actor?: EventActor;
+  data?: EventData;
+}
+
+function toDomainEvent(row: OutboxRow): DomainEvent | undefined {
+  if (!row.type || !row.created_at || !row.workspace_id || !row.actor || !row.data) return undefined;
+  return { id: row.id, type: row.type, createdAt: row.created_at.toISOString(), workspaceId: row.workspace_id, actor: row.actor, data: row.data };
 }
 
 /** The same warning at most this often: a Redis outage would otherwise log once per sweep. */
@@ -97,7 +110,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     let total = 0;
     for (;;) {
       const relayed = await this.claimAndEnqueue(
-        `SELECT id, pending_subscribers FROM events WHERE relayed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        `SELECT id, type, created_at, workspace_id, actor, data, pending_subscribers
+         FROM events WHERE relayed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [RELAY_BATCH_SIZE],
       );
       total += relayed;
@@ -150,7 +164,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const jobs = rows.flatMap((row) =>
       row.pending_subscribers.map((subscriber) => ({
         name: HANDLE_EVENT_JOB,
-        data: { eventId: row.id, subscriber },
+        data: { eventId: row.id, subscriber, event: toDomainEvent(row) },
         // The job id deduplicates a re-enqueue while the first job still exists.
         opts: { ...HANDLE_EVENT_JOB_OPTIONS, jobId: `${row.id}:${subscriber}` },
       })),
