@@ -73,6 +73,8 @@ export async function machineBusy(ms: number): Promise<number> {
 
 export class CpuUsage {
   private start: Snapshot | null = null;
+  /** Cores used by other processes over the last begin()–end() window. */
+  otherCores = 0;
 
   constructor(
     private readonly named: () => Record<string, number>,
@@ -108,6 +110,7 @@ export class CpuUsage {
     }
     const tasks = to.tasks - from.tasks;
     const irq = to.irq - from.irq;
+    this.otherCores = Math.max(0, tasks - accounted) / clockTicks / seconds;
     parts.push(`other processes ${pct(Math.max(0, tasks - accounted))} %`, `irq/softirq ${pct(irq)} %`, `steal ${pct(to.steal - from.steal)} %`);
     return `${parts.join(', ')} (100 % = one core); machine busy ${Math.round((100 * (tasks + irq)) / (to.all - from.all))} % of ${Math.round(cores)} cores`;
   }

@@ -156,6 +156,9 @@ const METHOD = `## Method
   fan-out to 1,000 ≤ 1 s; platform RSS ≤ 300 MB; scenario 5 ≈ scenario 3; scenario 6 within 20 % of
   scenario 2.
 - Knobs: BENCH_EVENTS (E, default 1000), BENCH_WEBHOOKS (W, default 20), BENCH_LATENCY_SECONDS
-  (default 30), BENCH_ONLY (e.g. \`1,2\`), BENCH_PROFILE=1 (CPU profile of the platform during scenario 2
-  with \`node --cpu-prof --cpu-prof-dir=/tmp/cc-prof\`, summarised by bench/profile-summary.ts; runs
-  scenarios 1–2 only unless BENCH_ONLY says otherwise, and leaves this file alone).`;
+  (default 30), BENCH_ONLY (e.g. \`1,2\`; a partial run leaves this file alone), BENCH_WAIT_QUIET
+  (seconds to wait for the machine to fall below 15 % busy first), BENCH_WRITE_DOC=0 (leave this file
+  alone), BENCH_PROFILE=1 (CPU profile of the platform during scenario 2 with
+  \`node --cpu-prof --cpu-prof-dir=/tmp/cc-prof\`, summarised by bench/profile-summary.ts; runs
+  scenarios 1–2 only unless BENCH_ONLY says otherwise, and leaves this file alone). The summary of any
+  profile: \`node dist/bench/profile-summary.js <file.cpuprofile> [--from-us N --to-us N] [--top N]\`.`;

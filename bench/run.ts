@@ -63,6 +63,9 @@ const only = new Set(
     .filter(Boolean),
 );
 
+/** Outside load (cores used by other processes) above which a scenario's figures are flagged. */
+const OUTSIDE_LOAD_CORES = 0.2;
+
 const TARGETS = {
   sustainedPerS: 5000,
   sustainedRatio: 0.3,
@@ -249,6 +252,11 @@ class Bench {
     }
     row.rssMb = this.platform.endWindow();
     row.details.push(`CPU over the whole scenario, setup included: ${this.cpu.end()}.`);
+    if (this.cpu.otherCores > OUTSIDE_LOAD_CORES) {
+      this.observations.push(
+        `Scenario ${id} ran with ${fmt(this.cpu.otherCores * 100)} % of a core taken by other processes: its figures are depressed by that load, not by the platform.`,
+      );
+    }
     this.maxRssMb = Math.max(this.maxRssMb, row.rssMb);
     row.details.push(`Platform peak RSS during the scenario: ${row.rssMb} MB. Scenario wall time ${fmt((performance.now() - started) / 1000, 1)} s.`);
     this.rows.push(row);
@@ -451,7 +459,8 @@ class Bench {
     const api = summarize(run.apiLatencies);
     if (!awaited.reached) this.observations.push(`Latency run ${phase}: only ${stats.healthyUnique} of ${W * run.ok} deliveries arrived within 60 s of the last create.`);
     if (run.failures.length) this.observations.push(`Latency run ${phase}: create failures, e.g. ${run.failures.join('; ')}`);
-    const drainS = ((stats.lastAt ?? NaN) - createsDoneAt) / 1000;
+    // A receipt can beat the last create's response: clamp to 0.
+    const drainS = Math.max(0, ((stats.lastAt ?? NaN) - createsDoneAt) / 1000);
     return {
       summary,
       complete,
