@@ -8,11 +8,12 @@ export async function requireReference<T extends ObjectLiteral>(
   workspaceId: string,
   id: string,
   field: string,
-): Promise<T> {
-  const row = await manager.getRepository(entity).findOne({ where: { id, workspaceId } as never });
-  if (!row) {
-    const noun = String(manager.connection.getMetadata(entity).tableName).replace(/s$/, '');
+): Promise<void> {
+  const table = manager.connection.getMetadata(entity).tableName;
+  // A plain indexed lookup: no query builder on the write path.
+  const rows: unknown[] = await manager.query(`SELECT 1 FROM "${table}" WHERE id = $1 AND workspace_id = $2`, [id, workspaceId]);
+  if (!rows.length) {
+    const noun = table.replace(/s$/, '');
     throw new BadRequestException([`${field} does not name ${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun} of this workspace`]);
   }
-  return row;
 }

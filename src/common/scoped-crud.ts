@@ -71,8 +71,11 @@ export class ScopedCrud<T extends ObjectLiteral & { id: string; workspaceId: str
       const draft = { ...this.definedFields(values), workspaceId: ctx.workspaceId } as Partial<T>;
       this.assertCan(ctx, 'create', draft);
       const repo = tx.getRepository(this.options.entity);
-      const saved = await repo.save(repo.create(draft as T));
-      const view = this.options.toView(saved);
+      const row = repo.create(draft as T);
+      // insert(), not save(): one INSERT … RETURNING of the generated and defaulted columns, without
+      // the persistence engine's diffing and cascades (this is the hot path of every event).
+      const { generatedMaps } = await repo.insert(row as never);
+      const view = this.options.toView(repo.merge(row, generatedMaps[0] as never));
       await this.publish(tx, ctx, 'created', view);
       return view;
     };
