@@ -65,7 +65,10 @@ SET failing_since = COALESCE(failing_since, now()),
     enabled = CASE WHEN failing_since < now() - ($16 || ' milliseconds')::interval THEN false ELSE enabled END,
     disabled_reason = CASE WHEN enabled AND failing_since < now() - ($16 || ' milliseconds')::interval THEN 'failing' ELSE disabled_reason END,
     updated_at = now()
-WHERE id = ANY($15::uuid[])`;
+WHERE id = ANY($15::uuid[])
+  -- Only a change of state writes: the start of a failing streak, or the disable. Rewriting every
+  -- failing webhook on every batch made a retry storm contend on the webhook rows.
+  AND (failing_since IS NULL OR (enabled AND failing_since < now() - ($16 || ' milliseconds')::interval))`;
 
 /**
  * Makes attempts: signs the exact bytes, POSTs them through the shared keep-alive client, decides

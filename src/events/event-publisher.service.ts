@@ -3,8 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { newEventId } from './event-id';
 import { EventSubscriptions } from './event-subscriptions';
 import type { EventActor } from './outbox-event.entity';
-
-export const OUTBOX_CHANNEL = 'outbox_events';
+import { PUBLISHED_EVENTS } from './outbox-signal.service';
 
 export interface PublishInput {
   type: string;
@@ -20,8 +19,8 @@ export class EventPublisher {
   constructor(private readonly subscriptions: EventSubscriptions) {}
 
   /**
-   * Must run on the transaction's manager: the event commits or rolls back with the change.
-   * NOTIFY is transactional too: the relay hears about the event only once it has committed.
+   * Must run on the transaction's manager: the event commits or rolls back with the change. The
+   * relays are woken after the commit (OutboxSignal).
    */
   async publish(manager: EntityManager, input: PublishInput): Promise<string> {
     if (!manager.queryRunner?.isTransactionActive) throw new Error('EventPublisher.publish needs a transaction');
@@ -30,13 +29,10 @@ export class EventPublisher {
       ? { object: input.object, previousAttributes: input.previousAttributes }
       : { object: input.object };
     await manager.query(
-      `WITH inserted AS (
-         INSERT INTO events (id, type, workspace_id, actor, data, pending_subscribers)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
-       )
-       SELECT pg_notify('${OUTBOX_CHANNEL}', id) FROM inserted`,
+      `INSERT INTO events (id, type, workspace_id, actor, data, pending_subscribers) VALUES ($1, $2, $3, $4, $5, $6)`,
       [id, input.type, input.workspaceId, input.actor, data, this.subscriptions.subscribersOf(input.type)],
     );
+    manager.queryRunner.data[PUBLISHED_EVENTS] = true;
     return id;
   }
 }

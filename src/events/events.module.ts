@@ -6,6 +6,7 @@ import { EventSubscriptions } from './event-subscriptions';
 import { EventTypesController } from './event-types.controller';
 import { DOMAIN_EVENTS_QUEUE, REDIS_RETRY_STRATEGY, RETRY_PROCESS_DELAY_MS } from './events.constants';
 import { OutboxRelay } from './outbox-relay.service';
+import { OutboxSignal } from './outbox-signal.service';
 
 /**
  * The event bus: the transactional outbox (EventPublisher), the relay to Bull, in-process
@@ -21,7 +22,7 @@ import { OutboxRelay } from './outbox-relay.service';
     }),
   ],
   controllers: [EventTypesController],
-  providers: [EventPublisher, EventSubscriptions, OutboxRelay, DomainEventsProcessor],
+  providers: [EventPublisher, EventSubscriptions, OutboxSignal, OutboxRelay, DomainEventsProcessor],
   exports: [EventPublisher, EventSubscriptions],
 })
 export class EventsModule {}

@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { runsWorkers } from '../config/config.module';
-import { OUTBOX_CHANNEL } from './event-publisher.service';
+import { OUTBOX_CHANNEL, OutboxSignal } from './outbox-signal.service';
 import {
   DOMAIN_EVENTS_QUEUE,
   ENQUEUE_TIMEOUT_MS,
@@ -63,6 +63,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     @InjectQueue(DOMAIN_EVENTS_QUEUE) private readonly queue: Queue<HandleEventJob>,
+    private readonly signal: OutboxSignal,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -71,6 +72,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     await this.listen().catch(() => undefined);
     // Redis back after an outage: relay what piled up now rather than at the next sweep.
     this.queue.client.on('ready', () => this.kick());
+    this.signal.onCommitted(() => this.kick());
     this.timers.push(setInterval(() => this.kick(), RELAY_SWEEP_INTERVAL_MS));
     this.timers.push(setInterval(() => void this.requeueUnfinished().catch((err) => this.warn('requeue', err)), UNFINISHED_EVENT_AFTER_MS / 2));
     this.kick();
