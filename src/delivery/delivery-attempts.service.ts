@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { EventEmitter, once } from 'node:events';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -76,6 +77,10 @@ WHERE id = ANY($15::uuid[])
  */
 @Injectable()
 export class DeliveryAttemptsService implements OnApplicationShutdown {
+  /** Attempts started and not yet recorded, across every caller. */
+  private active = 0;
+  private readonly settled = new EventEmitter().setMaxListeners(0);
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -85,9 +90,24 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
 
   async run(batch: ClaimedDelivery[]): Promise<AttemptOutcome[]> {
     if (!batch.length) return [];
-    const records = await Promise.all(batch.map((delivery) => this.attempt(delivery)));
-    await this.record(records);
-    return records.map(({ deliveryId, number, status, retryInMs, error }) => ({ deliveryId, number, status, retryInMs, error }));
+    this.active += batch.length;
+    try {
+      const records = await Promise.all(batch.map((delivery) => this.attempt(delivery)));
+      await this.record(records);
+      return records.map(({ deliveryId, number, status, retryInMs, error }) => ({ deliveryId, number, status, retryInMs, error }));
+    } finally {
+      this.active -= batch.length;
+      this.settled.emit('settled');
+    }
+  }
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** Resolves once at most `limit` attempts are in flight (backpressure for callers that do not wait). */
+  async belowLimit(limit: number): Promise<void> {
+    while (this.active > limit) await once(this.settled, 'settled');
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<AttemptRecord> {
@@ -151,7 +171,10 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     ]);
   }
 
+  /** On SIGTERM: let the attempts in flight finish and be logged (each is bounded by the timeout), then close. */
   async onApplicationShutdown(): Promise<void> {
+    const deadline = Date.now() + this.config.webhookTimeoutMs + 2_000;
+    while (this.active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     await this.sender.close();
   }
 }

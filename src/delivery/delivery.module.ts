@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { RETRY_PROCESS_DELAY_MS } from '../events/events.constants';
+import { QUEUE_LOCK_SETTINGS, RETRY_PROCESS_DELAY_MS } from '../events/events.constants';
 import { EventsModule } from '../events/events.module';
 import { PermissionsModule } from '../permissions/permissions.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
@@ -24,20 +24,15 @@ import { HttpSender } from './http-sender';
     PermissionsModule,
     EventsModule,
     WebhooksModule,
-    BullModule.registerQueueAsync({
+    BullModule.registerQueue({
       name: DELIVERIES_QUEUE,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        settings: {
-          // A job must outlive its slowest attempt before Bull calls it stalled.
-          lockDuration: Math.max(30_000, config.webhookTimeoutMs * 2 + config.deliveryLeaseMarginMs),
-          maxStalledCount: 5,
-          retryProcessDelay: RETRY_PROCESS_DELAY_MS,
-          backoffStrategies: {
-            [SCHEDULED_BACKOFF]: (_attempts: number, err: Error) => (err instanceof DeliveryRetryError ? err.delayMs : 5_000),
-          },
+      settings: {
+        ...QUEUE_LOCK_SETTINGS,
+        retryProcessDelay: RETRY_PROCESS_DELAY_MS,
+        backoffStrategies: {
+          [SCHEDULED_BACKOFF]: (_attempts: number, err: Error) => (err instanceof DeliveryRetryError ? err.delayMs : 5_000),
         },
-      }),
+      },
     }),
   ],
   controllers: [DeliveriesController],

@@ -38,6 +38,8 @@ interface Entitled {
 
 // Indexed by (workspace_id) WHERE enabled: the cost depends on this workspace's webhooks only.
 // The creator's membership comes in the same round trip; its ability_version keys the ability cache.
+const MAX_ATTEMPTS_IN_FLIGHT = 2_000;
+
 const SUBSCRIBED_WEBHOOKS_SQL = `
 SELECT w.id, w.url, w.secrets, w.created_by_id, m.role, m.ability_version
 FROM webhooks w
@@ -107,8 +109,17 @@ export class FanOutService implements OnModuleInit {
         body: target.data ? serializePayload(record, target.data) : shared,
       };
     });
-    const outcomes = await this.attempts.run(batch);
-    await this.scheduleRetries(outcomes.filter((o) => o.retryInMs !== null).map((o) => ({ id: o.deliveryId, delay: o.retryInMs!, n: o.number })));
+    // The first attempts run on without holding this job: a receiver that hangs until the timeout
+    // must not hold a queue slot that other events need. The deliveries are leased in PostgreSQL;
+    // if this process dies meanwhile, the lease lapses and the reconciler sends them again.
+    void this.attempts
+      .run(batch)
+      .then((outcomes) =>
+        this.scheduleRetries(outcomes.filter((o) => o.retryInMs !== null).map((o) => ({ id: o.deliveryId, delay: o.retryInMs!, n: o.number }))),
+      )
+      .catch((err: Error) => this.logger.error(`attempts of ${event.id} left to the reconciler: ${err.message}`));
+    // Backpressure: past this many attempts in flight, fan-out waits instead of piling up sockets.
+    await this.attempts.belowLimit(MAX_ATTEMPTS_IN_FLIGHT);
   }
 
   /**

@@ -45,3 +45,11 @@ export const RETRY_PROCESS_DELAY_MS = 1_000;
  * after an outage of half a minute, events would wait up to 20 s more once Redis is back.
  */
 export const REDIS_RETRY_STRATEGY = (attempt: number): number => Math.min(attempt * 100, 1_000);
+
+/**
+ * How fast a crashed worker's jobs are noticed. Bull renews a running job's lock every
+ * lockDuration / 2, so a short lock is safe while the worker lives; once it dies, the lock lapses
+ * within lockDuration and the next stalled check (every stalledInterval) hands the job to another
+ * worker. Bull's defaults (30 s and 30 s, seen twice) left a killed worker's events waiting 30–95 s.
+ */
+export const QUEUE_LOCK_SETTINGS = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 5 } as const;

@@ -4,7 +4,7 @@ import { DomainEventsProcessor } from './domain-events.processor';
 import { EventPublisher } from './event-publisher.service';
 import { EventSubscriptions } from './event-subscriptions';
 import { EventTypesController } from './event-types.controller';
-import { DOMAIN_EVENTS_QUEUE, REDIS_RETRY_STRATEGY, RETRY_PROCESS_DELAY_MS } from './events.constants';
+import { DOMAIN_EVENTS_QUEUE, QUEUE_LOCK_SETTINGS, RETRY_PROCESS_DELAY_MS } from './events.constants';
 import { OutboxRelay } from './outbox-relay.service';
 import { OutboxSignal } from './outbox-signal.service';
 
@@ -16,9 +16,7 @@ import { OutboxSignal } from './outbox-signal.service';
   imports: [
     BullModule.registerQueue({
       name: DOMAIN_EVENTS_QUEUE,
-      settings: { retryProcessDelay: RETRY_PROCESS_DELAY_MS },
-      // Merged over the connection URL of BullModule.forRoot (host, port, db come from it).
-      redis: { retryStrategy: REDIS_RETRY_STRATEGY },
+      settings: { ...QUEUE_LOCK_SETTINGS, retryProcessDelay: RETRY_PROCESS_DELAY_MS },
     }),
   ],
   controllers: [EventTypesController],
