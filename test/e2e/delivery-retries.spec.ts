@@ -211,3 +211,44 @@ describe('delivery outcomes and retries', () => {
     expect((await ws.owner.api.get(`${base()}/webhooks/${hook.id}/deliveries`)).status).toBe(404);
   });
 });
+
+describe('auto-disable after WEBHOOK_DISABLE_AFTER of failures only', () => {
+  let t: TestApp;
+  let ws: TestWorkspace;
+  const receiver = new Receiver();
+
+  beforeAll(async () => {
+    t = await startTestApp({ WEBHOOK_RETRY_SCHEDULE: '0,700ms,700ms', WEBHOOK_DISABLE_AFTER: '1s' });
+    await receiver.start();
+    ws = await seedWorkspace(new ApiClient(t.baseUrl));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.stop();
+  });
+
+  it('a success resets the streak; a streak longer than the limit disables with reason failing', async () => {
+    const base = `/v1/workspaces/${ws.id}`;
+    receiver.script('/down', [500, 200]);
+    const hook = (await ws.owner.api.post(`${base}/webhooks`, { name: 'd', url: receiver.url('/down'), events: ['team.created'] })).body;
+    await ws.owner.api.post(`${base}/teams`, { name: 'first' });
+    // 500 then 200 within the limit: the streak ends, the webhook stays enabled.
+    await receiver.waitFor(() => receiver.on('/down').length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await ws.owner.api.get(`${base}/webhooks/${hook.id}`)).body).toMatchObject({ enabled: true, disabledReason: null });
+
+    receiver.script('/down', [500]);
+    await ws.owner.api.post(`${base}/teams`, { name: 'second' });
+    // Attempts at 0, 0.7 s and 1.4 s all fail: the third lands past the 1 s limit and disables it.
+    await expect
+      .poll(async () => (await ws.owner.api.get(`${base}/webhooks/${hook.id}`)).body.disabledReason, { timeout: 10_000 })
+      .toBe('failing');
+    expect((await ws.owner.api.get(`${base}/webhooks/${hook.id}`)).body.enabled).toBe(false);
+    // Re-enabling resumes.
+    receiver.script('/down', [200]);
+    expect((await ws.owner.api.patch(`${base}/webhooks/${hook.id}`, { enabled: true })).body).toMatchObject({ enabled: true, disabledReason: null });
+    const before = receiver.on('/down').length;
+    await ws.owner.api.post(`${base}/teams`, { name: 'third' });
+    await receiver.waitFor(() => receiver.on('/down').length === before + 1);
+  });
+});
