@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { newEventId } from './event-id';
 import { EventSubscriptions } from './event-subscriptions';
 import type { EventActor } from './outbox-event.entity';
-import { PUBLISHED_EVENTS } from './outbox-signal.service';
+import { OutboxSignal, PUBLISHED_EVENTS } from './outbox-signal.service';
 
 export interface PublishInput {
   type: string;
@@ -14,9 +15,37 @@ export interface PublishInput {
 }
 
 /** The only way modules emit domain events: an outbox row written inside the caller's transaction. */
+/** A parameterised INSERT/UPDATE/DELETE (without RETURNING) whose row change the event describes. */
+export interface RowChange {
+  sql: string;
+  params: unknown[];
+}
+
 @Injectable()
 export class EventPublisher {
-  constructor(private readonly subscriptions: EventSubscriptions) {}
+  constructor(
+    private readonly subscriptions: EventSubscriptions,
+    private readonly signal: OutboxSignal,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  /**
+   * Writes a row change and its event in one statement (a data-modifying CTE): atomic without an
+   * explicit transaction, so a create costs one round trip instead of four (BEGIN, INSERT, INSERT,
+   * COMMIT). No event is written unless the change touched a row.
+   */
+  async publishWith(change: RowChange, input: PublishInput): Promise<string> {
+    const id = newEventId();
+    const n = change.params.length;
+    await this.dataSource.query(
+      `WITH changed AS (${change.sql} RETURNING 1)
+       INSERT INTO events (id, type, workspace_id, actor, data, pending_subscribers)
+       SELECT $${n + 1}::text, $${n + 2}::text, $${n + 3}::uuid, $${n + 4}::jsonb, $${n + 5}::jsonb, $${n + 6}::text[] FROM changed`,
+      [...change.params, id, input.type, input.workspaceId, input.actor, eventData(input), this.subscriptions.subscribersOf(input.type)],
+    );
+    this.signal.committed();
+    return id;
+  }
 
   /**
    * Must run on the transaction's manager: the event commits or rolls back with the change. The
@@ -25,14 +54,15 @@ export class EventPublisher {
   async publish(manager: EntityManager, input: PublishInput): Promise<string> {
     if (!manager.queryRunner?.isTransactionActive) throw new Error('EventPublisher.publish needs a transaction');
     const id = newEventId();
-    const data = input.previousAttributes
-      ? { object: input.object, previousAttributes: input.previousAttributes }
-      : { object: input.object };
     await manager.query(
       `INSERT INTO events (id, type, workspace_id, actor, data, pending_subscribers) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [id, input.type, input.workspaceId, input.actor, data, this.subscriptions.subscribersOf(input.type)],
+      [id, input.type, input.workspaceId, input.actor, eventData(input), this.subscriptions.subscribersOf(input.type)],
     );
     manager.queryRunner.data[PUBLISHED_EVENTS] = true;
     return id;
   }
+}
+
+function eventData(input: PublishInput) {
+  return input.previousAttributes ? { object: input.object, previousAttributes: input.previousAttributes } : { object: input.object };
 }

@@ -39,6 +39,11 @@ export class OutboxSignal implements EntitySubscriberInterface, OnModuleInit {
   afterTransactionCommit(event: TransactionCommitEvent): void {
     if (!event.queryRunner.data?.[PUBLISHED_EVENTS]) return;
     delete event.queryRunner.data[PUBLISHED_EVENTS];
+    this.committed();
+  }
+
+  /** Events were committed (by a transaction, or by a single autocommit statement). */
+  committed(): void {
     this.local.emit('committed');
     this.notifyOthers();
   }

@@ -23,11 +23,10 @@ export class InvestmentsService extends ScopedCrud<Investment, InvestmentView> {
     });
   }
 
-  override create(ctx: WorkspaceContext, dto: CreateInvestmentDto) {
-    return this.transaction(async (tx) => {
-      await requireReference(tx, Team, ctx.workspaceId, dto.teamId, 'teamId');
-      return super.create(ctx, { status: 'active', ...dto }, tx);
-    });
+  override async create(ctx: WorkspaceContext, dto: CreateInvestmentDto) {
+    // Checked before the single-statement insert; a team deleted in between fails its foreign key (409).
+    await requireReference(this.dataSource.manager, Team, ctx.workspaceId, dto.teamId, 'teamId');
+    return super.create(ctx, { status: 'active', ...dto });
   }
 
   override update(ctx: WorkspaceContext, id: string, dto: UpdateInvestmentDto) {

@@ -24,12 +24,10 @@ export class MemosService extends ScopedCrud<Memo, MemoView> {
     });
   }
 
-  override create(ctx: WorkspaceContext, dto: CreateMemoDto) {
-    return this.transaction(async (tx) => {
-      const memo = { ...dto, authorId: ctx.userId } as Memo;
-      await this.checkReferences(tx, ctx, memo, dto);
-      return super.create(ctx, memo, tx);
-    });
+  override async create(ctx: WorkspaceContext, dto: CreateMemoDto) {
+    const memo = { ...dto, authorId: ctx.userId } as Memo;
+    await this.checkReferences(this.dataSource.manager, ctx, memo, dto);
+    return super.create(ctx, memo);
   }
 
   override update(ctx: WorkspaceContext, id: string, dto: UpdateMemoDto) {

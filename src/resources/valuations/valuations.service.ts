@@ -22,11 +22,9 @@ export class ValuationsService extends ScopedCrud<Valuation, ValuationView> {
     });
   }
 
-  override create(ctx: WorkspaceContext, dto: CreateValuationDto) {
-    return this.transaction(async (tx) => {
-      const teamId = await this.teamOfInvestment(tx, ctx, dto.investmentId);
-      return super.create(ctx, { ...dto, teamId }, tx);
-    });
+  override async create(ctx: WorkspaceContext, dto: CreateValuationDto) {
+    const teamId = await this.teamOfInvestment(this.dataSource.manager, ctx, dto.investmentId);
+    return super.create(ctx, { ...dto, teamId });
   }
 
   override update(ctx: WorkspaceContext, id: string, dto: UpdateValuationDto) {
