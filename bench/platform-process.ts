@@ -14,6 +14,11 @@ export interface PlatformOptions {
 const RSS_SAMPLE_MS = 200;
 const MAX_KEPT_LOG_LINES = 200;
 
+/** The V8 flags of `npm run start:prod` (its heap limits), so the bench runs the platform as production does. */
+const PRODUCTION_NODE_FLAGS: string[] = (
+  JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')).scripts['start:prod'].match(/--[\w-]+=\S+/g) ?? []
+) as string[];
+
 /**
  * The platform under test: `node dist/src/main.js` as a child process, exactly as production runs
  * it. Samples its resident memory from /proc every 200 ms and keeps what it logs (LOG_LEVEL=warn:
@@ -39,7 +44,7 @@ export class PlatformProcess {
 
   async start(timeoutMs = 90_000): Promise<void> {
     const { root, env, nodeFlags = [], port } = this.options;
-    const child = spawn(process.execPath, [...nodeFlags, join(root, 'dist/src/main.js')], {
+    const child = spawn(process.execPath, [...PRODUCTION_NODE_FLAGS, ...nodeFlags, join(root, 'dist/src/main.js')], {
       cwd: root,
       env: { ...process.env, ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
