@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { EventSubject } from '../events/event-catalog';
 import { previousAttributes } from '../events/event-diff';
@@ -164,4 +165,20 @@ export class ScopedCrud<T extends ObjectLiteral & { id: string; workspaceId: str
       previousAttributes: changed,
     };
   }
+}
+
+/**
+ * An injectable ScopedCrud for one resource: `class XService extends ScopedCrudService({...}) {}`,
+ * overriding only what differs (reference checks, derived fields).
+ */
+export function ScopedCrudService<T extends ObjectLiteral & { id: string; workspaceId: string }, V extends Record<string, unknown>>(
+  options: ScopedCrudOptions<T, V>,
+) {
+  @Injectable()
+  class Service extends ScopedCrud<T, V> {
+    constructor(@InjectDataSource() dataSource: DataSource, abilities: AbilityService, events: EventPublisher) {
+      super(dataSource, abilities, events, options);
+    }
+  }
+  return Service;
 }

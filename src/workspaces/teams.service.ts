@@ -1,26 +1,19 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import { ScopedCrud } from '../common/scoped-crud';
-import { EventPublisher } from '../events/event-publisher.service';
-import { AbilityService } from '../permissions/ability.service';
+import { EntityManager } from 'typeorm';
+import { ScopedCrudService } from '../common/scoped-crud';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { bumpAbilityVersion } from './ability-version';
-import { TeamView, toTeamView } from './team.dto';
+import { toTeamView } from './team.dto';
 import { Team } from './team.entity';
 
 @Injectable()
-export class TeamsService extends ScopedCrud<Team, TeamView> {
-  constructor(@InjectDataSource() dataSource: DataSource, abilities: AbilityService, events: EventPublisher) {
-    super(dataSource, abilities, events, {
-      entity: Team,
-      subject: 'Team',
-      eventSubject: 'team',
-      notFound: 'Team not found',
-      toView: toTeamView,
-    });
-  }
-
+export class TeamsService extends ScopedCrudService({
+  entity: Team,
+  subject: 'Team',
+  eventSubject: 'team',
+  notFound: 'Team not found',
+  toView: toTeamView,
+}) {
   override remove(ctx: WorkspaceContext, id: string) {
     // Its members' abilities lose the team: bump them before the rows cascade away.
     return super.remove(ctx, id, (tx, team) => bumpAbilityVersion(tx, ctx.workspaceId, { teamId: team.id }));

@@ -20,7 +20,8 @@ describe('delivery survives a Redis wipe', () => {
   beforeAll(async () => {
     redis = await ThrowawayRedis.start();
     // The second attempt waits 2 s: long enough to wipe Redis while it is a delayed job.
-    t = await startTestApp({ REDIS_URL: redis.url, WEBHOOK_RETRY_SCHEDULE: '0,2s,2s' });
+    // A short lease margin: an attempt cut off by the wipe is taken over within seconds, not 30 s.
+    t = await startTestApp({ REDIS_URL: redis.url, WEBHOOK_RETRY_SCHEDULE: '0,2s,2s', DELIVERY_LEASE_MARGIN_MS: '3000' });
     await receiver.start();
     ws = await seedWorkspace(new ApiClient(t.baseUrl));
   });
@@ -50,7 +51,18 @@ describe('delivery survives a Redis wipe', () => {
 
     const succeeded = async () =>
       (await t.app.get(DataSource).query(`SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1 AND status = 'succeeded'`, [hook.body.id]))[0].n;
-    await expect.poll(succeeded, { timeout: 40_000, interval: 250 }).toBe(15);
+    try {
+      await expect.poll(succeeded, { timeout: 40_000, interval: 250 }).toBe(15);
+    } catch (err) {
+      // Say where the missing delivery is stuck.
+      const db = t.app.get(DataSource);
+      const state = {
+        deliveries: await db.query(`SELECT status, attempt_count, next_attempt_at, lease_until, now() AS now FROM deliveries WHERE webhook_id = $1 AND status <> 'succeeded'`, [hook.body.id]),
+        events: await db.query(`SELECT id, relayed_at, pending_subscribers, now() AS now FROM events WHERE pending_subscribers <> '{}'`),
+        eventsWithoutDelivery: await db.query(`SELECT e.id, e.relayed_at FROM events e WHERE e.type = 'assumption.created' AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)`),
+      };
+      throw new Error(`${(err as Error).message}\n${JSON.stringify(state, null, 1)}`);
+    }
     const ids = pairs(receiver, '/wiped');
     expect(new Set(ids).size).toBe(15);
   }, 60_000);

@@ -1,28 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, Not } from 'typeorm';
+import { Not } from 'typeorm';
 import { requireReference } from '../../common/references';
-import { ScopedCrud } from '../../common/scoped-crud';
-import { EventPublisher } from '../../events/event-publisher.service';
-import { AbilityService } from '../../permissions/ability.service';
+import { ScopedCrudService } from '../../common/scoped-crud';
 import type { WorkspaceContext } from '../../permissions/workspace-context';
 import { Team } from '../../workspaces/team.entity';
 import { Valuation } from '../valuations/valuation.entity';
-import { CreateInvestmentDto, InvestmentView, toInvestmentView, UpdateInvestmentDto } from './investment.dto';
+import { CreateInvestmentDto, toInvestmentView, UpdateInvestmentDto } from './investment.dto';
 import { Investment } from './investment.entity';
 
 @Injectable()
-export class InvestmentsService extends ScopedCrud<Investment, InvestmentView> {
-  constructor(@InjectDataSource() dataSource: DataSource, abilities: AbilityService, events: EventPublisher) {
-    super(dataSource, abilities, events, {
-      entity: Investment,
-      subject: 'Investment',
-      eventSubject: 'investment',
-      notFound: 'Investment not found',
-      toView: toInvestmentView,
-    });
-  }
-
+export class InvestmentsService extends ScopedCrudService({
+  entity: Investment,
+  subject: 'Investment',
+  eventSubject: 'investment',
+  notFound: 'Investment not found',
+  toView: toInvestmentView,
+}) {
   override async create(ctx: WorkspaceContext, dto: CreateInvestmentDto) {
     // Checked before the single-statement insert; a team deleted in between fails its foreign key (409).
     await requireReference(this.dataSource.manager, Team, ctx.workspaceId, dto.teamId, 'teamId');

@@ -1,29 +1,22 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { requireReference } from '../../common/references';
-import { ScopedCrud } from '../../common/scoped-crud';
-import { EventPublisher } from '../../events/event-publisher.service';
-import { AbilityService } from '../../permissions/ability.service';
+import { ScopedCrudService } from '../../common/scoped-crud';
 import { can } from '../../permissions/authorize';
 import type { WorkspaceContext } from '../../permissions/workspace-context';
 import { Team } from '../../workspaces/team.entity';
 import { Investment } from '../investments/investment.entity';
-import { CreateMemoDto, MemoView, toMemoView, UpdateMemoDto } from './memo.dto';
+import { CreateMemoDto, toMemoView, UpdateMemoDto } from './memo.dto';
 import { Memo } from './memo.entity';
 
 @Injectable()
-export class MemosService extends ScopedCrud<Memo, MemoView> {
-  constructor(@InjectDataSource() dataSource: DataSource, abilities: AbilityService, events: EventPublisher) {
-    super(dataSource, abilities, events, {
-      entity: Memo,
-      subject: 'Memo',
-      eventSubject: 'memo',
-      notFound: 'Memo not found',
-      toView: toMemoView,
-    });
-  }
-
+export class MemosService extends ScopedCrudService({
+  entity: Memo,
+  subject: 'Memo',
+  eventSubject: 'memo',
+  notFound: 'Memo not found',
+  toView: toMemoView,
+}) {
   override async create(ctx: WorkspaceContext, dto: CreateMemoDto) {
     const memo = { ...dto, authorId: ctx.userId } as Memo;
     await this.checkReferences(this.dataSource.manager, ctx, memo, dto);

@@ -1,27 +1,20 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import { ScopedCrud } from '../../common/scoped-crud';
-import { EventPublisher } from '../../events/event-publisher.service';
-import { AbilityService } from '../../permissions/ability.service';
+import { EntityManager } from 'typeorm';
+import { ScopedCrudService } from '../../common/scoped-crud';
 import { can } from '../../permissions/authorize';
 import type { WorkspaceContext } from '../../permissions/workspace-context';
 import { Investment } from '../investments/investment.entity';
-import { CreateValuationDto, toValuationView, UpdateValuationDto, ValuationView } from './valuation.dto';
+import { CreateValuationDto, toValuationView, UpdateValuationDto } from './valuation.dto';
 import { Valuation } from './valuation.entity';
 
 @Injectable()
-export class ValuationsService extends ScopedCrud<Valuation, ValuationView> {
-  constructor(@InjectDataSource() dataSource: DataSource, abilities: AbilityService, events: EventPublisher) {
-    super(dataSource, abilities, events, {
-      entity: Valuation,
-      subject: 'Valuation',
-      eventSubject: 'valuation',
-      notFound: 'Valuation not found',
-      toView: toValuationView,
-    });
-  }
-
+export class ValuationsService extends ScopedCrudService({
+  entity: Valuation,
+  subject: 'Valuation',
+  eventSubject: 'valuation',
+  notFound: 'Valuation not found',
+  toView: toValuationView,
+}) {
   override async create(ctx: WorkspaceContext, dto: CreateValuationDto) {
     const teamId = await this.teamOfInvestment(this.dataSource.manager, ctx, dto.investmentId);
     return super.create(ctx, { ...dto, teamId });
