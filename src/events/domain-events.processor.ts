@@ -40,6 +40,10 @@ export class DomainEventsProcessor implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     if (!runsWorkers(this.config)) return;
     void this.queue.process(HANDLE_EVENT_JOB, this.config.workerConcurrency, (job: Job<HandleEventJob>) => this.handle(job.data));
+    // A failed subscriber is retried by the queue (and re-enqueued from PostgreSQL): say why it failed.
+    this.queue.on('failed', (job: Job<HandleEventJob>, err: Error) =>
+      this.logger.warn(`subscriber ${job.data?.subscriber} failed on ${job.data?.eventId} (attempt ${job.attemptsMade}): ${err.message}`),
+    );
     void this.queue.process(PURGE_EVENTS_JOB, 1, () => this.purge());
     // A Redis restart forgets the repeatable job: register it again at every (re)connection.
     this.queue.client.on('ready', () => void this.schedulePurge());

@@ -134,6 +134,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
          WHERE relayed_at IS NOT NULL AND pending_subscribers <> '{}' AND relayed_at < now() - ($2 || ' milliseconds')::interval
          ORDER BY relayed_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [RELAY_BATCH_SIZE, UNFINISHED_EVENT_AFTER_MS],
+        true,
       );
       total += requeued;
       if (requeued < RELAY_BATCH_SIZE || this.stopped) return total;
@@ -141,7 +142,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   /** In one transaction: lock the selected rows, put their jobs on the queue, stamp relayed_at. */
-  private async claimAndEnqueue(select: string, params: unknown[]): Promise<number> {
+  private async claimAndEnqueue(select: string, params: unknown[], requeue = false): Promise<number> {
     let runner: QueryRunner | undefined;
     try {
       runner = this.dataSource.createQueryRunner();
@@ -149,7 +150,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       await runner.startTransaction();
       const rows: OutboxRow[] = await runner.query(select, params);
       if (rows.length) {
-        await this.enqueue(rows);
+        await this.enqueue(rows, requeue);
         await runner.query('UPDATE events SET relayed_at = now() WHERE id = ANY($1)', [rows.map((r) => r.id)]);
       }
       await runner.commitTransaction();
@@ -162,13 +163,19 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
-  private async enqueue(rows: OutboxRow[]): Promise<void> {
+  private async enqueue(rows: OutboxRow[], requeue = false): Promise<void> {
+    // A requeue skips jobs that are still alive (waiting, active, delayed) and gets a fresh job id
+    // otherwise: a job id that Redis still holds in a dead state (after a wipe mid-flight) must not
+    // absorb it. A duplicate run is harmless: subscribers are idempotent, and the processor skips a
+    // subscriber that has already finished.
+    const suffix = requeue ? `:r${Date.now().toString(36)}` : '';
+    if (requeue) rows = await this.withoutLiveJobs(rows);
     const jobs = rows.flatMap((row) =>
       row.pending_subscribers.map((subscriber) => ({
         name: HANDLE_EVENT_JOB,
         data: { eventId: row.id, subscriber, event: toDomainEvent(row) },
         // The job id deduplicates a re-enqueue while the first job still exists.
-        opts: { ...HANDLE_EVENT_JOB_OPTIONS, jobId: `${row.id}:${subscriber}` },
+        opts: { ...HANDLE_EVENT_JOB_OPTIONS, jobId: `${row.id}:${subscriber}${suffix}` },
       })),
     );
     if (!jobs.length) return;
@@ -185,6 +192,23 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private async withoutLiveJobs(rows: OutboxRow[]): Promise<OutboxRow[]> {
+    const live = new Set(['waiting', 'active', 'delayed', 'paused']);
+    const kept: OutboxRow[] = [];
+    for (const row of rows) {
+      const pending: string[] = [];
+      for (const subscriber of row.pending_subscribers) {
+        const job = await this.queue.getJob(`${row.id}:${subscriber}`);
+        const state = job ? await job.getState() : null;
+        if (state && live.has(state)) continue;
+        if (job) this.warn('requeue', new Error(`job ${job.id} was left ${state}; enqueued again`));
+        pending.push(subscriber);
+      }
+      if (pending.length) kept.push({ id: row.id, pending_subscribers: pending });
+    }
+    return kept;
   }
 
   /** LISTENs on a dedicated connection; when it is lost, retries with backoff until it is back. */

@@ -21,7 +21,7 @@ describe('delivery survives a Redis wipe', () => {
     redis = await ThrowawayRedis.start();
     // The second attempt waits 2 s: long enough to wipe Redis while it is a delayed job.
     // A short lease margin: an attempt cut off by the wipe is taken over within seconds, not 30 s.
-    t = await startTestApp({ REDIS_URL: redis.url, WEBHOOK_RETRY_SCHEDULE: '0,2s,2s', DELIVERY_LEASE_MARGIN_MS: '3000' });
+    t = await startTestApp({ REDIS_URL: redis.url, WEBHOOK_RETRY_SCHEDULE: '0,2s,2s', DELIVERY_LEASE_MARGIN_MS: '3000', LOG_LEVEL: 'warn' });
     await receiver.start();
     ws = await seedWorkspace(new ApiClient(t.baseUrl));
   });
@@ -61,7 +61,19 @@ describe('delivery survives a Redis wipe', () => {
         events: await db.query(`SELECT id, relayed_at, pending_subscribers, now() AS now FROM events WHERE pending_subscribers <> '{}'`),
         eventsWithoutDelivery: await db.query(`SELECT e.id, e.relayed_at FROM events e WHERE e.type = 'assumption.created' AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)`),
       };
-      throw new Error(`${(err as Error).message}\n${JSON.stringify(state, null, 1)}`);
+      const client = new Redis(redis.url);
+      const keys = await client.keys('*');
+      const jobs: Record<string, unknown> = {};
+      for (const e of state.events as { id: string }[]) {
+        for (const key of keys.filter((k) => k.includes(e.id))) jobs[key] = await client.hgetall(key);
+      }
+      const lists: Record<string, unknown> = {};
+      for (const key of keys.filter((k) => /domain-events:(wait|active|delayed|failed|completed|paused)$/.test(k))) {
+        const type = await client.type(key);
+        lists[key] = type === 'list' ? await client.lrange(key, 0, -1) : await client.zrange(key, 0, -1);
+      }
+      client.disconnect();
+      throw new Error(`${(err as Error).message}\n${JSON.stringify({ ...state, jobs, lists }, null, 1)}`);
     }
     const ids = pairs(receiver, '/wiped');
     expect(new Set(ids).size).toBe(15);
