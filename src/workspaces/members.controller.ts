@@ -15,6 +15,7 @@ export class MembersController {
 
   @Get()
   @Policy('read', 'Member')
+  @ApiOperation({ summary: 'The members of the workspace with their roles and teams' })
   @ApiPage(MemberView)
   list(@CurrentWorkspace() ctx: WorkspaceContext, @Query() page: PageQueryDto) {
     return this.members.list(ctx, page);

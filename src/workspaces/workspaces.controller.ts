@@ -31,6 +31,7 @@ export class WorkspacesController {
 
   @Get(':wid')
   @Policy('read', 'Workspace')
+  @ApiOperation({ summary: 'A workspace the caller belongs to, with their role' })
   @ApiParam({ name: 'wid', format: 'uuid' })
   @ApiOkResponse({ type: WorkspaceView })
   get(@CurrentWorkspace() ctx: WorkspaceContext) {
@@ -39,6 +40,7 @@ export class WorkspacesController {
 
   @Patch(':wid')
   @Policy('update', 'Workspace')
+  @ApiOperation({ summary: 'Rename the workspace (owners and admins)' })
   @ApiParam({ name: 'wid', format: 'uuid' })
   @ApiOkResponse({ type: WorkspaceView })
   rename(@CurrentWorkspace() ctx: WorkspaceContext, @Body() dto: WorkspaceDto) {
