@@ -2,6 +2,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { WORKER_DATA_SOURCE } from '../../src/database/data-source-options';
+import { DeliveryReconciler } from '../../src/delivery/delivery-reconciler.service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
 import { Receiver } from '../support/receiver';
@@ -43,6 +44,16 @@ describe('delivery basics', () => {
     const deliveries = await ws.owner.api.get(`/v1/workspaces/${ws.id}/webhooks/${hook.body.id}/deliveries`);
     expect(deliveries.status).toBe(200);
     await expect.poll(async () => (await ws.owner.api.get(`/v1/workspaces/${ws.id}/webhooks/${hook.body.id}/deliveries`)).body.data[0]?.status).toBe('succeeded');
+  });
+
+  it('purges attempts older than WEBHOOK_LOG_RETENTION and keeps the rest', async () => {
+    const db = t.app.get(DataSource);
+    const [{ n: before }] = await db.query('SELECT count(*)::int AS n FROM delivery_attempts');
+    expect(before).toBeGreaterThan(0);
+    await db.query(`UPDATE delivery_attempts SET started_at = now() - interval '31 days' WHERE id = (SELECT min(id) FROM delivery_attempts)`);
+    expect(await t.app.get(DeliveryReconciler).purgeAttempts()).toBe(1);
+    const [{ n: after }] = await db.query('SELECT count(*)::int AS n FROM delivery_attempts');
+    expect(after).toBe(before - 1);
   });
 
   it('commits the delivery machinery without waiting for the WAL flush, and the API durably', async () => {
