@@ -131,7 +131,8 @@ async function main(): Promise<void> {
     const jobTimes = new Map<string, { timestamp: number; processedOn?: number }>(); // by event id
     queue.on('completed', (job: Job<HandleEventJob>) => {
       if (job.name === HANDLE_EVENT_JOB && job.data.subscriber === SUBSCRIBER) {
-        jobTimes.set(job.data.eventId, { timestamp: job.timestamp, processedOn: job.processedOn });
+        const ids = job.data.events?.map((e) => e.id) ?? (job.data.eventId ? [job.data.eventId] : []);
+        for (const id of ids) jobTimes.set(id, { timestamp: job.timestamp, processedOn: job.processedOn });
       }
     });
 

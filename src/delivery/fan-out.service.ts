@@ -22,6 +22,8 @@ import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 
 interface SubscribedWebhook {
   id: string;
+  workspace_id: string;
+  events: string[];
   url: string;
   secrets: StoredSecret[];
   created_by_id: string;
@@ -30,27 +32,37 @@ interface SubscribedWebhook {
   ability_version: number | null;
 }
 
+/** One delivery to create: an event and a webhook entitled to it. */
 interface Entitled {
+  event: DomainEvent;
   webhook: SubscribedWebhook;
   /** Non-null when the creator may not read every field: the redacted event data. */
   data: EventData | null;
 }
 
-// Indexed by (workspace_id) WHERE enabled: the cost depends on this workspace's webhooks only.
-// The creator's membership comes in the same round trip; its ability_version keys the ability cache.
+interface CreatedDelivery {
+  id: string;
+  event_id: string;
+  webhook_id: string;
+  attempt_count: number;
+}
+
 const MAX_ATTEMPTS_IN_FLIGHT = 2_000;
 
+// Indexed by (workspace_id) WHERE enabled: the cost depends on these workspaces' webhooks only.
+// The creators' memberships come in the same round trip; ability_version keys the ability cache.
 const SUBSCRIBED_WEBHOOKS_SQL = `
-SELECT w.id, w.url, w.secrets, w.created_by_id, m.role, m.ability_version
+SELECT w.id, w.workspace_id, w.events, w.url, w.secrets, w.created_by_id, m.role, m.ability_version
 FROM webhooks w
 LEFT JOIN memberships m ON m.workspace_id = w.workspace_id AND m.user_id = w.created_by_id
-WHERE w.workspace_id = $1 AND w.enabled AND $2 = ANY(w.events)`;
+WHERE w.workspace_id = ANY($1::uuid[]) AND w.enabled AND w.events && $2::text[]`;
 
 /**
- * Subscribes to every domain event. For each, creates one delivery per enabled webhook whose
- * creator's current CASL ability may read the event's object, then makes the first attempts
- * at once. Safe to run twice for the same event (a crash, a re-enqueue): deliveries are unique
- * per (event, webhook) and only unleased ones are attempted.
+ * Subscribes to every domain event, taking the events of one relay batch together: one query for
+ * the subscribed webhooks, one insert of all their deliveries, one statement logging all the
+ * first attempts. A delivery is created per enabled webhook whose creator's current CASL ability
+ * may read the event's object, then attempted at once. Safe to run twice for the same events (a
+ * crash, a re-enqueue): deliveries are unique per (event, webhook) and only unleased ones are attempted.
  */
 @Injectable()
 export class FanOutService implements OnModuleInit {
@@ -66,47 +78,56 @@ export class FanOutService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.subscriptions.subscribe(FANOUT_SUBSCRIBER, EVENT_TYPES, (event) => this.fanOut(event));
+    this.subscriptions.subscribeBatch(FANOUT_SUBSCRIBER, EVENT_TYPES, (events) => this.fanOut(events));
   }
 
-  async fanOut(event: DomainEvent): Promise<void> {
-    const info = eventTypeInfo(event.type);
-    if (!info) return;
-    const webhooks: SubscribedWebhook[] = await this.dataSource.query(SUBSCRIBED_WEBHOOKS_SQL, [event.workspaceId, event.type]);
+  async fanOut(events: DomainEvent[]): Promise<void> {
+    const known = events.filter((event) => eventTypeInfo(event.type));
+    if (!known.length) return;
+    const webhooks: SubscribedWebhook[] = await this.dataSource.query(SUBSCRIBED_WEBHOOKS_SQL, [
+      [...new Set(known.map((e) => e.workspaceId))],
+      [...new Set(known.map((e) => e.type))],
+    ]);
     if (!webhooks.length) return;
 
     const orphaned = webhooks.filter((w) => w.role === null).map((w) => w.id);
     if (orphaned.length) await this.disableOrphaned(orphaned);
 
     const entitled: Entitled[] = [];
-    for (const webhook of webhooks) {
-      if (webhook.role === null) continue;
-      const ability = await this.abilities.abilityFor({
-        workspaceId: event.workspaceId,
-        userId: webhook.created_by_id,
-        role: webhook.role,
-        abilityVersion: webhook.ability_version!,
-      });
-      // The object after the change, or as it was before a delete.
-      if (!can(ability, 'read', info.caslSubject, event.data.object)) continue;
-      entitled.push({ webhook, data: redact(ability, info.caslSubject, event.data) });
+    for (const event of known) {
+      const { caslSubject } = eventTypeInfo(event.type)!;
+      for (const webhook of webhooks) {
+        if (webhook.role === null || webhook.workspace_id !== event.workspaceId || !webhook.events.includes(event.type)) continue;
+        const ability = await this.abilities.abilityFor({
+          workspaceId: event.workspaceId,
+          userId: webhook.created_by_id,
+          role: webhook.role,
+          abilityVersion: webhook.ability_version!,
+        });
+        // The object after the change, or as it was before a delete.
+        if (!can(ability, 'read', caslSubject, event.data.object)) continue;
+        entitled.push({ event, webhook, data: redact(ability, caslSubject, event.data) });
+      }
     }
     if (!entitled.length) return;
 
-    const claimed = await this.createDeliveries(event, entitled);
-    const record: EventRecord = { ...event, createdAt: new Date(event.createdAt) };
-    const shared = serializePayload(record);
-    const byWebhook = new Map(entitled.map((e) => [e.webhook.id, e]));
-    const batch: ClaimedDelivery[] = claimed.map(({ id, webhook_id, attempt_count }) => {
-      const target = byWebhook.get(webhook_id)!;
+    const created = await this.createDeliveries(entitled);
+    const byPair = new Map(entitled.map((e) => [`${e.event.id}:${e.webhook.id}`, e]));
+    const bodies = new Map<string, Buffer>();
+    const batch: ClaimedDelivery[] = created.map(({ id, event_id, webhook_id, attempt_count }) => {
+      const target = byPair.get(`${event_id}:${webhook_id}`)!;
+      const record: EventRecord = { ...target.event, createdAt: new Date(target.event.createdAt) };
+      // Serialised once per event; a redacted payload gets its own body.
+      let body = target.data ? serializePayload(record, target.data) : bodies.get(event_id);
+      if (!body) bodies.set(event_id, (body = serializePayload(record)));
       return {
         deliveryId: id,
         webhookId: webhook_id,
-        eventId: event.id,
+        eventId: event_id,
         url: target.webhook.url,
         secrets: target.webhook.secrets,
         attemptCount: attempt_count,
-        body: target.data ? serializePayload(record, target.data) : shared,
+        body,
       };
     });
     // The first attempts run on without holding this job: a receiver that hangs until the timeout
@@ -117,41 +138,44 @@ export class FanOutService implements OnModuleInit {
       .then((outcomes) =>
         this.scheduleRetries(outcomes.filter((o) => o.retryInMs !== null).map((o) => ({ id: o.deliveryId, delay: o.retryInMs!, n: o.number }))),
       )
-      .catch((err: Error) => this.logger.error(`attempts of ${event.id} left to the reconciler: ${err.message}`));
+      .catch((err: Error) => this.logger.error(`attempts of ${batch.length} deliveries left to the reconciler: ${err.message}`));
     // Backpressure: past this many attempts in flight, fan-out waits instead of piling up sockets.
     await this.attempts.belowLimit(MAX_ATTEMPTS_IN_FLIGHT);
   }
 
   /**
-   * Inserts the deliveries already leased to this worker. On a re-run, existing rows are not
-   * duplicated; those still due and unleased are claimed instead.
+   * Inserts the deliveries already leased to this worker, in one statement. On a re-run, existing
+   * rows are not duplicated; those still due and unleased are claimed instead.
    */
-  private async createDeliveries(event: DomainEvent, entitled: Entitled[]) {
+  private async createDeliveries(entitled: Entitled[]): Promise<CreatedDelivery[]> {
     const leaseMs = this.config.webhookTimeoutMs + this.config.deliveryLeaseMarginMs;
-    const inserted: { id: string; webhook_id: string; attempt_count: number }[] = await this.dataSource.query(
+    const inserted: CreatedDelivery[] = await this.dataSource.query(
       `INSERT INTO deliveries (event_id, webhook_id, workspace_id, event_type, status, next_attempt_at, lease_until, payload)
-       SELECT $1, w.id, $2, $3, 'pending', now(), now() + ($4 || ' milliseconds')::interval, w.payload
-       FROM unnest($5::uuid[], $6::jsonb[]) AS w(id, payload)
+       SELECT p.event_id, p.webhook_id, p.workspace_id, p.event_type, 'pending', now(), now() + ($1 || ' milliseconds')::interval, p.payload
+       FROM unnest($2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::jsonb[]) AS p(event_id, webhook_id, workspace_id, event_type, payload)
        ON CONFLICT (event_id, webhook_id) DO NOTHING
-       RETURNING id, webhook_id, attempt_count`,
+       RETURNING id, event_id, webhook_id, attempt_count`,
       [
-        event.id,
-        event.workspaceId,
-        event.type,
         leaseMs,
+        entitled.map((e) => e.event.id),
         entitled.map((e) => e.webhook.id),
+        entitled.map((e) => e.event.workspaceId),
+        entitled.map((e) => e.event.type),
         entitled.map((e) => (e.data ? JSON.stringify(e.data) : null)),
       ],
     );
     if (inserted.length === entitled.length) return inserted;
-    const [reclaimed]: [{ id: string; webhook_id: string; attempt_count: number }[], number] = await this.dataSource.query(
+    // TypeORM answers an UPDATE with [rows, affected].
+    const [reclaimed]: [CreatedDelivery[], number] = await this.dataSource.query(
       `UPDATE deliveries SET lease_until = now() + ($2 || ' milliseconds')::interval
-       WHERE event_id = $1 AND NOT (id = ANY($3::uuid[])) AND status IN ('pending', 'retrying')
+       WHERE event_id = ANY($1::text[]) AND NOT (id = ANY($3::uuid[])) AND status IN ('pending', 'retrying')
          AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
-       RETURNING id, webhook_id, attempt_count`,
-      [event.id, leaseMs, inserted.map((d) => d.id)],
+       RETURNING id, event_id, webhook_id, attempt_count`,
+      [[...new Set(entitled.map((e) => e.event.id))], leaseMs, inserted.map((d) => d.id)],
     );
-    return [...inserted, ...reclaimed];
+    // Only pairs this run is entitled to (a webhook may have been disabled or narrowed since).
+    const wanted = new Set(entitled.map((e) => `${e.event.id}:${e.webhook.id}`));
+    return [...inserted, ...reclaimed.filter((d) => wanted.has(`${d.event_id}:${d.webhook_id}`))];
   }
 
   private async disableOrphaned(webhookIds: string[]): Promise<void> {

@@ -42,7 +42,9 @@ export class DomainEventsProcessor implements OnApplicationBootstrap {
     void this.queue.process(HANDLE_EVENT_JOB, this.config.workerConcurrency, (job: Job<HandleEventJob>) => this.handle(job.data));
     // A failed subscriber is retried by the queue (and re-enqueued from PostgreSQL): say why it failed.
     this.queue.on('failed', (job: Job<HandleEventJob>, err: Error) =>
-      this.logger.warn(`subscriber ${job.data?.subscriber} failed on ${job.data?.eventId} (attempt ${job.attemptsMade}): ${err.message}`),
+      this.logger.warn(
+        `subscriber ${job.data?.subscriber} failed on ${job.data?.eventId ?? `${job.data?.events?.length} event(s)`} (attempt ${job.attemptsMade}): ${err.message}`,
+      ),
     );
     void this.queue.process(PURGE_EVENTS_JOB, 1, () => this.purge());
     // A Redis restart forgets the repeatable job: register it again at every (re)connection.
@@ -56,26 +58,26 @@ export class DomainEventsProcessor implements OnApplicationBootstrap {
       .catch((err: Error) => this.logger.warn(`could not schedule the purge: ${err.message}`));
   }
 
-  async handle({ eventId, subscriber, event: carried }: HandleEventJob): Promise<void> {
+  async handle({ subscriber, events: carried, eventId }: HandleEventJob): Promise<void> {
     const handler = this.subscriptions.handlerOf(subscriber);
-    // A first relay carries the event; a re-enqueued job reads it, and skips a subscriber that has
-    // already finished (a duplicate job from a requeue or an enqueue that landed late).
-    const event = carried ?? (await this.loadPending(eventId, subscriber));
-    if (!event) return;
-    if (handler) await handler(event);
-    else this.logger.warn(`no subscriber named ${subscriber} in this process; dropping it from ${eventId}`);
-    await this.completions.done(eventId, subscriber);
+    // A first relay carries its events; a re-enqueued job reads its event, and skips a subscriber
+    // that has already finished (a duplicate job from a requeue or an enqueue that landed late).
+    const events = carried ?? (eventId ? await this.loadPending(eventId, subscriber) : []);
+    if (!events.length) return;
+    if (handler) await handler(events);
+    else this.logger.warn(`no subscriber named ${subscriber} in this process; dropping it from ${events.length} event(s)`);
+    await Promise.all(events.map((event) => this.completions.done(event.id, subscriber)));
   }
 
-  private async loadPending(eventId: string, subscriber: string): Promise<DomainEvent | null> {
+  private async loadPending(eventId: string, subscriber: string): Promise<DomainEvent[]> {
     const rows: { id: string; type: string; created_at: Date; workspace_id: string; actor: EventActor; data: EventData; pending: boolean }[] =
       await this.dataSource.query(
         'SELECT id, type, created_at, workspace_id, actor, data, $2 = ANY(pending_subscribers) AS pending FROM events WHERE id = $1',
         [eventId, subscriber],
       );
     const row = rows[0];
-    if (!row?.pending) return null; // purged meanwhile, or already handled
-    return { id: row.id, type: row.type, createdAt: row.created_at.toISOString(), workspaceId: row.workspace_id, actor: row.actor, data: row.data };
+    if (!row?.pending) return []; // purged meanwhile, or already handled
+    return [{ id: row.id, type: row.type, createdAt: row.created_at.toISOString(), workspaceId: row.workspace_id, actor: row.actor, data: row.data }];
   }
 
   /** Deletes finished events older than WEBHOOK_LOG_RETENTION (their deliveries and attempts cascade). */

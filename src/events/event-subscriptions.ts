@@ -2,10 +2,12 @@ import { Injectable } from '@nestjs/common';
 import type { DomainEvent } from './domain-event';
 
 export type DomainEventHandler = (event: DomainEvent) => Promise<void>;
+/** Handles several events at once (those relayed together); must be idempotent like the others. */
+export type DomainEventBatchHandler = (events: DomainEvent[]) => Promise<void>;
 
 interface Subscription {
   types: ReadonlySet<string>;
-  handler: DomainEventHandler;
+  handler: DomainEventBatchHandler;
 }
 
 /**
@@ -19,6 +21,13 @@ export class EventSubscriptions {
 
   /** Call from a module's onModuleInit; `name` is stable across deployments (it is stored). */
   subscribe(name: string, types: readonly string[], handler: DomainEventHandler): void {
+    this.subscribeBatch(name, types, async (events) => {
+      await Promise.all(events.map(handler));
+    });
+  }
+
+  /** Like subscribe(), for a subscriber that does better with the events of one relay batch at once. */
+  subscribeBatch(name: string, types: readonly string[], handler: DomainEventBatchHandler): void {
     if (this.subscriptions.has(name)) throw new Error(`Event subscriber ${name} is already registered`);
     this.subscriptions.set(name, { types: new Set(types), handler });
   }
@@ -29,7 +38,7 @@ export class EventSubscriptions {
     return names;
   }
 
-  handlerOf(name: string): DomainEventHandler | undefined {
+  handlerOf(name: string): DomainEventBatchHandler | undefined {
     return this.subscriptions.get(name)?.handler;
   }
 }

@@ -8,14 +8,18 @@ export const HANDLE_EVENT_JOB = 'handle-event';
 export const PURGE_EVENTS_JOB = 'purge-events';
 
 export interface HandleEventJob {
-  eventId: string;
   subscriber: string;
   /**
-   * The event as the relay read it while claiming it, so the subscriber needs no query to load it.
-   * Absent on re-enqueued jobs: those read it from PostgreSQL, the source of truth.
+   * The events as the relay read them while claiming them (up to EVENTS_PER_JOB), so the
+   * subscriber needs no query to load them and can handle them together.
    */
-  event?: DomainEvent;
+  events?: DomainEvent[];
+  /** One event by id (a re-enqueue): read from PostgreSQL, the source of truth. */
+  eventId?: string;
 }
+
+/** A relay batch is split into jobs of at most this many events per subscriber. */
+export const EVENTS_PER_JOB = 50;
 
 export const HANDLE_EVENT_JOB_OPTIONS: JobOptions = {
   attempts: 8,

@@ -10,6 +10,7 @@ import { OUTBOX_CHANNEL, OutboxSignal } from './outbox-signal.service';
 import {
   DOMAIN_EVENTS_QUEUE,
   ENQUEUE_TIMEOUT_MS,
+  EVENTS_PER_JOB,
   HANDLE_EVENT_JOB,
   HANDLE_EVENT_JOB_OPTIONS,
   HandleEventJob,
@@ -21,6 +22,12 @@ import {
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 import type { DomainEvent } from './domain-event';
 import type { EventActor, EventData } from './outbox-event.entity';
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const parts: T[][] = [];
+  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
+  return parts;
+}
 
 interface OutboxRow {
   id: string;
@@ -164,20 +171,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private async enqueue(rows: OutboxRow[], requeue = false): Promise<void> {
-    // A requeue skips jobs that are still alive (waiting, active, delayed) and gets a fresh job id
-    // otherwise: a job id that Redis still holds in a dead state (after a wipe mid-flight) must not
-    // absorb it. A duplicate run is harmless: subscribers are idempotent, and the processor skips a
-    // subscriber that has already finished.
-    const suffix = requeue ? `:r${Date.now().toString(36)}` : '';
-    if (requeue) rows = await this.withoutLiveJobs(rows);
-    const jobs = rows.flatMap((row) =>
-      row.pending_subscribers.map((subscriber) => ({
-        name: HANDLE_EVENT_JOB,
-        data: { eventId: row.id, subscriber, event: toDomainEvent(row) },
-        // The job id deduplicates a re-enqueue while the first job still exists.
-        opts: { ...HANDLE_EVENT_JOB_OPTIONS, jobId: `${row.id}:${subscriber}${suffix}` },
-      })),
-    );
+    const jobs = requeue ? await this.requeueJobs(rows) : this.relayJobs(rows);
     if (!jobs.length) return;
     // ioredis would queue the command offline and send it whenever Redis is back, long after this
     // batch rolled back: fail at once instead. (A command cut off mid-flight can still land late; the
@@ -194,21 +188,45 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
-  private async withoutLiveJobs(rows: OutboxRow[]): Promise<OutboxRow[]> {
-    const live = new Set(['waiting', 'active', 'delayed', 'paused']);
-    const kept: OutboxRow[] = [];
+  /** First relay: per subscriber, the claimed events in jobs of up to EVENTS_PER_JOB, carrying them. */
+  private relayJobs(rows: OutboxRow[]) {
+    const bySubscriber = new Map<string, DomainEvent[]>();
     for (const row of rows) {
-      const pending: string[] = [];
-      for (const subscriber of row.pending_subscribers) {
-        const job = await this.queue.getJob(`${row.id}:${subscriber}`);
-        const state = job ? await job.getState() : null;
-        if (state && live.has(state)) continue;
-        if (job) this.warn('requeue', new Error(`job ${job.id} was left ${state}; enqueued again`));
-        pending.push(subscriber);
-      }
-      if (pending.length) kept.push({ id: row.id, pending_subscribers: pending });
+      const event = toDomainEvent(row)!;
+      for (const subscriber of row.pending_subscribers) bySubscriber.set(subscriber, [...(bySubscriber.get(subscriber) ?? []), event]);
     }
-    return kept;
+    return [...bySubscriber].flatMap(([subscriber, events]) =>
+      chunk(events, EVENTS_PER_JOB).map((part) => ({
+        name: HANDLE_EVENT_JOB,
+        data: { subscriber, events: part },
+        opts: { ...HANDLE_EVENT_JOB_OPTIONS, jobId: `${part[0].id}:${subscriber}:${part.length}` },
+      })),
+    );
+  }
+
+  /**
+   * Requeue: one job per (event, subscriber), ids only, skipping events that a live job (waiting,
+   * active, delayed) still carries. Each gets a fresh job id: an id that Redis still holds in a dead
+   * state after a wipe must not absorb it. A duplicate run is harmless: subscribers are idempotent,
+   * and the processor skips a subscriber that has already finished.
+   */
+  private async requeueJobs(rows: OutboxRow[]) {
+    const live = new Set<string>();
+    for (const job of await this.queue.getJobs(['waiting', 'active', 'delayed', 'paused'])) {
+      if (!job?.data) continue;
+      for (const event of job.data.events ?? []) live.add(`${event.id}:${job.data.subscriber}`);
+      if (job.data.eventId) live.add(`${job.data.eventId}:${job.data.subscriber}`);
+    }
+    const stamp = Date.now().toString(36);
+    return rows.flatMap((row) =>
+      row.pending_subscribers
+        .filter((subscriber) => !live.has(`${row.id}:${subscriber}`))
+        .map((subscriber) => ({
+          name: HANDLE_EVENT_JOB,
+          data: { subscriber, eventId: row.id },
+          opts: { ...HANDLE_EVENT_JOB_OPTIONS, jobId: `${row.id}:${subscriber}:r${stamp}` },
+        })),
+    );
   }
 
   /** LISTENs on a dedicated connection; when it is lost, retries with backoff until it is back. */
