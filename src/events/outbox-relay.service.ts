@@ -193,7 +193,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const bySubscriber = new Map<string, DomainEvent[]>();
     for (const row of rows) {
       const event = toDomainEvent(row)!;
-      for (const subscriber of row.pending_subscribers) bySubscriber.set(subscriber, [...(bySubscriber.get(subscriber) ?? []), event]);
+      for (const subscriber of row.pending_subscribers) {
+        const events = bySubscriber.get(subscriber);
+        if (events) events.push(event);
+        else bySubscriber.set(subscriber, [event]);
+      }
     }
     return [...bySubscriber].flatMap(([subscriber, events]) =>
       chunk(events, EVENTS_PER_JOB).map((part) => ({
