@@ -11,9 +11,9 @@ interface Subscription {
 }
 
 /**
- * In-process subscriptions to domain events. Each subscriber gets its own queue job per event, so a
- * failing subscriber is retried alone and never blocks the relay or the others. Handlers must be
- * idempotent: delivery is at-least-once.
+ * In-process subscriptions to domain events. Each subscriber gets its own queue jobs (each carrying
+ * the events relayed together), so a failing subscriber is retried alone and never blocks the relay
+ * or the others. Handlers must be idempotent: delivery is at-least-once.
  */
 @Injectable()
 export class EventSubscriptions {
