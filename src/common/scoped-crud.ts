@@ -23,7 +23,8 @@ export interface ScopedCrudOptions<T extends ObjectLiteral, V extends Record<str
 /**
  * Create/list/get/update/delete of a workspace-owned, permission-scoped, event-emitting resource.
  * Every path asks the caller's CASL ability: reads and lists through SQL built from its rules,
- * writes through an instance check; each write and its event commit in one transaction.
+ * writes through an instance check. Each write and its event commit together: a create in one
+ * statement, an update or delete in one transaction.
  */
 export class ScopedCrud<T extends ObjectLiteral & { id: string; workspaceId: string }, V extends Record<string, unknown>> {
   constructor(
@@ -45,10 +46,8 @@ export class ScopedCrud<T extends ObjectLiteral & { id: string; workspaceId: str
     return this.abilities.scope(qb, ctx.ability, action, this.options.subject, this.options.entity);
   }
 
-  list(ctx: WorkspaceContext, page: PageQueryDto, where?: (qb: SelectQueryBuilder<T>) => void): Promise<PageDto<V>> {
-    const qb = this.scopedQuery(ctx);
-    where?.(qb);
-    return paginate(qb, page, this.options.toView);
+  list(ctx: WorkspaceContext, page: PageQueryDto): Promise<PageDto<V>> {
+    return paginate(this.scopedQuery(ctx), page, this.options.toView);
   }
 
   async get(ctx: WorkspaceContext, id: string): Promise<V> {
@@ -120,8 +119,12 @@ export class ScopedCrud<T extends ObjectLiteral & { id: string; workspaceId: str
       this.assertCan(ctx, 'update', row);
       const changed = previousAttributes(before, this.options.toView(row));
       if (Object.keys(changed).length === 0) return before;
-      const saved = await tx.getRepository(this.options.entity).save(row);
-      const view = this.options.toView(saved);
+      // The row is already loaded and locked: write just the changed columns (save() would load it again).
+      const values: Record<string, unknown> = { updatedAt: new Date() };
+      for (const key of Object.keys(changed)) values[key] = row[key];
+      await tx.getRepository(this.options.entity).update({ id: row.id } as never, values as never);
+      Object.assign(row, values);
+      const view = this.options.toView(row);
       await this.publish(tx, ctx, 'updated', view, changed);
       return view;
     });
