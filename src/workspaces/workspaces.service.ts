@@ -26,19 +26,10 @@ export class WorkspacesService {
     const qb = this.dataSource
       .getRepository(Workspace)
       .createQueryBuilder('w')
-      .innerJoin(Membership, 'm', 'm.workspace_id = w.id AND m.user_id = :userId', { userId: principal.userId });
+      // The caller's membership comes with each workspace: its role is part of the view.
+      .innerJoinAndMapOne('w.membership', Membership, 'm', 'm.workspace_id = w.id AND m.user_id = :userId', { userId: principal.userId });
     if (principal.apiKeyWorkspaceId) qb.andWhere('w.id = :only', { only: principal.apiKeyWorkspaceId });
-    const roles = new Map<string, WorkspaceView['role']>();
-    const result = await paginate(qb, page, (w) => toWorkspaceView(w));
-    const ids = result.data.map((w) => w.id);
-    if (ids.length) {
-      const rows: { workspace_id: string; role: WorkspaceView['role'] }[] = await this.dataSource.query(
-        'SELECT workspace_id, role FROM memberships WHERE user_id = $1 AND workspace_id = ANY($2)',
-        [principal.userId, ids],
-      );
-      for (const row of rows) roles.set(row.workspace_id, row.role);
-    }
-    return { ...result, data: result.data.map((w) => ({ ...w, role: roles.get(w.id) })) };
+    return paginate(qb, page, (w) => toWorkspaceView(w, (w as Workspace & { membership: Membership }).membership.role));
   }
 
   async get(ctx: WorkspaceContext): Promise<WorkspaceView> {
