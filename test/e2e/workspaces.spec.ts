@@ -46,6 +46,7 @@ describe('workspaces', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ id: expect.any(String), name: 'Fund II', role: 'owner' });
     expect((await user.api.get('/v1/me')).body.memberships).toEqual([{ workspaceId: res.body.id, role: 'owner' }]);
+    expect((await user.api.get('/v1/workspaces')).body.data).toMatchObject([{ id: res.body.id, name: 'Fund II', role: 'owner' }]);
     expectError(await user.api.post('/v1/workspaces', {}), 400, 'name must be a string');
     expectError(await user.api.post('/v1/workspaces', { name: '' }), 400, 'name should not be empty');
     expectError(await user.api.post('/v1/workspaces', { name: 'x'.repeat(201) }), 400, 'name must be shorter than or equal to 200 characters');
