@@ -1,4 +1,3 @@
-import { LEASE_MARGIN_MS } from '../delivery/delivery.constants';
 import { DEFAULT_RETRY_SCHEDULE, parseDuration, parseRetrySchedule } from './duration';
 
 export type ProcessRole = 'api' | 'worker' | 'all';
@@ -102,7 +101,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }, errors),
     processRole: parseWith(env, 'PROCESS_ROLE', 'all', oneOf<ProcessRole>('api', 'worker', 'all'), errors),
     webhookTimeoutMs: parseWith(env, 'WEBHOOK_TIMEOUT_MS', '10000', integer(100, 120_000), errors),
-    deliveryLeaseMarginMs: parseWith(env, 'DELIVERY_LEASE_MARGIN_MS', String(LEASE_MARGIN_MS), integer(1_000, 600_000), errors),
+    // How long past the attempt timeout a crashed worker's delivery stays leased before another takes it.
+    deliveryLeaseMarginMs: parseWith(env, 'DELIVERY_LEASE_MARGIN_MS', '30000', integer(1_000, 600_000), errors),
     webhookRetryScheduleMs: parseWith(env, 'WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE, parseRetrySchedule, errors),
     webhookAllowPrivateNetwork: parseWith(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORK', 'false', bool, errors),
     webhookDisableAfterMs: parseWith(env, 'WEBHOOK_DISABLE_AFTER', '5d', positiveDuration, errors),

@@ -101,10 +101,6 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     }
   }
 
-  get inFlight(): number {
-    return this.active;
-  }
-
   /** Resolves once at most `limit` attempts are in flight (backpressure for callers that do not wait). */
   async belowLimit(limit: number): Promise<void> {
     while (this.active > limit) await once(this.settled, 'settled');

@@ -25,8 +25,6 @@ export const FANOUT_SUBSCRIBER = 'webhook-fanout';
 export const USER_AGENT = 'Countercyclical-Webhooks/1.0';
 export const MAX_LOGGED_RESPONSE_BYTES = 4096;
 
-/** A sending worker holds a delivery this much longer than the attempt timeout; then it counts as crashed. Default of DELIVERY_LEASE_MARGIN_MS. */
-export const LEASE_MARGIN_MS = 30_000;
 /** How often PostgreSQL is scanned for due deliveries that have no live queue job (e.g. after a Redis wipe). */
 export const RECONCILE_INTERVAL_MS = 5_000;
 /** A due delivery is left to its own queue job for this long before the reconciler enqueues it again. */
