@@ -1,10 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
-import { connect as netConnect, createServer } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { freePort } from '../support/throwaway-redis';
 
 /**
  * Processes for the fault-injection suite: the built platform (`node dist/src/main.js`) as
@@ -29,15 +30,7 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
   }
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export { freePort };
 
 // ---------------------------------------------------------------------------------------------
 // Child registry: killed on afterAll, on process exit, and by a watchdog if this process dies.
