@@ -45,11 +45,12 @@ export class DeliveriesService {
   /** A new attempt of the same message: same event, same webhook-id, now. */
   async redeliver(ctx: WorkspaceContext, webhookId: string, deliveryId: string): Promise<AcceptedDeliveryView> {
     await this.webhook(ctx, webhookId, 'update');
-    await this.delivery(webhookId, deliveryId);
-    await this.dataSource.query(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now() WHERE id = $1`,
-      [deliveryId],
+    // TypeORM answers an UPDATE with [rows, affected].
+    const [, updated]: [unknown, number] = await this.dataSource.query(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now() WHERE id = $1 AND webhook_id = $2`,
+      [deliveryId, webhookId],
     );
+    if (!updated) throw new NotFoundException('Delivery not found');
     await this.enqueueNow([deliveryId]);
     return { deliveryId };
   }

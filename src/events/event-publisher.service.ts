@@ -14,7 +14,10 @@ export interface PublishInput {
   previousAttributes?: Record<string, unknown>;
 }
 
-/** The only way modules emit domain events: an outbox row written inside the caller's transaction. */
+/**
+ * The only way modules emit domain events: an outbox row that commits with the change it describes,
+ * in the caller's transaction (publish) or in the same statement (publishWith).
+ */
 /** A parameterised INSERT/UPDATE/DELETE (without RETURNING) whose row change the event describes. */
 export interface RowChange {
   sql: string;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
@@ -148,6 +149,8 @@ describe('delivery outcomes and retries', () => {
     expect((await ws.outsider.api.post(`${base()}/webhooks/${hook.id}/deliveries/${failed.id}/redeliver`)).status).toBe(404);
     expect((await ws.viewer.api.post(`${base()}/webhooks/${hook.id}/deliveries/${failed.id}/redeliver`)).status).toBe(403);
     expect((await ws.member.api.post(`${base()}/webhooks/${hook.id}/deliveries/${failed.id}/redeliver`)).status).toBe(404);
+    // A delivery of another webhook, or none at all: 404.
+    expect((await ws.owner.api.post(`${base()}/webhooks/${hook.id}/deliveries/${randomUUID()}/redeliver`)).status).toBe(404);
   });
 
   it('recover: every failed delivery since a time is delivered again', async () => {
