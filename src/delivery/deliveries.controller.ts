@@ -1,5 +1,5 @@
 import { Body, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiPage } from '../common/api-page.decorator';
 import { WorkspaceController } from '../common/workspace-route';
 import { Policy } from '../permissions/policy.decorator';
@@ -40,8 +40,17 @@ export class DeliveriesController {
   @Post('deliveries/:did/redeliver')
   @HttpCode(202)
   @Policy('update', 'Webhook')
-  @ApiOperation({ summary: 'Attempt this delivery again now (same message, same webhook-id)' })
+  @ApiOperation({
+    summary: 'Attempt this delivery again now (same message, same webhook-id)',
+    description:
+      "Only what the webhook's current owner (createdById) may read now: when the owner may no longer read the event's " +
+      'object (role, team, visibility or owner changed since), the answer is 403 and nothing is sent. The payload is built ' +
+      "for the current owner (fields they may not read, and previousAttributes they could not read before the change, are " +
+      'left out); the check is made again when the attempt runs, which cancels it (cancelReason not_permitted) if access ' +
+      'was lost meanwhile.',
+  })
   @ApiAcceptedResponse({ type: AcceptedDeliveryView })
+  @ApiForbiddenResponse({ description: "The webhook's current owner may not read this delivery's event now" })
   redeliver(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string, @UuidParam('did') did: string) {
     return this.deliveries.redeliver(ctx, id, did);
   }
@@ -49,7 +58,12 @@ export class DeliveriesController {
   @Post('recover')
   @HttpCode(202)
   @Policy('update', 'Webhook')
-  @ApiOperation({ summary: 'Redeliver every failed delivery since a time' })
+  @ApiOperation({
+    summary: 'Redeliver every failed delivery since a time',
+    description:
+      "Queues again the failed deliveries created since `since` whose event the webhook's current owner (createdById) may " +
+      'read now; the others stay failed and are counted in `skipped`. Each attempt checks the owner again when it runs.',
+  })
   @ApiAcceptedResponse({ type: RecoverResultView })
   recover(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string, @Body() dto: RecoverDto) {
     return this.deliveries.recover(ctx, id, new Date(dto.since));

@@ -1,13 +1,15 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { ForbiddenException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { PageDto, paginate } from '../common/pagination';
 import { TEST_EVENT_TYPE } from '../events/event-catalog';
 import { newEventId } from '../events/event-id';
+import type { EventData } from '../events/outbox-event.entity';
+import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
-import type { Action } from '../permissions/subjects';
+import type { Action, AppAbility } from '../permissions/subjects';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { Webhook } from '../webhooks/webhook.entity';
 import { WebhooksService } from '../webhooks/webhooks.service';
@@ -15,6 +17,14 @@ import { DeliveryAttempt } from './delivery-attempt.entity';
 import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob } from './delivery.constants';
 import { AcceptedDeliveryView, AttemptView, DeliveriesQueryDto, DeliveryDetailView, DeliveryView, RecoverResultView } from './delivery.dto';
 import { Delivery } from './delivery.entity';
+import { entitlement } from './entitlement';
+
+/** A delivery with the event it carries, for the current owner's check. */
+interface DeliveredEvent {
+  id: string;
+  type: string;
+  data: EventData;
+}
 
 /** "View Logs", redeliver, recover and test: the customer-facing side of delivery. */
 @Injectable()
@@ -25,6 +35,7 @@ export class DeliveriesService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
     private readonly webhooks: WebhooksService,
+    private readonly abilities: AbilityService,
   ) {}
 
   async list(ctx: WorkspaceContext, webhookId: string, query: DeliveriesQueryDto): Promise<PageDto<DeliveryView>> {
@@ -42,29 +53,57 @@ export class DeliveriesService {
     return { ...toDeliveryView(delivery), attempts: attempts.map(toAttemptView) };
   }
 
-  /** A new attempt of the same message: same event, same webhook-id, now. */
+  /**
+   * A new attempt of the same message: same event, same webhook-id, now. Only what the webhook's
+   * current owner may read now (403 otherwise); the attempt itself asks again when it is made.
+   */
   async redeliver(ctx: WorkspaceContext, webhookId: string, deliveryId: string): Promise<AcceptedDeliveryView> {
-    await this.webhook(ctx, webhookId, 'update');
-    // TypeORM answers an UPDATE with [rows, affected].
-    const [, updated]: [unknown, number] = await this.dataSource.query(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now() WHERE id = $1 AND webhook_id = $2`,
+    const webhook = await this.webhook(ctx, webhookId, 'update');
+    const [row]: DeliveredEvent[] = await this.dataSource.query(
+      `SELECT d.id, e.type, e.data FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1 AND d.webhook_id = $2`,
       [deliveryId, webhookId],
     );
-    if (!updated) throw new NotFoundException('Delivery not found');
+    if (!row) throw new NotFoundException('Delivery not found');
+    const ability = await this.ownerAbility(ctx, webhook);
+    if (!ability || !entitlement(ability, row.type, row.data).readable) {
+      throw new ForbiddenException(
+        "The webhook's owner may not read this event's object now, so it is not redelivered: a webhook carries only what its current owner may read",
+      );
+    }
+    await this.dataSource.query(
+      `UPDATE deliveries SET status = 'pending', cancel_reason = NULL, next_attempt_at = now(), updated_at = now() WHERE id = $1`,
+      [deliveryId],
+    );
     await this.enqueueNow([deliveryId]);
     return { deliveryId };
   }
 
-  /** Redelivers every failed delivery of this webhook created since `since` (bulk recovery after an outage). */
+  /**
+   * Redelivers every failed delivery of this webhook created since `since` (bulk recovery after an
+   * outage) whose event the webhook's current owner may read now; the others stay `failed` and are
+   * counted as `skipped`.
+   */
   async recover(ctx: WorkspaceContext, webhookId: string, since: Date): Promise<RecoverResultView> {
-    await this.webhook(ctx, webhookId, 'update');
-    const [rows]: [{ id: string }[], number] = await this.dataSource.query(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
-       WHERE webhook_id = $1 AND status = 'failed' AND created_at >= $2 RETURNING id`,
+    const webhook = await this.webhook(ctx, webhookId, 'update');
+    const failed: DeliveredEvent[] = await this.dataSource.query(
+      `SELECT d.id, e.type, e.data FROM deliveries d JOIN events e ON e.id = d.event_id
+       WHERE d.webhook_id = $1 AND d.status = 'failed' AND d.created_at >= $2`,
       [webhookId, since],
     );
-    await this.enqueueNow(rows.map((r) => r.id));
-    return { count: rows.length };
+    if (!failed.length) return { count: 0, skipped: 0 };
+    const ability = await this.ownerAbility(ctx, webhook);
+    const permitted = ability ? failed.filter((d) => entitlement(ability, d.type, d.data).readable).map((d) => d.id) : [];
+    let ids: string[] = [];
+    if (permitted.length) {
+      const [rows]: [{ id: string }[], number] = await this.dataSource.query(
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
+         WHERE id = ANY($1::uuid[]) AND status = 'failed' RETURNING id`,
+        [permitted],
+      );
+      ids = rows.map((r) => r.id);
+    }
+    await this.enqueueNow(ids);
+    return { count: ids.length, skipped: failed.length - permitted.length };
   }
 
   /** A `webhook.test` event for this endpoint only: never in the outbox, never fanned out. */
@@ -94,6 +133,13 @@ export class DeliveriesService {
     return webhook;
   }
 
+  /** The ability of the webhook's owner now; null when the owner is no longer a member. */
+  private async ownerAbility(ctx: WorkspaceContext, webhook: Webhook): Promise<AppAbility | null> {
+    if (webhook.createdById === ctx.userId) return ctx.ability;
+    const access = await this.abilities.findAccess(ctx.workspaceId, webhook.createdById);
+    return access ? this.abilities.abilityFor(access) : null;
+  }
+
   private async delivery(webhookId: string, deliveryId: string): Promise<Delivery> {
     const delivery = await this.dataSource.getRepository(Delivery).findOneBy({ id: deliveryId, webhookId });
     if (!delivery) throw new NotFoundException('Delivery not found');
@@ -121,6 +167,7 @@ export function toDeliveryView(d: Delivery): DeliveryView {
     eventId: d.eventId,
     eventType: d.eventType,
     status: d.status,
+    cancelReason: d.cancelReason,
     attemptCount: d.attemptCount,
     responseStatus: d.responseStatus,
     nextAttemptAt: iso(d.nextAttemptAt),

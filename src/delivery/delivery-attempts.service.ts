@@ -121,10 +121,14 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     const result = await this.sender.send(delivery.url, requestHeaders, delivery.body);
     const number = delivery.attemptCount + 1;
     const gone = result.status === 410;
+    // A target refused by the SSRF guard is not a transient fault: the delivery fails now rather
+    // than knocking on the blocked address for the rest of the schedule. (Recover or redeliver
+    // try again, checked again, once the URL or its DNS is fixed.)
+    const permanent = gone || result.errorKind === 'blocked_address';
     let status: DeliveryStatus = 'succeeded';
     let retryInMs: number | null = null;
     if (!result.ok) {
-      retryInMs = gone ? null : nextRetryDelay(this.config.webhookRetryScheduleMs, number, { retryAfterMs: result.retryAfterMs });
+      retryInMs = permanent ? null : nextRetryDelay(this.config.webhookRetryScheduleMs, number, { retryAfterMs: result.retryAfterMs });
       status = retryInMs === null ? 'failed' : 'retrying';
     }
     return {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../common/pagination';
-import { DELIVERY_STATUSES, DeliveryStatus } from './delivery.entity';
+import { CANCEL_REASONS, CancelReason, DELIVERY_STATUSES, DeliveryStatus } from './delivery.entity';
 
 export class DeliveriesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES, example: 'failed' })
@@ -31,6 +31,15 @@ export class DeliveryView {
   @ApiProperty({ example: 'evt_01KB3Q7ZJ8M2Y5D4XW0N6T9RHC', description: 'Also the webhook-id header of every attempt' }) eventId: string;
   @ApiProperty({ example: 'investment.updated' }) eventType: string;
   @ApiProperty({ enum: DELIVERY_STATUSES, example: 'succeeded' }) status: DeliveryStatus;
+  @ApiProperty({
+    enum: CANCEL_REASONS,
+    nullable: true,
+    example: null,
+    description:
+      'Why a `cancelled` delivery was not sent: webhook_disabled (disabled or paused), not_permitted (when the attempt was due, ' +
+      "the webhook's current owner could not read the event's object); null otherwise",
+  })
+  cancelReason: CancelReason | null;
   @ApiProperty({ example: 1 }) attemptCount: number;
   @ApiProperty({ example: 200, nullable: true, type: Number }) responseStatus: number | null;
   @ApiProperty({ example: null, nullable: true, type: String, description: 'When the next attempt is due' }) nextAttemptAt: string | null;
@@ -70,4 +79,9 @@ export class AcceptedDeliveryView {
 
 export class RecoverResultView {
   @ApiProperty({ example: 12, description: 'Failed deliveries queued again' }) count: number;
+  @ApiProperty({
+    example: 0,
+    description: "Failed deliveries left as they are: the webhook's current owner may not read their event's object now",
+  })
+  skipped: number;
 }

@@ -1,9 +1,16 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { EventData, OutboxEvent } from '../events/outbox-event.entity';
+import { OutboxEvent } from '../events/outbox-event.entity';
 import { Webhook } from '../webhooks/webhook.entity';
 
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'retrying', 'failed', 'cancelled'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/**
+ * Why a delivery was cancelled: its webhook was disabled or paused, or the webhook's owner may not
+ * read the event's object at the moment of the attempt (role, team, visibility or owner changed).
+ */
+export const CANCEL_REASONS = ['webhook_disabled', 'not_permitted'] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
 
 /** One event to one webhook: the unit that is retried, logged and redelivered. */
 @Entity('deliveries')
@@ -43,9 +50,9 @@ export class Delivery {
   @Column('timestamptz', { nullable: true })
   leaseUntil: Date | null;
 
-  /** The event's `data` when it differs for this webhook (fields redacted for its creator); null otherwise. */
-  @Column('jsonb', { nullable: true })
-  payload: EventData | null;
+  /** Set with status `cancelled`; null otherwise. */
+  @Column('text', { nullable: true })
+  cancelReason: CancelReason | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

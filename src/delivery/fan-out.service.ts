@@ -1,5 +1,3 @@
-import { subject as asSubject } from '@casl/ability';
-import { permittedFieldsOf } from '@casl/ability/extra';
 import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -11,12 +9,11 @@ import { EVENT_TYPES, eventTypeInfo } from '../events/event-catalog';
 import { EventSubscriptions } from '../events/event-subscriptions';
 import type { EventData } from '../events/outbox-event.entity';
 import { AbilityService } from '../permissions/ability.service';
-import { can } from '../permissions/authorize';
-import type { AppAbility, SubjectType } from '../permissions/subjects';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import type { Role } from '../workspaces/role';
 import { ClaimedDelivery, DeliveryAttemptsService } from './delivery-attempts.service';
 import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob, FANOUT_SUBSCRIBER } from './delivery.constants';
+import { entitlement } from './entitlement';
 import { EventRecord, serializePayload } from './webhook-payload';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 
@@ -36,7 +33,7 @@ interface SubscribedWebhook {
 interface Entitled {
   event: DomainEvent;
   webhook: SubscribedWebhook;
-  /** Non-null when the creator may not read every field: the redacted event data. */
+  /** Non-null when the owner may not see all of the event (fields, previousAttributes): the narrowed data. */
   data: EventData | null;
 }
 
@@ -60,8 +57,8 @@ WHERE w.workspace_id = ANY($1::uuid[]) AND w.enabled AND w.events && $2::text[]`
 /**
  * Subscribes to every domain event, taking the events of one relay batch together: one query for
  * the subscribed webhooks, one insert of all their deliveries, one statement logging all the
- * first attempts. A delivery is created per enabled webhook whose creator's current CASL ability
- * may read the event's object, then attempted at once. Safe to run twice for the same events (a
+ * first attempts. A delivery is created per enabled webhook whose owner's current CASL ability
+ * may read the event's object (`entitlement`), then attempted at once; later attempts ask again. Safe to run twice for the same events (a
  * crash, a re-enqueue): deliveries are unique per (event, webhook) and only unleased ones are attempted.
  */
 @Injectable()
@@ -95,7 +92,6 @@ export class FanOutService implements OnModuleInit {
 
     const entitled: Entitled[] = [];
     for (const event of known) {
-      const { caslSubject } = eventTypeInfo(event.type)!;
       for (const webhook of webhooks) {
         if (webhook.role === null || webhook.workspace_id !== event.workspaceId || !webhook.events.includes(event.type)) continue;
         const ability = await this.abilities.abilityFor({
@@ -104,9 +100,9 @@ export class FanOutService implements OnModuleInit {
           role: webhook.role,
           abilityVersion: webhook.ability_version!,
         });
-        // The object after the change, or as it was before a delete.
-        if (!can(ability, 'read', caslSubject, event.data.object)) continue;
-        entitled.push({ event, webhook, data: redact(ability, caslSubject, event.data) });
+        const allowed = entitlement(ability, event.type, event.data);
+        if (!allowed.readable) continue;
+        entitled.push({ event, webhook, data: allowed.narrowed ? allowed.data : null });
       }
     }
     if (!entitled.length) return;
@@ -150,9 +146,9 @@ export class FanOutService implements OnModuleInit {
   private async createDeliveries(entitled: Entitled[]): Promise<CreatedDelivery[]> {
     const leaseMs = this.config.webhookTimeoutMs + this.config.deliveryLeaseMarginMs;
     const inserted: CreatedDelivery[] = await this.dataSource.query(
-      `INSERT INTO deliveries (event_id, webhook_id, workspace_id, event_type, status, next_attempt_at, lease_until, payload)
-       SELECT p.event_id, p.webhook_id, p.workspace_id, p.event_type, 'pending', now(), now() + ($1 || ' milliseconds')::interval, p.payload
-       FROM unnest($2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::jsonb[]) AS p(event_id, webhook_id, workspace_id, event_type, payload)
+      `INSERT INTO deliveries (event_id, webhook_id, workspace_id, event_type, status, next_attempt_at, lease_until)
+       SELECT p.event_id, p.webhook_id, p.workspace_id, p.event_type, 'pending', now(), now() + ($1 || ' milliseconds')::interval
+       FROM unnest($2::text[], $3::uuid[], $4::uuid[], $5::text[]) AS p(event_id, webhook_id, workspace_id, event_type)
        ON CONFLICT (event_id, webhook_id) DO NOTHING
        RETURNING id, event_id, webhook_id, attempt_count`,
       [
@@ -161,7 +157,6 @@ export class FanOutService implements OnModuleInit {
         entitled.map((e) => e.webhook.id),
         entitled.map((e) => e.event.workspaceId),
         entitled.map((e) => e.event.type),
-        entitled.map((e) => (e.data ? JSON.stringify(e.data) : null)),
       ],
     );
     if (inserted.length === entitled.length) return inserted;
@@ -199,20 +194,4 @@ export class FanOutService implements OnModuleInit {
       )
       .catch((err: Error) => this.logger.warn(`retries left to the reconciler: ${err.message}`));
   }
-}
-
-/**
- * Field-level rules: when the creator may read only some fields of the subject, the object and
- * previousAttributes carry only those. Null when every field is readable (the common case).
- */
-export function redact(ability: AppAbility, subjectType: SubjectType, data: EventData): EventData | null {
-  if (!ability.rulesFor('read', subjectType).some((rule) => rule.fields)) return null;
-  const all = Object.keys(data.object);
-  const fields = new Set(
-    permittedFieldsOf(ability, 'read', asSubject(subjectType, { ...data.object }) as never, { fieldsFrom: (rule) => rule.fields ?? all }),
-  );
-  const pick = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([k]) => fields.has(k)));
-  return data.previousAttributes
-    ? { object: pick(data.object), previousAttributes: pick(data.previousAttributes) }
-    : { object: pick(data.object) };
 }

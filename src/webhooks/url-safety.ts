@@ -80,6 +80,8 @@ export function checkUrlSyntax(raw: string): UrlCheck {
     return { ok: false, reason: 'URL must not contain a username or password' };
   }
   if (url.hostname === '') return { ok: false, reason: 'URL must have a host' };
+  // The WHATWG parser drops a default port (":80" on http) but keeps ":0", which nothing listens on.
+  if (url.port === '0') return { ok: false, reason: 'URL port must be between 1 and 65535' };
   // Normalisation (percent-encoding) can lengthen it; the normalised form is what gets sent.
   if (url.href.length > MAX_WEBHOOK_URL_LENGTH) {
     return { ok: false, reason: `URL is longer than ${MAX_WEBHOOK_URL_LENGTH} characters once normalised` };
@@ -123,9 +125,9 @@ export async function checkWebhookUrl(
     if (isDnsError(err)) return syntax;
     throw err;
   }
-  const blocked = addresses.find((a) => isBlockedAddress(a));
-  if (blocked !== undefined) {
-    return { ok: false, reason: `URL host ${url.hostname} resolves to ${describe(blocked)} (${blocked})` };
+  // The address itself is not named: the message must not map internal names to internal addresses.
+  if (addresses.some((a) => isBlockedAddress(a))) {
+    return { ok: false, reason: `URL host ${url.hostname} resolves to a non-public address` };
   }
   return syntax;
 }
@@ -137,9 +139,8 @@ function isDnsError(err: unknown): boolean {
 export type BlockedAddressError = Error & { code: 'EBLOCKED'; hostname: string; address: string };
 
 function blockedError(hostname: string, address: string): BlockedAddressError {
-  const err = new Error(
-    `Refusing to connect to ${hostname}: it resolves to ${describe(address)} (${address})`,
-  ) as BlockedAddressError;
+  // Logged on the attempt, which the webhook's owner reads: the address stays on the error object only.
+  const err = new Error(`Refusing to connect to ${hostname}: it resolves to a non-public address`) as BlockedAddressError;
   err.code = 'EBLOCKED';
   err.hostname = hostname;
   err.address = address;

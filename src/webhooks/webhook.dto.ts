@@ -87,7 +87,7 @@ export class UpdateWebhookDto {
   @ApiPropertyOptional({
     example: 'https://hooks.example.com/countercyclical',
     maxLength: MAX_WEBHOOK_URL_LENGTH,
-    description: 'Re-validated like at creation (400 / 422)',
+    description: 'Re-validated like at creation (400 / 422). Changed by anyone but the owner, it makes the caller the owner',
   })
   @OptionalNotNull()
   @IsString()
@@ -95,7 +95,7 @@ export class UpdateWebhookDto {
   @MaxLength(MAX_WEBHOOK_URL_LENGTH)
   url?: string;
 
-  @ApiPropertyOptional({ example: EVENTS_EXAMPLE, enum: EVENT_TYPES, isArray: true, description: 'Replaces the whole list' })
+  @ApiPropertyOptional({ example: EVENTS_EXAMPLE, enum: EVENT_TYPES, isArray: true, description: 'Replaces the whole list. Changed by anyone but the owner, it makes the caller the owner' })
   @OptionalNotNull()
   @IsArray()
   @ArrayNotEmpty()
@@ -133,7 +133,24 @@ export class WebhookView {
     description: 'Why the system disabled it: gone (410), failing, creator_removed; null when enabled or paused by a user',
   })
   disabledReason: DisabledReason | null;
-  @ApiProperty({ format: 'uuid', description: 'The creator: the webhook receives only what this user may read' }) createdById: string;
+  @ApiProperty({
+    format: 'uuid',
+    example: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+    description:
+      'The owner: the webhook receives only what this user may read, at every attempt. The creator at first; whoever else ' +
+      'changes url or events becomes the owner',
+  })
+  createdById: string;
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    example: null,
+    description: 'The owner before the last change of owner; null while the creator still owns it',
+  })
+  previousOwnerId: string | null;
+  @ApiProperty({ nullable: true, type: String, example: null, description: 'When the webhook last changed owner' })
+  ownerChangedAt: string | null;
   @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
   @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) updatedAt: string;
 }
@@ -162,6 +179,8 @@ export function toWebhookView(row: Webhook): WebhookView {
     enabled: row.enabled,
     disabledReason: row.disabledReason ?? null,
     createdById: row.createdById,
+    previousOwnerId: row.previousOwnerId ?? null,
+    ownerChangedAt: row.ownerChangedAt ? row.ownerChangedAt.toISOString() : null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -34,9 +34,21 @@ export class Webhook extends WorkspaceOwnedEntity {
   @Column('text', { nullable: true })
   disabledReason: DisabledReason | null;
 
+  /**
+   * The owner: the webhook carries only what this user may read. Whoever else changes its url or
+   * events becomes the owner (permissions.md "Who a webhook belongs to").
+   */
   @Index()
   @Column('uuid')
   createdById: string;
+
+  /** The owner before the last change of owner; null while the creator still owns it. */
+  @Column('uuid', { nullable: true })
+  previousOwnerId: string | null;
+
+  /** When the webhook last changed owner. */
+  @Column('timestamptz', { nullable: true })
+  ownerChangedAt: Date | null;
 
   /** Newest first; the first is the current secret. Never serialised to API responses or logs. */
   @Column('jsonb', { select: false })

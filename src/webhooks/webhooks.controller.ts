@@ -18,7 +18,7 @@ import { WebhooksService } from './webhooks.service';
 import { UuidParam } from '../common/uuid-param.decorator';
 
 const BAD_REQUEST = 'Invalid body: unknown field, missing or malformed value, unknown or duplicate event type, malformed URL';
-const BLOCKED_URL = 'The URL is well formed but its host is or resolves to a blocked (non-public) address';
+const BLOCKED_URL = 'The URL is well formed but its host is or resolves to a non-public address (the address is not named)';
 
 @WorkspaceController('webhooks', 'webhooks')
 export class WebhooksController {
@@ -29,7 +29,7 @@ export class WebhooksController {
   @ApiOperation({
     summary: 'Create a webhook; its signing secret is returned',
     description:
-      'The webhook receives only events about objects its creator (the caller) may read. Subscribing to an event type ' +
+      'The webhook receives only events about objects its owner (the caller, createdById) may read, checked at every attempt. Subscribing to an event type ' +
       'whose subject the caller can never read is refused (403). Webhook changes emit no events.',
   })
   @ApiCreatedResponse({ type: CreatedWebhookView })
@@ -61,8 +61,12 @@ export class WebhooksController {
   @ApiOperation({
     summary: 'Update a webhook',
     description:
-      'Re-validates like creation: a changed URL is checked again (400/422); newly added event types must be readable by ' +
-      "the webhook's creator (403). enabled:true re-enables a webhook the system disabled; enabled:false pauses it.",
+      'Re-validates like creation: a changed URL is checked again (400/422). A webhook carries only what its owner ' +
+      '(createdById) may read, and whoever points it somewhere else becomes its owner: when anyone but the owner changes ' +
+      'url or events, the caller becomes the owner (createdById; previousOwnerId and ownerChangedAt record the change), ' +
+      'and everything not yet sent — retries included — is checked against the new owner when it is attempted. Event ' +
+      "types whose subject the (new) owner can never read are refused (403). enabled:true re-enables a webhook the system " +
+      'disabled; enabled:false pauses it. Changing only name, description or enabled keeps the owner.',
   })
   @ApiOkResponse({ type: WebhookView })
   @ApiBadRequestResponse({ description: BAD_REQUEST })

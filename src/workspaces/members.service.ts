@@ -5,6 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { PageDto, PageQueryDto, paginate } from '../common/pagination';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
+import { MemberRemovalHooks } from '../permissions/member-removal-hooks';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { User } from '../identity/user.entity';
 import { bumpAbilityVersion } from './ability-version';
@@ -16,6 +17,7 @@ export class MembersService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly abilities: AbilityService,
+    private readonly removalHooks: MemberRemovalHooks,
   ) {}
 
   async list(ctx: WorkspaceContext, page: PageQueryDto): Promise<PageDto<MemberView>> {
@@ -71,6 +73,8 @@ export class MembersService {
       // Their keys for this workspace are revoked, not dormant: re-adding the user must not revive them.
       await tx.query('DELETE FROM api_keys WHERE workspace_id = $1 AND user_id = $2', [ctx.workspaceId, userId]);
       await tx.getRepository(Membership).delete({ workspaceId: ctx.workspaceId, userId });
+      // E.g. their webhooks are disabled (creator_removed) in this same transaction, not at the next event.
+      await this.removalHooks.memberRemoved(tx, ctx.workspaceId, userId);
     });
   }
 
