@@ -70,6 +70,9 @@ export class WebhooksController {
   })
   @ApiOkResponse({ type: WebhookView })
   @ApiBadRequestResponse({ description: BAD_REQUEST })
+  @ApiConflictResponse({
+    description: "enabled:true alone on a webhook whose owner left the workspace: change its url or events to take it over",
+  })
   @ApiUnprocessableEntityResponse({ description: BLOCKED_URL })
   update(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string, @Body() dto: UpdateWebhookDto) {
     return this.webhooks.update(ctx, id, dto);

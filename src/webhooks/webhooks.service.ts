@@ -133,6 +133,11 @@ export class WebhooksService implements OnModuleInit {
         // Paused by a user, not by the system: no disabledReason.
         Object.assign(changes, { enabled: false, disabledReason: null });
       }
+      const orphan = changes.enabled && !transfer && row.createdById !== ctx.userId;
+      if (orphan && !(await this.abilities.findAccess(ctx.workspaceId, row.createdById))) {
+        // Re-enabled as is, it would carry nobody's view and be disabled again at the next event.
+        throw new ConflictException("The webhook's owner is no longer a member of this workspace: change its url or events to take it over");
+      }
       if (Object.keys(changes).length === 0) return toWebhookView(row);
       await tx.getRepository(Webhook).update({ id: row.id }, changes);
       return toWebhookView(await tx.getRepository(Webhook).findOneByOrFail({ id: row.id }));

@@ -232,5 +232,12 @@ describe('a webhook carries only what its current owner may read', () => {
     // Each object reached the receiver once: the held attempt, never a retry.
     const sent = receiver.on('/access').map((r) => (JSON.parse(r.body) as Payload).data.object.id);
     expect(sent.sort()).toEqual([investment.id, pipeline.id].sort());
+
+    // Re-enabled as is, it would carry nobody's view (409); taking it over makes it the owner's.
+    const reenabled = await owner.api.patch(hookPath, { enabled: true });
+    expect(reenabled.status).toBe(409);
+    expect(reenabled.body.message).toMatch(/no longer a member.*take it over/);
+    const takenOver = await owner.api.patch(hookPath, { url: receiver.url('/access-owner'), enabled: true });
+    expect(takenOver.body).toMatchObject({ enabled: true, disabledReason: null, createdById: owner.id, previousOwnerId: member.id });
   });
 });
