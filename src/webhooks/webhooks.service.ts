@@ -55,14 +55,6 @@ export class WebhooksService implements OnModuleInit {
     this.removalHooks.register((tx, workspaceId, userId) => this.disableOwnedBy(tx, workspaceId, userId));
   }
 
-  private async disableOwnedBy(tx: EntityManager, workspaceId: string, userId: string): Promise<void> {
-    await tx.query(
-      `UPDATE webhooks SET enabled = false, disabled_reason = 'creator_removed', updated_at = now()
-       WHERE workspace_id = $1 AND created_by_id = $2`,
-      [workspaceId, userId],
-    );
-  }
-
   async create(ctx: WorkspaceContext, dto: CreateWebhookDto): Promise<CreatedWebhookView> {
     authorize(ctx, 'create', 'Webhook', { workspaceId: ctx.workspaceId, createdById: ctx.userId });
     this.assertMaySubscribe(ctx.ability, dto.events, 'you');
@@ -210,6 +202,14 @@ export class WebhooksService implements OnModuleInit {
     if (count >= max) {
       throw new ConflictException(`This workspace already has the maximum of ${max} webhooks; delete one before creating another`);
     }
+  }
+
+  private async disableOwnedBy(tx: EntityManager, workspaceId: string, userId: string): Promise<void> {
+    await tx.query(
+      `UPDATE webhooks SET enabled = false, disabled_reason = 'creator_removed', updated_at = now()
+       WHERE workspace_id = $1 AND created_by_id = $2`,
+      [workspaceId, userId],
+    );
   }
 
   private assertMaySubscribe(ability: AppAbility, types: readonly string[], who: string): void {
