@@ -29,7 +29,7 @@ export function entitlement(ability: AppAbility, type: string, data: EventData):
   let narrowed = false;
   if (previousAttributes) {
     const before = { ...data.object, ...previousAttributes };
-    if (!can(ability, 'read', subjectType, before)) {
+    if (mayDependOn(ability, subjectType, previousAttributes) && !can(ability, 'read', subjectType, before)) {
       previousAttributes = undefined;
       narrowed = true;
     } else if (fieldRules) {
@@ -41,6 +41,34 @@ export function entitlement(ability: AppAbility, type: string, data: EventData):
   narrowed ||= fieldRules;
   if (!narrowed) return { readable: true, data, narrowed: false };
   return { readable: true, data: previousAttributes ? { object, previousAttributes } : { object }, narrowed: true };
+}
+
+// Per cached ability: the fields its `read` conditions look at, per subject type (null: not known).
+const conditionFieldsCache = new WeakMap<AppAbility, Map<SubjectType, Set<string> | null>>();
+
+/**
+ * False when no `read` condition of the ability looks at a changed field: the object as it was
+ * before is then readable exactly when it is now, and the second check is skipped (the common case:
+ * an amount or a title changed). Conditions with top-level operators ($or, ...) count as looking at
+ * everything.
+ */
+function mayDependOn(ability: AppAbility, subjectType: SubjectType, changed: Record<string, unknown>): boolean {
+  let bySubject = conditionFieldsCache.get(ability);
+  if (!bySubject) conditionFieldsCache.set(ability, (bySubject = new Map()));
+  let fields = bySubject.get(subjectType);
+  if (fields === undefined) {
+    fields = new Set<string>();
+    for (const rule of ability.rulesFor('read', subjectType)) {
+      const keys = Object.keys((rule.conditions as Record<string, unknown> | undefined) ?? {});
+      if (keys.some((k) => k.startsWith('$'))) {
+        fields = null;
+        break;
+      }
+      keys.forEach((k) => fields!.add(k.split('.')[0]));
+    }
+    bySubject.set(subjectType, fields);
+  }
+  return fields === null || Object.keys(changed).some((k) => fields.has(k));
 }
 
 function readableFields(ability: AppAbility, subjectType: SubjectType, object: Record<string, unknown>): Set<string> {
