@@ -326,10 +326,10 @@ describe('webhooks: management by role', () => {
 
       const secrets = t.app.get(WebhookSecretsService);
       const row = (await secrets.findWithSecrets(created.id)) as Webhook;
-      expect(secrets.liveSecrets(row.secrets)).toEqual([res.body.secret, created.secret]);
+      expect(secrets.liveSecrets(row.id, row.secrets)).toEqual([res.body.secret, created.secret]);
       // Default overlap: 24 h.
       expect(Date.parse(row.secrets[1].expiresAt!) - Date.now()).toBeGreaterThan(23.9 * 3_600_000);
-      expect(secrets.liveSecrets(row.secrets, Date.now() + 24 * 3_600_000 + 1000)).toEqual([res.body.secret]);
+      expect(secrets.liveSecrets(row.id, row.secrets, Date.now() + 24 * 3_600_000 + 1000)).toEqual([res.body.secret]);
     });
 
     it('ordinary reads never load the secrets column', async () => {
@@ -471,13 +471,13 @@ describe('webhooks: secret rotation overlap', () => {
     const created = (await ws.member.api.post(path, body())).body;
     const secrets = t.app.get(WebhookSecretsService);
     const load = async () => ((await secrets.findWithSecrets(created.id)) as Webhook).secrets;
-    expect(secrets.liveSecrets(await load())).toEqual([created.secret]);
+    expect(secrets.liveSecrets(created.id, await load())).toEqual([created.secret]);
 
     const rotated = (await ws.member.api.post(`${path}/${created.id}/rotate-secret`)).body.secret as string;
-    expect(secrets.liveSecrets(await load())).toEqual([rotated, created.secret]);
+    expect(secrets.liveSecrets(created.id, await load())).toEqual([rotated, created.secret]);
 
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    expect(secrets.liveSecrets(await load())).toEqual([rotated]);
+    expect(secrets.liveSecrets(created.id, await load())).toEqual([rotated]);
     expect((await ws.member.api.get(`${path}/${created.id}/secret`)).body.secret).toBe(rotated);
   });
 
@@ -488,6 +488,6 @@ describe('webhooks: secret rotation overlap', () => {
     const secrets = t.app.get(WebhookSecretsService);
     const stored = ((await secrets.findWithSecrets(created.id)) as Webhook).secrets;
     expect(stored).toHaveLength(4);
-    expect(secrets.liveSecrets(stored)).toEqual(issued.slice(0, 4));
+    expect(secrets.liveSecrets(created.id, stored)).toEqual(issued.slice(0, 4));
   });
 });
