@@ -4,7 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
-import { bodyShapeMiddleware, BodyShapePipe } from './common/body-shape.pipe';
+import { bodyShapeMiddleware, BodyShapePipe, verifyJsonShape } from './common/body-shape.pipe';
 import { VALIDATION_OPTIONS } from './common/validation';
 import { applySecurityHeaders, isAuthJsonRequest } from './common/security-headers';
 
@@ -25,11 +25,12 @@ export async function createHttpApp(config: AppConfig): Promise<INestApplication
   app.set('trust proxy', config.trustProxy);
   applySecurityHeaders(app, config);
   // The /v1/auth routes take a few hundred bytes; anything over 16 KB there is a 413, unread.
-  app.useBodyParser('json', { limit: config.authBodyLimit, type: isAuthJsonRequest });
+  app.useBodyParser('json', { limit: config.authBodyLimit, type: isAuthJsonRequest, verify: verifyJsonShape });
   // Elsewhere 1 MB: anything larger is refused with 413 before it is parsed.
-  app.useBodyParser('json', { limit: config.bodyLimit });
-  // Then one cheap walk bounds the parsed body's shape (keys, values, string lengths, depth)
-  // before any route, guard or class-transformer spends time on it.
+  app.useBodyParser('json', { limit: config.bodyLimit, verify: verifyJsonShape });
+  // The shape (keys per object, values, depth) is bounded on the raw bytes before JSON.parse
+  // (verifyJsonShape), then exactly, string lengths included, on the parsed body: a hostile body
+  // is refused before any route, guard or class-transformer spends time on it.
   app.use(bodyShapeMiddleware());
   // BodyShapePipe first: it refuses what class-transformer (inside ValidationPipe) mishandles.
   app.useGlobalPipes(new BodyShapePipe(), new ValidationPipe(VALIDATION_OPTIONS));

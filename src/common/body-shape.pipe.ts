@@ -63,6 +63,59 @@ export function bodyShapeProblem(value: unknown, limits: BodyShapeLimits | numbe
 }
 
 /**
+ * The same bounds (values, keys per object, depth) checked on the raw JSON bytes, before
+ * JSON.parse builds anything: one pass over the bytes, stopping at the first excess. It never
+ * refuses what bodyShapeProblem accepts (it counts a little less: no root scalar, an array's
+ * elements by its commas), so messages match and the exact check after parsing stays the authority.
+ */
+export function jsonShapeProblem(bytes: Uint8Array, max: BodyShapeLimits = BODY_SHAPE_LIMITS): string | null {
+  const members = new Int32Array(max.depth + 1);
+  const isObject = new Uint8Array(max.depth + 1);
+  let depth = 0;
+  let values = 0;
+  let inString = false;
+  let escaped = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === 0x5c) escaped = true;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      // { or [
+      if (++depth > max.depth) return `body is nested deeper than ${max.depth} levels`;
+      values++;
+      members[depth] = 0;
+      isObject[depth] = c === 0x7b ? 1 : 0;
+    } else if (c === 0x7d || c === 0x5d) {
+      if (depth > 0) depth--;
+    } else if (c === 0x3a) {
+      // : one member of the innermost object
+      values++;
+      if (depth > 0 && isObject[depth] && ++members[depth] > max.keysPerObject) {
+        return `an object in the body has more than ${max.keysPerObject} properties`;
+      }
+    } else if (c === 0x2c && depth > 0 && !isObject[depth]) {
+      values++;
+    } else {
+      continue;
+    }
+    if (values > max.nodes) return `body has more than ${max.nodes} values`;
+  }
+  return null;
+}
+
+/** body-parser `verify`: refuses (400) a body whose raw JSON is out of bounds, before it is parsed. */
+export function verifyJsonShape(_req: unknown, _res: unknown, bytes: Buffer): void {
+  const problem = jsonShapeProblem(bytes);
+  if (problem) throw Object.assign(new Error(problem), { status: 400, statusCode: 400, expose: true, type: 'entity.shape.invalid' });
+}
+
+/**
  * Express middleware, right after the JSON parser: a body whose shape is out of bounds is refused
  * (400, one short message) before routing, guards, class-transformer or class-validator see it.
  */
