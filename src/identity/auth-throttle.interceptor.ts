@@ -1,5 +1,5 @@
-import { CallHandler, ExecutionContext, HttpException, HttpStatus, Injectable, NestInterceptor } from '@nestjs/common';
-import { from, Observable, switchMap, tap } from 'rxjs';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { concatMap, from, Observable, switchMap } from 'rxjs';
 import { AuthThrottleService, TooManyAttemptsException } from './auth-throttle.service';
 
 interface ThrottledRequest {
@@ -9,9 +9,9 @@ interface ThrottledRequest {
 }
 
 /**
- * On login and signup: admits the attempt (429 + Retry-After when over a limit), then records a
- * failed credential check (401, or 409 for a taken e-mail) against the account, or a success.
- * Runs before the validation pipe: it reads the raw body's email only as a counter key.
+ * On login and signup: counts the attempt (429 + Retry-After when over a limit); a success clears
+ * the account's count. Runs before the validation pipe: it reads the raw body's email only as a
+ * counter key.
  */
 @Injectable()
 export class AuthThrottleInterceptor implements NestInterceptor {
@@ -31,12 +31,10 @@ export class AuthThrottleInterceptor implements NestInterceptor {
       }),
     ).pipe(
       switchMap(() => next.handle()),
-      tap({
-        next: () => void this.throttle.succeeded(email),
-        error: (err: unknown) => {
-          const status = err instanceof HttpException ? err.getStatus() : 0;
-          if (status === HttpStatus.UNAUTHORIZED || status === HttpStatus.CONFLICT) void this.throttle.failed(email);
-        },
+      // Awaited: the next attempt must see the cleared count.
+      concatMap(async (value) => {
+        await this.throttle.succeeded(email);
+        return value;
       }),
     );
   }

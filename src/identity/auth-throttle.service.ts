@@ -17,8 +17,9 @@ export class TooManyAttemptsException extends HttpException {
 /**
  * Login and signup throttling, counted in Redis so every API process shares the counts:
  * - per client address: every attempt (AUTH_THROTTLE_PER_ADDRESS);
- * - per account (e-mail): failed attempts only (AUTH_THROTTLE_PER_ACCOUNT), reset by a successful
- *   login, so guessing one person's password is slow from any number of addresses.
+ * - per account (e-mail): every attempt (AUTH_THROTTLE_PER_ACCOUNT), cleared by a successful
+ *   login, so guessing one person's password is slow from any number of addresses. Counted
+ *   before the password is checked (one atomic increment), so parallel attempts cannot slip through.
  * If Redis is unreachable, each process falls back to counting in memory with the same limits.
  */
 @Injectable()
@@ -26,7 +27,6 @@ export class AuthThrottleService implements OnModuleDestroy {
   private readonly redis: Redis | null;
   private readonly byAddress: RateLimiterAbstract | null;
   private readonly byAccount: RateLimiterAbstract | null;
-  private readonly accountPoints: number;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     const enabled = config.authThrottlePerAddress !== null || config.authThrottlePerAccount !== null;
@@ -48,30 +48,13 @@ export class AuthThrottleService implements OnModuleDestroy {
     };
     this.byAddress = limiter('address', config.authThrottlePerAddress);
     this.byAccount = limiter('account', config.authThrottlePerAccount);
-    this.accountPoints = config.authThrottlePerAccount?.points ?? 0;
   }
 
   /** Counts one attempt from `address` for `email`; throws 429 when either is over its limit. */
   async admit(address: string, email: string | null): Promise<void> {
-    if (this.byAccount && email) {
-      const used = await this.byAccount.get(accountKey(email));
-      if (used && used.consumedPoints >= this.accountPoints) throw new TooManyAttemptsException(seconds(used));
-    }
-    if (this.byAddress) {
-      try {
-        await this.byAddress.consume(address);
-      } catch (res) {
-        if (res instanceof RateLimiterRes) throw new TooManyAttemptsException(seconds(res));
-        throw res;
-      }
-    }
-  }
-
-  /** A wrong password (or a signup for a taken address): one more failure for the account. */
-  async failed(email: string | null): Promise<void> {
-    if (!this.byAccount || !email) return;
-    // Rejects once over the limit: that is what the next admit() reads; nothing to do here.
-    await this.byAccount.consume(accountKey(email)).catch(() => undefined);
+    // Address first: a request refused for its address does not use up the account's attempts.
+    await consume(this.byAddress, address);
+    if (email) await consume(this.byAccount, accountKey(email));
   }
 
   /** A successful login clears the account's failures. */
@@ -82,6 +65,16 @@ export class AuthThrottleService implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.redis?.disconnect();
+  }
+}
+
+async function consume(limiter: RateLimiterAbstract | null, key: string): Promise<void> {
+  if (!limiter) return;
+  try {
+    await limiter.consume(key);
+  } catch (res) {
+    if (res instanceof RateLimiterRes) throw new TooManyAttemptsException(seconds(res));
+    throw res;
   }
 }
 
