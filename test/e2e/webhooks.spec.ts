@@ -91,7 +91,7 @@ describe('webhooks: management by role', () => {
       const created = await create(ws.owner);
       const [row] = await db.query('SELECT secrets::text AS secrets FROM webhooks WHERE id = $1', [created.id]);
       expect(row.secrets).not.toContain(created.secret.slice('whsec_'.length));
-      expect(JSON.parse(row.secrets)).toEqual([{ ciphertext: expect.stringMatching(/^v1\./), createdAt: expect.any(String), expiresAt: null }]);
+      expect(JSON.parse(row.secrets)).toEqual([{ ciphertext: expect.stringMatching(/^v2\.[0-9a-f]{12}\./), createdAt: expect.any(String), expiresAt: null }]);
     });
 
     it('refuses a viewer (403) and an outsider (404)', async () => {
