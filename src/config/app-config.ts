@@ -133,7 +133,11 @@ function origins(raw: string): string[] {
 function trustProxy(raw: string): boolean | number | string[] {
   if (raw === 'true' || raw === 'false') return raw === 'true';
   if (/^\d+$/.test(raw)) return Number(raw);
-  return list(raw);
+  const entries = list(raw);
+  for (const entry of entries) {
+    if (!/^(loopback|linklocal|uniquelocal|[\da-f:.]+(\/\d{1,3})?)$/i.test(entry)) throw new Error(`"${entry}" is not an address, subnet, loopback, linklocal or uniquelocal`);
+  }
+  return entries;
 }
 
 /** Parses the environment; throws one ConfigError naming every bad variable. */
