@@ -1,11 +1,12 @@
-import { INestApplication, INestApplicationContext, LogLevel, ValidationPipe } from '@nestjs/common';
+import { INestApplication, INestApplicationContext, Logger, LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
-import { BodyShapePipe } from './common/body-shape.pipe';
+import { bodyShapeMiddleware, BodyShapePipe, verifyJsonShape } from './common/body-shape.pipe';
 import { VALIDATION_OPTIONS } from './common/validation';
+import { applySecurityHeaders, isAuthJsonRequest } from './common/security-headers';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -19,8 +20,18 @@ export async function createHttpApp(config: AppConfig): Promise<INestApplication
     bodyParser: false,
     logger: loggerLevels(config),
   });
-  // 1 MB: anything larger is refused with 413 before it is parsed.
-  app.useBodyParser('json', { limit: config.bodyLimit });
+  logStartupWarnings(config);
+  // Behind a proxy, whose X-Forwarded-For / -Proto to believe: the client address (throttling), HTTPS (HSTS).
+  app.set('trust proxy', config.trustProxy);
+  applySecurityHeaders(app, config);
+  // The /v1/auth routes take a few hundred bytes; anything over 16 KB there is a 413, unread.
+  app.useBodyParser('json', { limit: config.authBodyLimit, type: isAuthJsonRequest, verify: verifyJsonShape });
+  // Elsewhere 1 MB: anything larger is refused with 413 before it is parsed.
+  app.useBodyParser('json', { limit: config.bodyLimit, verify: verifyJsonShape });
+  // The shape (keys per object, values, depth) is bounded on the raw bytes before JSON.parse
+  // (verifyJsonShape), then exactly, string lengths included, on the parsed body: a hostile body
+  // is refused before any route, guard or class-transformer spends time on it.
+  app.use(bodyShapeMiddleware());
   // BodyShapePipe first: it refuses what class-transformer (inside ValidationPipe) mishandles.
   app.useGlobalPipes(new BodyShapePipe(), new ValidationPipe(VALIDATION_OPTIONS));
   app.enableShutdownHooks();
@@ -44,6 +55,15 @@ export async function createHttpApp(config: AppConfig): Promise<INestApplication
 /** Workers only (PROCESS_ROLE=worker): relay, fan-out, delivery, reconciler; no HTTP server. */
 export async function createWorkerContext(config: AppConfig): Promise<INestApplicationContext> {
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: loggerLevels(config) });
+  logStartupWarnings(config);
   app.enableShutdownHooks();
   return app;
+}
+
+/** Settings that must never reach production unnoticed (the development key is reported where it is read). */
+function logStartupWarnings(config: AppConfig): void {
+  const logger = new Logger('Config');
+  if (config.webhookAllowPrivateNetwork) {
+    logger.warn('WEBHOOK_ALLOW_PRIVATE_NETWORK is on: webhooks may target loopback and private addresses (SSRF). For local development and tests only.');
+  }
 }

@@ -19,17 +19,35 @@ export interface AppConfig {
   webhookDisableAfterMs: number;
   webhookSecretOverlapMs: number;
   webhookLogRetentionMs: number;
+  /** Empty outside production when unset: the key then comes from webhookSecretKeyFile (generated on first start). */
   webhookSecretKey: string;
+  /** Where development keeps its generated key (never used in production). */
+  webhookSecretKeyFile: string;
+  /** Retired keys, still used to decrypt (never to encrypt) until every row is re-encrypted. */
+  webhookSecretKeyPrevious: string[];
   webhookMaxPerWorkspace: number;
   workerConcurrency: number;
   bodyLimit: string;
+  /** Sign-up, login and the other /v1/auth routes take tiny bodies: anything larger is a 413. */
+  authBodyLimit: string;
+  /** Login and signup attempts per client address; null = unlimited. */
+  authThrottlePerAddress: RateLimit | null;
+  /** Failed logins (and signups) per e-mail address; null = unlimited. */
+  authThrottlePerAccount: RateLimit | null;
+  /** Browser origins allowed to call the API cross-origin; empty = none (same-origin only). */
+  corsOrigins: string[];
+  /** Express `trust proxy`: whose X-Forwarded-For / -Proto to believe (client address, HTTPS). */
+  trustProxy: boolean | number | string[];
   logLevel: string;
 }
 
-export const APP_CONFIG = Symbol('APP_CONFIG');
+/** `points` requests per `durationMs`. */
+export interface RateLimit {
+  points: number;
+  durationMs: number;
+}
 
-// Used only outside production, so a fresh machine runs with zero configuration.
-const DEVELOPMENT_SECRET_KEY = 'countercyclical-development-only-secret-key';
+export const APP_CONFIG = Symbol('APP_CONFIG');
 
 export class ConfigError extends Error {}
 
@@ -86,6 +104,42 @@ function positiveDuration(raw: string): number {
   return ms;
 }
 
+/** "20/1m" (20 per minute), or "off". */
+export function parseRateLimit(raw: string): RateLimit | null {
+  if (raw === 'off') return null;
+  const match = /^(\d+)\s*\/\s*(\S+)$/.exec(raw.trim());
+  if (!match) throw new Error('must be "<count>/<duration>" (e.g. "20/1m") or "off"');
+  const points = Number(match[1]);
+  if (points < 1 || points > 1_000_000) throw new Error('count must be between 1 and 1000000');
+  const durationMs = positiveDuration(match[2]);
+  if (durationMs < 1000) throw new Error('duration must be at least 1s');
+  return { points, durationMs };
+}
+
+function list(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function origins(raw: string): string[] {
+  return list(raw).map((origin) => {
+    const parsed = new URL(origin);
+    if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
+      throw new Error(`"${origin}" is not an origin (scheme://host[:port], no path)`);
+    }
+    return parsed.origin;
+  });
+}
+
+function trustProxy(raw: string): boolean | number | string[] {
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const entries = list(raw);
+  for (const entry of entries) {
+    if (!/^(loopback|linklocal|uniquelocal|[\da-f:.]+(\/\d{1,3})?)$/i.test(entry)) throw new Error(`"${entry}" is not an address, subnet, loopback, linklocal or uniquelocal`);
+  }
+  return entries;
+}
+
 /** Parses the environment; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const errors: string[] = [];
@@ -108,16 +162,27 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookDisableAfterMs: parseWith(env, 'WEBHOOK_DISABLE_AFTER', '5d', positiveDuration, errors),
     webhookSecretOverlapMs: parseWith(env, 'WEBHOOK_SECRET_OVERLAP', '24h', parseDuration, errors),
     webhookLogRetentionMs: parseWith(env, 'WEBHOOK_LOG_RETENTION', '30d', positiveDuration, errors),
-    webhookSecretKey: read(env, 'WEBHOOK_SECRET_KEY', nodeEnv === 'production' ? '' : DEVELOPMENT_SECRET_KEY),
+    webhookSecretKey: read(env, 'WEBHOOK_SECRET_KEY', ''),
+    webhookSecretKeyFile: read(env, 'WEBHOOK_SECRET_KEY_FILE', '.data/secret.key'),
+    webhookSecretKeyPrevious: list(read(env, 'WEBHOOK_SECRET_KEY_PREVIOUS', '')),
     webhookMaxPerWorkspace: parseWith(env, 'WEBHOOK_MAX_PER_WORKSPACE', '100', integer(1, 100_000), errors),
     workerConcurrency: parseWith(env, 'WORKER_CONCURRENCY', '50', integer(1, 1000), errors),
     bodyLimit: '1mb',
+    authBodyLimit: '16kb',
+    authThrottlePerAddress: parseWith(env, 'AUTH_THROTTLE_PER_ADDRESS', '30/1m', parseRateLimit, errors),
+    authThrottlePerAccount: parseWith(env, 'AUTH_THROTTLE_PER_ACCOUNT', '10/15m', parseRateLimit, errors),
+    corsOrigins: parseWith(env, 'CORS_ORIGINS', '', origins, errors),
+    trustProxy: parseWith(env, 'TRUST_PROXY', 'false', trustProxy, errors),
     logLevel: parseWith(env, 'LOG_LEVEL', 'log', oneOf('error', 'warn', 'log', 'debug', 'verbose'), errors),
   };
-  if (!config.webhookSecretKey) {
-    errors.push('WEBHOOK_SECRET_KEY: required in production (encrypts webhook signing secrets at rest)');
-  } else if (config.webhookSecretKey.length < 32) {
-    errors.push('WEBHOOK_SECRET_KEY: must be at least 32 characters');
+  if (!config.webhookSecretKey && nodeEnv === 'production') {
+    errors.push(
+      'WEBHOOK_SECRET_KEY: required when NODE_ENV=production (encrypts webhook signing secrets at rest); ' +
+        'generate one with `openssl rand -base64 32`',
+    );
+  }
+  for (const [name, keys] of [['WEBHOOK_SECRET_KEY', [config.webhookSecretKey].filter(Boolean)], ['WEBHOOK_SECRET_KEY_PREVIOUS', config.webhookSecretKeyPrevious]] as const) {
+    if (keys.some((key) => key.length < 32)) errors.push(`${name}: must be at least 32 characters`);
   }
   if (errors.length) throw new ConfigError(`Invalid configuration:\n  ${errors.join('\n  ')}`);
   return config;

@@ -116,7 +116,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       'webhook-id': delivery.eventId,
       'webhook-timestamp': String(timestamp),
       // One v1 signature per live secret (two during a rotation overlap).
-      'webhook-signature': signPayload(this.secrets.liveSecrets(delivery.secrets), delivery.eventId, timestamp, delivery.body),
+      'webhook-signature': signPayload(this.secrets.liveSecrets(delivery.webhookId, delivery.secrets), delivery.eventId, timestamp, delivery.body),
     };
     const result = await this.sender.send(delivery.url, requestHeaders, delivery.body);
     const number = delivery.attemptCount + 1;

@@ -1,6 +1,6 @@
-import { Controller, Get, Inject, OnModuleDestroy } from '@nestjs/common';
-import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Controller, Get, Inject, Logger, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Public } from '../identity/principal';
@@ -21,13 +21,30 @@ export class HealthController implements OnModuleDestroy {
     this.redis.on('error', () => undefined);
   }
 
+  private readonly logger = new Logger(HealthController.name);
+
+  /**
+   * Public, so it says only up or down: which dependency failed and why (driver messages, addresses)
+   * goes to the log, never to whoever asks.
+   */
   @Get()
   @Public()
-  @HealthCheck()
-  @ApiOperation({ summary: '200 when PostgreSQL and Redis answer, 503 otherwise' })
-  @ApiServiceUnavailableResponse({ description: 'PostgreSQL or Redis is down' })
-  check() {
-    return this.health.check([() => this.database.pingCheck('postgres', { timeout: 2_000 }), () => this.pingRedis()]);
+  @ApiOperation({ summary: '200 {status:"ok"} when PostgreSQL and Redis answer, 503 {status:"error"} otherwise' })
+  @ApiOkResponse({ schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } }, example: { status: 'ok' } })
+  @ApiServiceUnavailableResponse({
+    description: 'PostgreSQL or Redis is down (details in the server log)',
+    schema: { type: 'object', properties: { status: { type: 'string', enum: ['error'] } } },
+    example: { status: 'error' },
+  })
+  async check(): Promise<{ status: 'ok' }> {
+    try {
+      await this.health.check([() => this.database.pingCheck('postgres', { timeout: 2_000 }), () => this.pingRedis()]);
+      return { status: 'ok' };
+    } catch (err) {
+      const details = (err as { response?: unknown }).response ?? (err as Error).message;
+      this.logger.warn(`Health check failed: ${JSON.stringify(details)}`);
+      throw new ServiceUnavailableException({ status: 'error' });
+    }
   }
 
   private async pingRedis() {

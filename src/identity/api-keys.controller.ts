@@ -14,7 +14,7 @@ export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
   @Post()
-  @Policy('create', 'ApiKey')
+  @Policy('create', 'ApiKey', { allowApiKey: false })
   @ApiOperation({ summary: 'Create an API key acting as the caller inside this workspace; the key is shown once' })
   @ApiCreatedResponse({ type: CreatedApiKeyView })
   create(@CurrentWorkspace() ctx: WorkspaceContext, @Body() dto: CreateApiKeyDto) {
@@ -31,7 +31,7 @@ export class ApiKeysController {
 
   @Delete(':id')
   @HttpCode(204)
-  @Policy('delete', 'ApiKey')
+  @Policy('delete', 'ApiKey', { allowApiKey: false })
   @ApiOperation({ summary: 'Revoke a key; it stops working at once' })
   @ApiNoContentResponse()
   remove(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string) {

@@ -1,5 +1,16 @@
-import { Body, Controller, Get, Headers, HttpCode, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Post, UseInterceptors } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { AuthThrottleInterceptor } from './auth-throttle.interceptor';
 import { SignedIn } from '../permissions/policy.decorator';
 import { LoginDto, MeView, SessionView, SignupDto } from './auth.dto';
 import { AuthService } from './auth.service';
@@ -12,6 +23,9 @@ export class AuthController {
 
   @Post('auth/signup')
   @Public()
+  @UseInterceptors(AuthThrottleInterceptor)
+  @ApiTooManyRequestsResponse({ description: 'Too many attempts from this address or for this e-mail; see Retry-After' })
+  @ApiPayloadTooLargeResponse({ description: 'Body over 16 KB' })
   @ApiOperation({ summary: 'Create an account and a session token' })
   @ApiCreatedResponse({ type: SessionView })
   @ApiConflictResponse({ description: 'Email already registered' })
@@ -21,6 +35,9 @@ export class AuthController {
 
   @Post('auth/login')
   @Public()
+  @UseInterceptors(AuthThrottleInterceptor)
+  @ApiTooManyRequestsResponse({ description: 'Too many attempts from this address or for this e-mail; see Retry-After' })
+  @ApiPayloadTooLargeResponse({ description: 'Body over 16 KB' })
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange email and password for a session token' })
   @ApiOkResponse({ type: SessionView })

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { PermissionsModule } from '../permissions/permissions.module';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
+import { AuthThrottleInterceptor } from './auth-throttle.interceptor';
+import { AuthThrottleService } from './auth-throttle.service';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
@@ -10,7 +12,7 @@ import { AuthService } from './auth.service';
 @Module({
   imports: [PermissionsModule],
   controllers: [AuthController, ApiKeysController],
-  providers: [AuthService, ApiKeysService, AuthGuard],
+  providers: [AuthService, ApiKeysService, AuthGuard, AuthThrottleService, AuthThrottleInterceptor],
   exports: [AuthGuard],
 })
 export class IdentityModule {}

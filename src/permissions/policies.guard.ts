@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { isUUID } from 'class-validator';
 import { AuthenticatedRequest, IS_PUBLIC } from '../identity/principal';
 import { AbilityService } from './ability.service';
-import { POLICY, PolicySpec, SIGNED_IN } from './policy.decorator';
+import { API_KEY_REFUSED, POLICY, PolicySpec, SIGNED_IN } from './policy.decorator';
 import { WorkspaceRequest } from './workspace-context';
 
 /**
@@ -47,6 +47,7 @@ export class PoliciesGuard implements CanActivate {
     if (ability.cannot(policy.action, policy.subject)) {
       throw new ForbiddenException(`Your role (${access.role}) may not ${policy.action} ${policy.subject}`);
     }
+    if (principal.apiKeyId && !policy.allowApiKey) throw new ForbiddenException(API_KEY_REFUSED);
     request.workspaceContext = {
       workspaceId,
       userId: principal.userId,

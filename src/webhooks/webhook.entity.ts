@@ -54,6 +54,13 @@ export class Webhook extends WorkspaceOwnedEntity {
   @Column('jsonb', { select: false })
   secrets: StoredSecret[];
 
+  /**
+   * The id of the WEBHOOK_SECRET_KEY every secret of this row is encrypted under; null for rows
+   * from before key ids. Rows not under the current key are re-encrypted at start-up.
+   */
+  @Column('text', { nullable: true, select: false })
+  secretsKeyId: string | null;
+
   /** When the current run of failed deliveries began; null once any delivery succeeds. */
   @Column('timestamptz', { nullable: true })
   failingSince: Date | null;

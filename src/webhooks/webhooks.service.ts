@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   BadRequestException,
   ConflictException,
@@ -61,10 +62,14 @@ export class WebhooksService implements OnModuleInit {
     const url = await this.checkUrl(dto.url);
     return this.dataSource.transaction(async (tx) => {
       await this.assertBelowLimit(tx, ctx.workspaceId);
-      const { secret, secrets } = this.secrets.create();
+      // The id is chosen here: the secret's ciphertext is bound to it (AAD).
+      const id = randomUUID();
+      const { secret, secrets, secretsKeyId } = this.secrets.create(id);
       const repo = tx.getRepository(Webhook);
       const saved = await repo.save(
         repo.create({
+          id,
+          secretsKeyId,
           workspaceId: ctx.workspaceId,
           name: dto.name,
           url,
@@ -147,7 +152,7 @@ export class WebhooksService implements OnModuleInit {
 
   async getSecret(ctx: WorkspaceContext, id: string): Promise<SecretView> {
     const row = await this.findReadable(ctx, id, { withSecrets: true });
-    return { secret: this.secrets.current(row.secrets) };
+    return { secret: this.secrets.current(row.id, row.secrets) };
   }
 
   /** New current secret; the previous one keeps signing for WEBHOOK_SECRET_OVERLAP. */
@@ -156,8 +161,8 @@ export class WebhooksService implements OnModuleInit {
       // Locked: two concurrent rotations must not both expire the same "previous" secret.
       const row = await this.findReadable(ctx, id, { manager: tx, forUpdate: true, withSecrets: true });
       authorize(ctx, 'update', 'Webhook', row);
-      const { secret, secrets } = this.secrets.rotate(row.secrets);
-      await tx.getRepository(Webhook).update({ id: row.id }, { secrets });
+      const { secret, secrets, secretsKeyId } = this.secrets.rotate(row.id, row.secrets);
+      await tx.getRepository(Webhook).update({ id: row.id }, { secrets, secretsKeyId });
       return { secret };
     });
   }

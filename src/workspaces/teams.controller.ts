@@ -24,7 +24,7 @@ export class TeamMembersController {
 
   @Put(':userId')
   @HttpCode(204)
-  @Policy('update', 'Team')
+  @Policy('update', 'Team', { allowApiKey: false })
   @ApiOperation({ summary: 'Add a workspace member to a team (takes effect on the next request and event)' })
   @ApiNoContentResponse()
   add(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('tid') tid: string, @UuidParam('userId') userId: string) {
@@ -33,7 +33,7 @@ export class TeamMembersController {
 
   @Delete(':userId')
   @HttpCode(204)
-  @Policy('update', 'Team')
+  @Policy('update', 'Team', { allowApiKey: false })
   @ApiOperation({ summary: 'Remove a user from a team' })
   @ApiNoContentResponse()
   remove(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('tid') tid: string, @UuidParam('userId') userId: string) {

@@ -49,7 +49,7 @@ export class WorkspacesController {
 
   @Delete(':wid')
   @HttpCode(204)
-  @Policy('delete', 'Workspace')
+  @Policy('delete', 'Workspace', { allowApiKey: false })
   @ApiParam({ name: 'wid', format: 'uuid' })
   @ApiOperation({ summary: 'Delete the workspace and everything in it (owners only)' })
   @ApiNoContentResponse()

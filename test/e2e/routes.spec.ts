@@ -17,6 +17,7 @@ import { startTestApp, TestApp } from '../support/test-app';
  *   signed-in              any user's session token; API keys refused (@SignedIn)
  *   signed-in, api key ok  any session token or API key (@SignedIn({allowApiKey: true}))
  *   <action> <Subject>     a member of :wid whose role may ever do that (@Policy); rows are checked after
+ *   …, no api key          the same, with a person's session only: API keys get 403 (@Policy(…, {allowApiKey: false}))
  */
 const EXPECTED: Record<string, string> = {
   'GET /health': 'public',
@@ -30,12 +31,12 @@ const EXPECTED: Record<string, string> = {
   'GET /v1/workspaces': 'signed-in, api key ok',
   'GET /v1/workspaces/:wid': 'read Workspace',
   'PATCH /v1/workspaces/:wid': 'update Workspace',
-  'DELETE /v1/workspaces/:wid': 'delete Workspace',
+  'DELETE /v1/workspaces/:wid': 'delete Workspace, no api key',
 
   'GET /v1/workspaces/:wid/members': 'read Member',
-  'POST /v1/workspaces/:wid/members': 'create Member',
-  'PATCH /v1/workspaces/:wid/members/:userId': 'update Member',
-  'DELETE /v1/workspaces/:wid/members/:userId': 'delete Member',
+  'POST /v1/workspaces/:wid/members': 'create Member, no api key',
+  'PATCH /v1/workspaces/:wid/members/:userId': 'update Member, no api key',
+  'DELETE /v1/workspaces/:wid/members/:userId': 'delete Member, no api key',
   'GET /v1/workspaces/:wid/members/:userId/permissions': 'read_permissions Member',
 
   'POST /v1/workspaces/:wid/teams': 'create Team',
@@ -43,12 +44,12 @@ const EXPECTED: Record<string, string> = {
   'GET /v1/workspaces/:wid/teams/:id': 'read Team',
   'PATCH /v1/workspaces/:wid/teams/:id': 'update Team',
   'DELETE /v1/workspaces/:wid/teams/:id': 'delete Team',
-  'PUT /v1/workspaces/:wid/teams/:tid/members/:userId': 'update Team',
-  'DELETE /v1/workspaces/:wid/teams/:tid/members/:userId': 'update Team',
+  'PUT /v1/workspaces/:wid/teams/:tid/members/:userId': 'update Team, no api key',
+  'DELETE /v1/workspaces/:wid/teams/:tid/members/:userId': 'update Team, no api key',
 
-  'POST /v1/workspaces/:wid/api-keys': 'create ApiKey',
+  'POST /v1/workspaces/:wid/api-keys': 'create ApiKey, no api key',
   'GET /v1/workspaces/:wid/api-keys': 'read ApiKey',
-  'DELETE /v1/workspaces/:wid/api-keys/:id': 'delete ApiKey',
+  'DELETE /v1/workspaces/:wid/api-keys/:id': 'delete ApiKey, no api key',
 
   ...Object.fromEntries(
     (
@@ -114,7 +115,7 @@ function declaredRoutes(t: TestApp): DeclaredRoute[] {
               ? 'signed-in, api key ok'
               : 'signed-in'
             : policy
-              ? `${policy.action} ${policy.subject}`
+              ? `${policy.action} ${policy.subject}${policy.allowApiKey === false ? ', no api key' : ''}`
               : 'NO POLICY DECLARED';
         for (const base of bases) {
           for (const sub of ([] as string[]).concat(paths)) {
@@ -200,5 +201,16 @@ describe('the guards enforce the snapshot over HTTP', () => {
         expect(res.status === 403, `${role} ${r.route} → ${res.status}`).toBe(never);
       }
     }
+  });
+
+  it("an owner's API key gets 403 exactly on the routes that refuse API keys (and nothing is changed)", async () => {
+    const key = (await ws.owner.api.post(`/v1/workspaces/${ws.id}/api-keys`, { name: 'Snapshot' })).body.key as string;
+    const asKey = api.as(key);
+    for (const r of routes.filter((x) => x.policy)) {
+      // The owner may do everything: only the API-key rule can answer 403.
+      const res = await asKey.request(r.method, url(r.path), r.method === 'GET' || r.method === 'DELETE' ? undefined : {});
+      expect(res.status === 403, `${r.route} → ${res.status}`).toBe(r.policy!.allowApiKey === false);
+    }
+    expect((await ws.owner.api.get(`/v1/workspaces/${ws.id}`)).status, 'the workspace survived').toBe(200);
   });
 });

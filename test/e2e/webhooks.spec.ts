@@ -93,7 +93,7 @@ describe('webhooks: management by role', () => {
       const created = await create(ws.owner);
       const [row] = await db.query('SELECT secrets::text AS secrets FROM webhooks WHERE id = $1', [created.id]);
       expect(row.secrets).not.toContain(created.secret.slice('whsec_'.length));
-      expect(JSON.parse(row.secrets)).toEqual([{ ciphertext: expect.stringMatching(/^v1\./), createdAt: expect.any(String), expiresAt: null }]);
+      expect(JSON.parse(row.secrets)).toEqual([{ ciphertext: expect.stringMatching(/^v2\.[0-9a-f]{12}\./), createdAt: expect.any(String), expiresAt: null }]);
     });
 
     it('refuses a viewer (403) and an outsider (404)', async () => {
@@ -333,10 +333,10 @@ describe('webhooks: management by role', () => {
 
       const secrets = t.app.get(WebhookSecretsService);
       const row = (await secrets.findWithSecrets(created.id)) as Webhook;
-      expect(secrets.liveSecrets(row.secrets)).toEqual([res.body.secret, created.secret]);
+      expect(secrets.liveSecrets(row.id, row.secrets)).toEqual([res.body.secret, created.secret]);
       // Default overlap: 24 h.
       expect(Date.parse(row.secrets[1].expiresAt!) - Date.now()).toBeGreaterThan(23.9 * 3_600_000);
-      expect(secrets.liveSecrets(row.secrets, Date.now() + 24 * 3_600_000 + 1000)).toEqual([res.body.secret]);
+      expect(secrets.liveSecrets(row.id, row.secrets, Date.now() + 24 * 3_600_000 + 1000)).toEqual([res.body.secret]);
     });
 
     it('ordinary reads never load the secrets column', async () => {
@@ -478,13 +478,13 @@ describe('webhooks: secret rotation overlap', () => {
     const created = (await ws.member.api.post(path, body())).body;
     const secrets = t.app.get(WebhookSecretsService);
     const load = async () => ((await secrets.findWithSecrets(created.id)) as Webhook).secrets;
-    expect(secrets.liveSecrets(await load())).toEqual([created.secret]);
+    expect(secrets.liveSecrets(created.id, await load())).toEqual([created.secret]);
 
     const rotated = (await ws.member.api.post(`${path}/${created.id}/rotate-secret`)).body.secret as string;
-    expect(secrets.liveSecrets(await load())).toEqual([rotated, created.secret]);
+    expect(secrets.liveSecrets(created.id, await load())).toEqual([rotated, created.secret]);
 
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    expect(secrets.liveSecrets(await load())).toEqual([rotated]);
+    expect(secrets.liveSecrets(created.id, await load())).toEqual([rotated]);
     expect((await ws.member.api.get(`${path}/${created.id}/secret`)).body.secret).toBe(rotated);
   });
 
@@ -495,6 +495,6 @@ describe('webhooks: secret rotation overlap', () => {
     const secrets = t.app.get(WebhookSecretsService);
     const stored = ((await secrets.findWithSecrets(created.id)) as Webhook).secrets;
     expect(stored).toHaveLength(4);
-    expect(secrets.liveSecrets(stored)).toEqual(issued.slice(0, 4));
+    expect(secrets.liveSecrets(created.id, stored)).toEqual(issued.slice(0, 4));
   });
 });

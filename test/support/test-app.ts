@@ -1,4 +1,5 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp, createWorkerContext } from '../../src/app.factory';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
@@ -19,6 +20,11 @@ export const TEST_ENV: Record<string, string> = {
   WEBHOOK_ALLOW_PRIVATE_NETWORK: 'true',
   WEBHOOK_RETRY_SCHEDULE: '0,200ms,400ms',
   WEBHOOK_TIMEOUT_MS: '2000',
+  // One random key per test process (never a key file in the checkout).
+  WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64'),
+  // Suites sign many users up from 127.0.0.1; only the throttling test turns throttling on.
+  AUTH_THROTTLE_PER_ADDRESS: 'off',
+  AUTH_THROTTLE_PER_ACCOUNT: 'off',
 };
 
 let apps = 0;

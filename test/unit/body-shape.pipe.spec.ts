@@ -1,6 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bodyShapeProblem, BodyShapePipe, MAX_BODY_DEPTH } from '../../src/common/body-shape.pipe';
+import { BODY_SHAPE_LIMITS, bodyShapeProblem, BodyShapePipe, jsonShapeProblem, MAX_BODY_DEPTH } from '../../src/common/body-shape.pipe';
 
 function nested(depth: number, asArray: boolean): unknown {
   let value: unknown = 'leaf';
@@ -42,5 +43,39 @@ describe('BodyShapePipe', () => {
     const deep = nested(100, false);
     expect(pipe.transform(deep, { type: 'query' })).toBe(deep);
     expect(pipe.transform({ constructor: 1 }, { type: 'param' })).toEqual({ constructor: 1 });
+  });
+});
+
+describe('body shape bounds (issue 12: 70,000 keys, huge lists)', () => {
+  const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
+  const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+  it('keys per object, values, string and key lengths: at the bound passes, one more is refused', () => {
+    const L = BODY_SHAPE_LIMITS;
+    expect(bodyShapeProblem(keys(L.keysPerObject))).toBeNull();
+    expect(bodyShapeProblem({ a: [keys(L.keysPerObject + 1)] })).toMatch(/more than 64 properties/);
+    expect(bodyShapeProblem(Array.from({ length: L.nodes - 1 }, () => 0))).toBeNull();
+    expect(bodyShapeProblem(Array.from({ length: L.nodes }, () => 0))).toMatch(/more than 2000 values/);
+    expect(bodyShapeProblem({ s: 'x'.repeat(L.stringLength) })).toBeNull();
+    expect(bodyShapeProblem({ s: ['x'.repeat(L.stringLength + 1)] })).toMatch(/string longer/);
+    expect(bodyShapeProblem({ ['k'.repeat(L.keyLength + 1)]: 1 })).toMatch(/property name/);
+  });
+
+  it('the raw-bytes scan refuses the attack body before parsing, with the same message', () => {
+    const attack = bytes({ email: 'a@b.c', password: 'p', ...keys(70_000) });
+    expect(jsonShapeProblem(attack)).toBe(bodyShapeProblem(JSON.parse(attack.toString())));
+    expect(jsonShapeProblem(bytes(Array.from({ length: 5_000 }, () => 0)))).toMatch(/more than 2000 values/);
+    expect(jsonShapeProblem(Buffer.from('['.repeat(MAX_BODY_DEPTH + 1)))).toMatch(/nested deeper/);
+    // Structural characters inside strings (escaped quotes included) are not structure.
+    expect(jsonShapeProblem(bytes({ s: '{[:,]}\\"{{{'.repeat(5_000) }))).toBeNull();
+  });
+
+  it('the raw-bytes scan never refuses a body the exact check accepts', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+        if (bodyShapeProblem(value) === null) expect(jsonShapeProblem(bytes(value))).toBeNull();
+      }),
+      { numRuns: 500 },
+    );
   });
 });
