@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus, Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import Redis from 'ioredis';
+import ipaddr from 'ipaddr.js';
 import { createHash } from 'node:crypto';
 import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { APP_CONFIG, AppConfig, RateLimit } from '../config/app-config';
@@ -53,7 +54,7 @@ export class AuthThrottleService implements OnModuleDestroy {
   /** Counts one attempt from `address` for `email`; throws 429 when either is over its limit. */
   async admit(address: string, email: string | null): Promise<void> {
     // Address first: a request refused for its address does not use up the account's attempts.
-    await consume(this.byAddress, address);
+    await consume(this.byAddress, addressKey(address));
     if (email) await consume(this.byAccount, accountKey(email));
   }
 
@@ -80,6 +81,18 @@ async function consume(limiter: RateLimiterAbstract | null, key: string): Promis
 
 function seconds(res: RateLimiterRes): number {
   return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+}
+
+/**
+ * One counter per IPv4 address, and per /64 for IPv6: one subscriber usually holds a whole /64,
+ * so counting single IPv6 addresses would let them rotate past the limit.
+ */
+export function addressKey(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const ip = ipaddr.process(address);
+  if (ip.kind() === 'ipv4') return ip.toString();
+  const parts = (ip as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
+  return `${parts.join(':')}::/64`;
 }
 
 /** Hashed: Redis holds no e-mail addresses. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseRateLimit } from '../../src/config/app-config';
+import { addressKey } from '../../src/identity/auth-throttle.service';
 
 describe('security settings (issue 12)', () => {
   it('AUTH_THROTTLE_*: "<count>/<duration>" or "off", defaults 30/1m per address and 10/15m per account', () => {
@@ -29,5 +30,15 @@ describe('security settings (issue 12)', () => {
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::/8' }).trustProxy).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8']);
     expect(() => loadConfig({ TRUST_PROXY: 'my-proxy.internal' })).toThrow(/TRUST_PROXY/);
+  });
+});
+
+describe('throttling key per client address', () => {
+  it('IPv4 as is (IPv4-mapped IPv6 too); IPv6 per /64', () => {
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe(addressKey('2001:db8:1:2::9'));
+    expect(addressKey('2001:db8:1:3::1')).not.toBe(addressKey('2001:db8:1:2::1'));
   });
 });
