@@ -40,7 +40,8 @@ export class AccountTokensService {
    */
   async consume(manager: EntityManager, purpose: AccountTokenPurpose, token: string): Promise<ConsumedToken> {
     if (!token.startsWith(PREFIX[purpose])) throw new BadRequestException('This link is invalid or has already been used');
-    const rows: { user_id: string; email: string; live: boolean }[] = await manager.query(
+    // An UPDATE/DELETE answers [rows, affected] through TypeORM.
+    const [rows]: [{ user_id: string; email: string; live: boolean }[], number] = await manager.query(
       `DELETE FROM account_tokens WHERE token_hash = $1 AND purpose = $2 RETURNING user_id, email, expires_at > now() AS live`,
       [hashToken(token), purpose],
     );

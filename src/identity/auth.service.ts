@@ -80,7 +80,8 @@ export class AuthService {
     return this.dataSource.transaction(async (tx) => {
       const proof = await this.tokens.consume(tx, 'verify_email', token);
       // The token proves the address it was mailed to, and only while the account still has it.
-      const rows: User[] = await tx.query(
+      // An UPDATE answers [rows, affected] through TypeORM.
+      const [rows]: [User[], number] = await tx.query(
         `UPDATE users SET email_verified_at = COALESCE(email_verified_at, now()) WHERE id = $1 AND email = $2
          RETURNING id, email, name, email_verified_at AS "emailVerifiedAt"`,
         [proof.userId, proof.email],
@@ -124,7 +125,7 @@ export class AuthService {
         proof.email,
       ]);
       if (!before[0]) throw new BadRequestException('This link is invalid or has already been used');
-      const rows: User[] = await tx.query(
+      const [rows]: [User[], number] = await tx.query(
         `UPDATE users SET password_hash = $2, email_verified_at = COALESCE(email_verified_at, now()) WHERE id = $1
          RETURNING id, email, name, email_verified_at AS "emailVerifiedAt"`,
         [proof.userId, passwordHash],
