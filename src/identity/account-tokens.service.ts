@@ -10,6 +10,9 @@ export const VERIFY_EMAIL_TTL_MS = 24 * 3600_000;
 export const PASSWORD_RESET_TTL_MS = 60 * 60_000;
 const TTL: Record<AccountTokenPurpose, number> = { verify_email: VERIFY_EMAIL_TTL_MS, password_reset: PASSWORD_RESET_TTL_MS };
 
+const INVALID = 'This link is invalid or has already been used';
+const EXPIRED = 'This link has expired: ask for a new one';
+
 export interface ConsumedToken {
   userId: string;
   /** The address the token was mailed to: what it proves. */
@@ -39,15 +42,26 @@ export class AccountTokensService {
    * used, expired or of another purpose: 400.
    */
   async consume(manager: EntityManager, purpose: AccountTokenPurpose, token: string): Promise<ConsumedToken> {
-    if (!token.startsWith(PREFIX[purpose])) throw new BadRequestException('This link is invalid or has already been used');
+    if (!token.startsWith(PREFIX[purpose])) throw new BadRequestException(INVALID);
     // An UPDATE/DELETE answers [rows, affected] through TypeORM.
     const [rows]: [{ user_id: string; email: string; live: boolean }[], number] = await manager.query(
       `DELETE FROM account_tokens WHERE token_hash = $1 AND purpose = $2 RETURNING user_id, email, expires_at > now() AS live`,
       [hashToken(token), purpose],
     );
-    if (!rows[0]) throw new BadRequestException('This link is invalid or has already been used');
-    if (!rows[0].live) throw new BadRequestException('This link has expired: ask for a new one');
+    if (!rows[0]) throw new BadRequestException(INVALID);
+    if (!rows[0].live) throw new BadRequestException(EXPIRED);
     return { userId: rows[0].user_id, email: rows[0].email };
+  }
+
+  /** 400 unless the token exists, is live and has this purpose; does not use it (consume() does). */
+  async assertUsable(purpose: AccountTokenPurpose, token: string, manager: EntityManager): Promise<void> {
+    if (!token.startsWith(PREFIX[purpose])) throw new BadRequestException(INVALID);
+    const rows: { live: boolean }[] = await manager.query('SELECT expires_at > now() AS live FROM account_tokens WHERE token_hash = $1 AND purpose = $2', [
+      hashToken(token),
+      purpose,
+    ]);
+    if (!rows[0]) throw new BadRequestException(INVALID);
+    if (!rows[0].live) throw new BadRequestException(EXPIRED);
   }
 
   /** Every outstanding token of the user for these purposes stops working. */

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsISO8601, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsISO8601, IsNotEmpty, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { IsNotCommonPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy';
 
 /** A new password: at least 10 characters and not one of the commonly breached passwords. */
@@ -129,7 +129,8 @@ export class CreateApiKeyDto {
   name: string;
 
   @ApiPropertyOptional({ example: '2027-06-30T00:00:00.000Z', description: 'When the key stops working (in the future); omitted: until revoked' })
-  @IsOptional()
+  // Omitted means "until revoked"; null is refused like any other non-date.
+  @ValidateIf((_, value) => value !== undefined)
   @IsISO8601({ strict: true })
   expiresAt?: string;
 }

@@ -117,6 +117,8 @@ export class AuthService {
    * address (someone registering another person's e-mail first): their API keys go too.
    */
   async confirmPasswordReset(dto: PasswordResetConfirmDto): Promise<UserResponseView> {
+    // A cheap look first: a public route must not spend an argon2 hash on every made-up token.
+    await this.tokens.assertUsable('password_reset', dto.token, this.dataSource.manager);
     const passwordHash = await hashPassword(dto.password);
     return this.dataSource.transaction(async (tx) => {
       const proof = await this.tokens.consume(tx, 'password_reset', dto.token);
