@@ -3,7 +3,10 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, ApiClient, ApiResponse, signup, TEST_PASSWORD, TestUser, verifyEmail } from '../support/api-client';
-import { tokenIn } from '../support/mailbox';
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { DOMAIN_EVENTS_QUEUE } from '../../src/events/events.constants';
+import { Mailbox, tokenIn } from '../support/mailbox';
 import { startTestApp, TestApp } from '../support/test-app';
 
 function expectError(res: ApiResponse, status: number, message?: RegExp | string) {
@@ -343,5 +346,37 @@ describe('accounts: verified e-mail, invitations, sessions, passwords (over HTTP
     expectError(await key.get(`/v1/workspaces/${wid}`), 401);
     const forever = (await admin.api.post(base, { name: 'forever' })).body;
     expect(forever.expiresAt).toBeNull();
+  });
+});
+
+describe('mail is queued after the commit, retried while SMTP is down, never lost', () => {
+  let t: TestApp;
+  let down: number;
+  let back: Mailbox | undefined;
+  beforeAll(async () => {
+    // A port where an SMTP server was and is no more: the platform's mail server is down.
+    const gone = await Mailbox.start();
+    down = gone.port;
+    await gone.close();
+    t = await startTestApp({ SMTP_URL: `smtp://127.0.0.1:${down}` });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await back?.close();
+  });
+
+  it('signup answers at once while SMTP is down; the verification mail arrives once it is back, and its link works', async () => {
+    const api = new ApiClient(t.baseUrl);
+    const user = await signup(api, 'Patient');
+    expect(user.token).toMatch(/^cc_at_/);
+    // The mail job ran and failed (connection refused): it waits for its retry.
+    const queue = t.app.get<Queue>(getQueueToken(DOMAIN_EVENTS_QUEUE));
+    await until('a failed attempt of the account mail', async () => {
+      const jobs = await queue.getJobs(['delayed', 'failed', 'waiting', 'active']);
+      return jobs.some((j) => j?.data?.subscriber === 'account-mail' && j.attemptsMade >= 1);
+    });
+    back = await Mailbox.start(down);
+    const token = tokenIn(await back.waitFor(user.email, 'verify-email', 1, 60_000));
+    expect((await api.post('/v1/auth/verify-email', { token })).body.user.emailVerified).toBe(true);
   });
 });

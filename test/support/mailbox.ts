@@ -25,7 +25,8 @@ export class Mailbox {
     readonly port: number,
   ) {}
 
-  static async start(): Promise<Mailbox> {
+  /** On a free port, or on `port` (a server that comes back where the platform expects it). */
+  static async start(port = 0): Promise<Mailbox> {
     let box: Mailbox | undefined;
     const server = new SMTPServer({
       authOptional: true,
@@ -50,7 +51,7 @@ export class Mailbox {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(port, '127.0.0.1', () => resolve());
     });
     box = new Mailbox(server, (server.server.address() as AddressInfo).port);
     return box;
