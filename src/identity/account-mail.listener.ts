@@ -46,6 +46,13 @@ export class AccountMailListener implements OnModuleInit {
     // No account with that address: nothing is sent (and the request could not tell).
     const users: { id: string; name: string }[] = await this.dataSource.query('SELECT id, name FROM users WHERE email = $1', [email]);
     if (!users[0]) return;
+    // Anyone may ask, without signing in: at most one reset mail a minute per account, so the route
+    // cannot be used to flood someone's mailbox. The link already sent still works.
+    const recent = await this.dataSource.query(
+      `SELECT 1 FROM account_tokens WHERE user_id = $1 AND purpose = 'password_reset' AND created_at > now() - interval '1 minute'`,
+      [users[0].id],
+    );
+    if (recent.length) return;
     const token = await this.tokens.mint(this.dataSource.manager, 'password_reset', users[0].id, email);
     await this.mail.send('password-reset', email, { name: users[0].name, token, expiresInMinutes: PASSWORD_RESET_TTL_MS / 60_000 });
   }

@@ -21,7 +21,7 @@ function NewPassword(): PropertyDecorator {
 /** A mailed single-use token. */
 function MailedToken(): PropertyDecorator {
   return (target, key) => {
-    ApiProperty({ example: 'vr_Jx3k9…', description: 'The token from the mailed link (`?token=`)' })(target, key);
+    ApiProperty({ example: 'cc_ve_Jx3k9QhT…', description: 'The token from the mailed link (`?token=`)' })(target, key);
     IsString()(target, key);
     IsNotEmpty()(target, key);
     MaxLength(200)(target, key);
