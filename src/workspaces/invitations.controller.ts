@@ -14,7 +14,7 @@ export class InvitationsController {
   constructor(private readonly invitations: InvitationsService) {}
 
   @Post()
-  @Policy('create', 'Invitation')
+  @Policy('create', 'Invitation', { allowApiKey: false })
   @ApiOperation({ summary: 'Invite an e-mail address with a role (admins; only an owner invites an owner); mails the invitee. Signed-in people only, not API keys' })
   @ApiCreatedResponse({ type: InvitationView })
   @ApiConflictResponse({ description: 'Already a member, or already invited' })
@@ -23,7 +23,7 @@ export class InvitationsController {
   }
 
   @Get()
-  @Policy('read', 'Invitation')
+  @Policy('read', 'Invitation', { allowApiKey: false })
   @ApiOperation({ summary: "The workspace's invitations, every status (admins)" })
   @ApiPage(InvitationView)
   list(@CurrentWorkspace() ctx: WorkspaceContext, @Query() page: PageQueryDto) {
@@ -32,7 +32,7 @@ export class InvitationsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @Policy('delete', 'Invitation')
+  @Policy('delete', 'Invitation', { allowApiKey: false })
   @ApiOperation({ summary: 'Revoke a pending invitation (409 once answered)' })
   @ApiNoContentResponse()
   revoke(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string) {

@@ -22,7 +22,6 @@ export class InvitationsService {
   ) {}
 
   async create(ctx: WorkspaceContext, dto: CreateInvitationDto): Promise<InvitationView> {
-    assertPerson(ctx);
     // Only an owner invites an owner.
     authorize(ctx, 'create', 'Invitation', { role: dto.role });
     const email = dto.email.toLowerCase();
@@ -51,14 +50,12 @@ export class InvitationsService {
   }
 
   list(ctx: WorkspaceContext, page: PageQueryDto): Promise<PageDto<InvitationView>> {
-    assertPerson(ctx);
     const qb = this.dataSource.getRepository(Invitation).createQueryBuilder('i').where('i.workspaceId = :wid', { wid: ctx.workspaceId });
     return paginate(qb, page, toInvitationView);
   }
 
   /** Revoked by whoever could have sent it (an admin cannot revoke an invitation to become owner). */
   async revoke(ctx: WorkspaceContext, id: string): Promise<void> {
-    assertPerson(ctx);
     await this.dataSource.transaction(async (tx) => {
       const invitation = await this.lock(tx, id, ctx.workspaceId);
       authorize(ctx, 'delete', 'Invitation', invitation);
@@ -132,9 +129,4 @@ export class InvitationsService {
     if (!users[0]?.email_verified_at) throw new ForbiddenException('Verify your e-mail address to see the invitations sent to it');
     return users[0].email;
   }
-}
-
-/** Inviting changes who is in the workspace: a signed-in person's decision, never an API key's. */
-function assertPerson(ctx: WorkspaceContext): void {
-  if (ctx.actor.type === 'api_key') throw new ForbiddenException('API keys cannot manage invitations; sign in to do it');
 }

@@ -63,9 +63,9 @@ const EXPECTED: Record<string, string> = {
   'GET /v1/me/invitations': 'signed-in',
   'POST /v1/me/invitations/:id/accept': 'signed-in',
   'POST /v1/me/invitations/:id/decline': 'signed-in',
-  'POST /v1/workspaces/:wid/invitations': 'create Invitation',
-  'GET /v1/workspaces/:wid/invitations': 'read Invitation',
-  'DELETE /v1/workspaces/:wid/invitations/:id': 'delete Invitation',
+  'POST /v1/workspaces/:wid/invitations': 'create Invitation, no api key',
+  'GET /v1/workspaces/:wid/invitations': 'read Invitation, no api key',
+  'DELETE /v1/workspaces/:wid/invitations/:id': 'delete Invitation, no api key',
 
   ...Object.fromEntries(
     (
