@@ -1,6 +1,7 @@
 import { Initial1795776802663 } from './1795776802663-Initial';
 import { EventsUnfinishedIndex1795778095932 } from './1795778095932-EventsUnfinishedIndex';
 import { WebhookOwnerAndCancelReason1796156639019 } from './1796156639019-WebhookOwnerAndCancelReason';
+import { Accounts1796156719273 } from './1796156719273-Accounts';
 import { WebhookSecretsKeyId1796156885392 } from './1796156885392-WebhookSecretsKeyId';
 
 /** Every migration, in order. `npm run migration:generate -- migrations/Name` writes a new file; add it here (one per line). */
@@ -8,5 +9,6 @@ export const MIGRATIONS: Function[] = [
   Initial1795776802663,
   EventsUnfinishedIndex1795778095932,
   WebhookOwnerAndCancelReason1796156639019,
+  Accounts1796156719273,
   WebhookSecretsKeyId1796156885392,
 ];

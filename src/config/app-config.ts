@@ -39,6 +39,12 @@ export interface AppConfig {
   /** Express `trust proxy`: whose X-Forwarded-For / -Proto to believe (client address, HTTPS). */
   trustProxy: boolean | number | string[];
   logLevel: string;
+  /** Where mail goes (`smtp://` or `smtps://`, credentials in the URL); null: mails are written to the log. */
+  smtpUrl: string | null;
+  /** The From header of every mail. */
+  mailFrom: string;
+  /** The console's public address: links in mails point here. No trailing slash. */
+  publicUrl: string;
 }
 
 /** `points` requests per `durationMs`. */
@@ -174,6 +180,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     corsOrigins: parseWith(env, 'CORS_ORIGINS', '', origins, errors),
     trustProxy: parseWith(env, 'TRUST_PROXY', 'false', trustProxy, errors),
     logLevel: parseWith(env, 'LOG_LEVEL', 'log', oneOf('error', 'warn', 'log', 'debug', 'verbose'), errors),
+    smtpUrl: read(env, 'SMTP_URL', '') ? parseWith(env, 'SMTP_URL', '', url('smtp:', 'smtps:'), errors) : null,
+    mailFrom: parseWith(env, 'MAIL_FROM', 'Countercyclical <no-reply@localhost>', (raw) => {
+      // An address, optionally with a display name: `Name <a@b>` or `a@b`.
+      if (!/^(?:[^<>\r\n]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/.test(raw)) throw new Error('must be an address, e.g. "Countercyclical <no-reply@example.com>"');
+      return raw;
+    }, errors),
+    publicUrl: parseWith(env, 'PUBLIC_URL', 'http://localhost:3000', (raw) => url('http:', 'https:')(raw).replace(/\/+$/, ''), errors),
   };
   if (!config.webhookSecretKey && nodeEnv === 'production') {
     errors.push(

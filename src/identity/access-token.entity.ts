@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { User } from './user.entity';
 
-/** A login session's bearer token; only its SHA-256 is stored. */
+/** A login session: its bearer token's SHA-256 (never the token), listed in GET /v1/me/sessions. */
 @Entity('access_tokens')
 export class AccessToken {
   @PrimaryGeneratedColumn('uuid')
@@ -20,6 +20,14 @@ export class AccessToken {
 
   @Column('timestamptz')
   expiresAt: Date;
+
+  /** Moved forward at most once a minute (AuthGuard), so a busy session does not write on every request. */
+  @Column('timestamptz', { default: () => 'now()' })
+  lastUsedAt: Date;
+
+  /** The User-Agent that signed in, so people can tell their sessions apart. */
+  @Column('text', { nullable: true })
+  userAgent: string | null;
 
   @ManyToOne(() => User, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id' })

@@ -30,6 +30,14 @@ export class ApiKey {
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 
+  /** After this the key stops working (NULL: until revoked). */
+  @Column('timestamptz', { nullable: true })
+  expiresAt: Date | null;
+
+  /** Moved forward at most once a minute (AuthGuard). */
+  @Column('timestamptz', { nullable: true })
+  lastUsedAt: Date | null;
+
   @ManyToOne(() => User, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id' })
   user?: User;

@@ -1,4 +1,4 @@
-import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PageDto, PageQueryDto, paginate } from '../common/pagination';
@@ -20,6 +20,8 @@ export class ApiKeysService {
     // A leaked key must not be able to mint keys that outlive its own revocation.
     if (ctx.actor.type === 'api_key') throw new ForbiddenException('API keys cannot create API keys; sign in to create one');
     authorize(ctx, 'create', 'ApiKey', { userId: ctx.userId });
+    const expiresAt = dto.expiresAt ? new Date(dto.expiresAt) : null;
+    if (expiresAt && expiresAt.getTime() <= Date.now()) throw new BadRequestException('expiresAt must be in the future');
     const key = generateOpaqueToken(API_KEY_PREFIX);
     const saved = await this.dataSource.getRepository(ApiKey).save({
       workspaceId: ctx.workspaceId,
@@ -27,6 +29,7 @@ export class ApiKeysService {
       name: dto.name,
       prefix: key.slice(0, API_KEY_PREFIX.length + 4),
       keyHash: hashToken(key),
+      expiresAt,
     });
     return { ...toApiKeyView(saved), key };
   }
@@ -52,5 +55,13 @@ export class ApiKeysService {
 }
 
 function toApiKeyView(key: ApiKey): ApiKeyView {
-  return { id: key.id, name: key.name, prefix: key.prefix, userId: key.userId, createdAt: key.createdAt.toISOString() };
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    userId: key.userId,
+    createdAt: key.createdAt.toISOString(),
+    expiresAt: key.expiresAt?.toISOString() ?? null,
+    lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+  };
 }

@@ -1,7 +1,10 @@
 import { Body, Controller, Get, Headers, HttpCode, Post, UseInterceptors } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -12,25 +15,39 @@ import {
 } from '@nestjs/swagger';
 import { AuthThrottleInterceptor } from './auth-throttle.interceptor';
 import { SignedIn } from '../permissions/policy.decorator';
-import { LoginDto, MeView, SessionView, SignupDto } from './auth.dto';
+import {
+  ChangePasswordDto,
+  LoginDto,
+  MeView,
+  PasswordResetConfirmDto,
+  PasswordResetDto,
+  SessionView,
+  SignupDto,
+  UserResponseView,
+  VerifyEmailDto,
+} from './auth.dto';
 import { AuthService } from './auth.service';
 import { CurrentPrincipal, Principal, Public } from './principal';
+import { SessionsService } from './sessions.service';
 
 @ApiTags('identity')
 @Controller('v1')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
+  ) {}
 
   @Post('auth/signup')
   @Public()
   @UseInterceptors(AuthThrottleInterceptor)
   @ApiTooManyRequestsResponse({ description: 'Too many attempts from this address or for this e-mail; see Retry-After' })
   @ApiPayloadTooLargeResponse({ description: 'Body over 16 KB' })
-  @ApiOperation({ summary: 'Create an account and a session token' })
+  @ApiOperation({ summary: 'Create an account (e-mail not yet verified) and a session token; mails a verification link' })
   @ApiCreatedResponse({ type: SessionView })
   @ApiConflictResponse({ description: 'Email already registered' })
-  signup(@Body() dto: SignupDto) {
-    return this.auth.signup(dto);
+  signup(@Body() dto: SignupDto, @Headers('user-agent') userAgent?: string) {
+    return this.auth.signup(dto, userAgent);
   }
 
   @Post('auth/login')
@@ -42,17 +59,56 @@ export class AuthController {
   @ApiOperation({ summary: 'Exchange email and password for a session token' })
   @ApiOkResponse({ type: SessionView })
   @ApiUnauthorizedResponse({ description: 'Invalid email or password' })
-  login(@Body() dto: LoginDto) {
-    return this.auth.login(dto);
+  login(@Body() dto: LoginDto, @Headers('user-agent') userAgent?: string) {
+    return this.auth.login(dto, userAgent);
   }
 
   @Post('auth/logout')
   @SignedIn()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke the session token used for this request' })
+  @ApiOperation({ summary: 'End the session used for this request' })
   @ApiNoContentResponse()
-  async logout(@Headers('authorization') authorization: string): Promise<void> {
-    await this.auth.logout(authorization.replace(/^Bearer\s+/i, ''));
+  async logout(@CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.sessions.revoke(principal, principal.sessionId!);
+  }
+
+  @Post('auth/verify-email')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Prove the address with the mailed token (single use, 24 h)' })
+  @ApiOkResponse({ type: UserResponseView })
+  @ApiBadRequestResponse({ description: 'Unknown, already used or expired token' })
+  verifyEmail(@Body() dto: VerifyEmailDto) {
+    return this.auth.verifyEmail(dto.token);
+  }
+
+  @Post('auth/resend-verification')
+  @SignedIn()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Mail a new verification link to the caller' })
+  @ApiAcceptedResponse({ description: 'The mail is queued' })
+  @ApiConflictResponse({ description: 'Already verified' })
+  async resendVerification(@CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.auth.resendVerification(principal);
+  }
+
+  @Post('auth/password-reset')
+  @Public()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Mail a password reset link (single use, 1 h) if an account has this address; the answer never tells' })
+  @ApiAcceptedResponse({ description: 'Always, whether or not the address has an account' })
+  async requestPasswordReset(@Body() dto: PasswordResetDto): Promise<void> {
+    await this.auth.requestPasswordReset(dto);
+  }
+
+  @Post('auth/password-reset/confirm')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Set a new password with the mailed token; verifies the address and ends every session' })
+  @ApiOkResponse({ type: UserResponseView })
+  @ApiBadRequestResponse({ description: 'Unknown, already used or expired token, or a refused password' })
+  confirmPasswordReset(@Body() dto: PasswordResetConfirmDto) {
+    return this.auth.confirmPasswordReset(dto);
   }
 
   @Get('me')
@@ -61,5 +117,15 @@ export class AuthController {
   @ApiOkResponse({ type: MeView })
   me(@CurrentPrincipal() principal: Principal) {
     return this.auth.me(principal.userId);
+  }
+
+  @Post('me/password')
+  @SignedIn()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Change the password (needs the current one); ends every other session' })
+  @ApiOkResponse({ type: UserResponseView })
+  @ApiForbiddenResponse({ description: 'The current password is not correct' })
+  changePassword(@CurrentPrincipal() principal: Principal, @Body() dto: ChangePasswordDto) {
+    return this.auth.changePassword(principal, dto);
   }
 }

@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
+import { MailModule } from '../mail/mail.module';
 import { PermissionsModule } from '../permissions/permissions.module';
+import { AccountMailListener } from './account-mail.listener';
+import { AccountTokensService } from './account-tokens.service';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 import { AuthThrottleInterceptor } from './auth-throttle.interceptor';
@@ -7,12 +11,17 @@ import { AuthThrottleService } from './auth-throttle.service';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
+import { SessionsController } from './sessions.controller';
+import { SessionsService } from './sessions.service';
 
-/** Users, session tokens and workspace API keys; the global AuthGuard. */
+/**
+ * Users and their lifecycle (signup, verified e-mail, password change and reset), sessions,
+ * workspace API keys, the global AuthGuard. Account mails are requested through the event bus.
+ */
 @Module({
-  imports: [PermissionsModule],
-  controllers: [AuthController, ApiKeysController],
-  providers: [AuthService, ApiKeysService, AuthGuard, AuthThrottleService, AuthThrottleInterceptor],
+  imports: [PermissionsModule, EventsModule, MailModule],
+  controllers: [AuthController, SessionsController, ApiKeysController],
+  providers: [AuthService, SessionsService, AccountTokensService, AccountMailListener, ApiKeysService, AuthGuard, AuthThrottleService, AuthThrottleInterceptor],
   exports: [AuthGuard],
 })
 export class IdentityModule {}

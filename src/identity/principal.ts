@@ -3,6 +3,8 @@ import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/com
 /** Who is calling: a user, through a session token or through one of their workspace API keys. */
 export interface Principal {
   userId: string;
+  /** The session (access token row) making the request; null for an API key. */
+  sessionId: string | null;
   apiKeyId: string | null;
   /** An API key acts only inside the workspace it was created in. */
   apiKeyWorkspaceId: string | null;

@@ -26,12 +26,14 @@ export function defineAbilityFor({ userId, role, teamIds }: AbilitySubjectUser):
   if (role === 'owner' || role === 'admin') {
     can('manage', FULLY_MANAGED_BY_ADMINS);
     can('manage', 'Member');
+    // Inviting offers a membership: the same rule as granting one.
+    can('manage', 'Invitation');
     if (role === 'owner') {
       can('manage', 'Workspace');
     } else {
       can(['read', 'update'], 'Workspace');
       // Only an owner grants, changes or removes `owner`.
-      cannot(['create', 'update', 'delete'], 'Member', { role: 'owner' });
+      cannot(['create', 'update', 'delete'], ['Member', 'Invitation'], { role: 'owner' });
     }
     // Memos: any memo they can read, but never another person's private memo.
     can(['read', 'update', 'delete'], 'Memo', { visibility: 'workspace' });

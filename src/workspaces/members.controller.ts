@@ -1,12 +1,12 @@
-import { Body, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { Body, Delete, Get, GoneException, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { ApiGoneResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiPage } from '../common/api-page.decorator';
 import { PageQueryDto } from '../common/pagination';
 import { WorkspaceController } from '../common/workspace-route';
 import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { MembersService } from './members.service';
-import { AddMemberDto, MemberPermissionsView, MemberView, UpdateMemberDto } from './workspace.dto';
+import { MemberPermissionsView, MemberView, UpdateMemberDto } from './workspace.dto';
 import { UuidParam } from '../common/uuid-param.decorator';
 
 @WorkspaceController('members', 'members')
@@ -21,17 +21,22 @@ export class MembersController {
     return this.members.list(ctx, page);
   }
 
+  /**
+   * Retired: it attached whichever account had registered the address, verified or not, so whoever
+   * registered someone's e-mail first got their access. People join through invitations now.
+   */
   @Post()
   @Policy('create', 'Member', { allowApiKey: false })
-  @ApiOperation({ summary: 'Add an existing user by email (404 unknown email, 409 already a member)' })
-  @ApiCreatedResponse({ type: MemberView })
-  @ApiConflictResponse({ description: 'Already a member' })
-  add(@CurrentWorkspace() ctx: WorkspaceContext, @Body() dto: AddMemberDto) {
-    return this.members.add(ctx, dto);
+  @ApiOperation({ summary: 'Retired (410 Gone): invite people with POST /v1/workspaces/:wid/invitations instead', deprecated: true })
+  @ApiGoneResponse({ description: 'Always: use invitations' })
+  add(): never {
+    throw new GoneException(
+      'POST /v1/workspaces/:wid/members is retired: invite people with POST /v1/workspaces/:wid/invitations {email, role}; they become members when they accept',
+    );
   }
 
   @Patch(':userId')
-  @Policy('update', 'Member', { allowApiKey: false })
+  @Policy('update', 'Member')
   @ApiOperation({ summary: "Change a member's role (only owners grant or change owner; 409 for the last owner)" })
   @ApiOkResponse({ type: MemberView })
   changeRole(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('userId') userId: string, @Body() dto: UpdateMemberDto) {
@@ -40,7 +45,7 @@ export class MembersController {
 
   @Delete(':userId')
   @HttpCode(204)
-  @Policy('delete', 'Member', { allowApiKey: false })
+  @Policy('delete', 'Member')
   @ApiOperation({ summary: 'Remove a member (admins), or leave (anyone); 409 for the last owner' })
   @ApiNoContentResponse()
   remove(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('userId') userId: string) {

@@ -10,7 +10,7 @@ import type { WorkspaceContext } from '../permissions/workspace-context';
 import { User } from '../identity/user.entity';
 import { bumpAbilityVersion } from './ability-version';
 import { Membership } from './membership.entity';
-import { AddMemberDto, MemberPermissionsView, MemberView, UpdateMemberDto } from './workspace.dto';
+import { MemberPermissionsView, MemberView, UpdateMemberDto } from './workspace.dto';
 
 @Injectable()
 export class MembersService {
@@ -31,20 +31,6 @@ export class MembersService {
     const result = await paginate(qb, page, (m) => m, 'user_id');
     const teams = await this.teamsOf(ctx.workspaceId, result.data.map((m) => m.userId));
     return { ...result, data: result.data.map((m) => this.view(m, teams.get(m.userId) ?? [])) };
-  }
-
-  async add(ctx: WorkspaceContext, dto: AddMemberDto): Promise<MemberView> {
-    return this.dataSource.transaction(async (tx) => {
-      authorize(ctx, 'create', 'Member', { role: dto.role });
-      const user = await tx.getRepository(User).findOneBy({ email: dto.email.toLowerCase() });
-      if (!user) throw new NotFoundException('No user with that email');
-      const inserted = await tx.query(
-        `INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING user_id`,
-        [ctx.workspaceId, user.id, dto.role],
-      );
-      if (!inserted.length) throw new ConflictException('Already a member of this workspace');
-      return { userId: user.id, email: user.email, name: user.name, role: dto.role, teamIds: [] };
-    });
   }
 
   async changeRole(ctx: WorkspaceContext, userId: string, dto: UpdateMemberDto): Promise<MemberView> {

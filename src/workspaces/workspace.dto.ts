@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { Role, ROLES } from './role';
 import { Workspace } from './workspace.entity';
 
@@ -20,17 +20,6 @@ export class WorkspaceView {
 
 export function toWorkspaceView(row: Workspace, role?: Role): WorkspaceView {
   return { id: row.id, name: row.name, role, createdAt: row.createdAt.toISOString() };
-}
-
-export class AddMemberDto {
-  @ApiProperty({ example: 'ada@example.com', description: 'An existing user' })
-  @IsEmail()
-  @MaxLength(320)
-  email: string;
-
-  @ApiProperty({ enum: ROLES, example: 'member', description: 'Only an owner grants owner' })
-  @IsIn(ROLES)
-  role: Role;
 }
 
 export class UpdateMemberDto {

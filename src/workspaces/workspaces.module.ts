@@ -1,17 +1,22 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
+import { MailModule } from '../mail/mail.module';
 import { PermissionsModule } from '../permissions/permissions.module';
+import { InvitationMailListener } from './invitation-mail.listener';
+import { InvitationsController } from './invitations.controller';
+import { InvitationsService } from './invitations.service';
 import { MembersController } from './members.controller';
+import { MyInvitationsController } from './my-invitations.controller';
 import { MembersService } from './members.service';
 import { TeamMembersController, TeamsController } from './teams.controller';
 import { TeamsService } from './teams.service';
 import { WorkspacesController } from './workspaces.controller';
 import { WorkspacesService } from './workspaces.service';
 
-/** Workspaces, their members and roles, and teams (teams emit events like the resources do). */
+/** Workspaces, their members and roles, invitations (how people join), and teams (teams emit events like the resources do). */
 @Module({
-  imports: [PermissionsModule, EventsModule],
-  controllers: [WorkspacesController, MembersController, TeamsController, TeamMembersController],
-  providers: [WorkspacesService, MembersService, TeamsService],
+  imports: [PermissionsModule, EventsModule, MailModule],
+  controllers: [WorkspacesController, MembersController, InvitationsController, MyInvitationsController, TeamsController, TeamMembersController],
+  providers: [WorkspacesService, MembersService, InvitationsService, InvitationMailListener, TeamsService],
 })
 export class WorkspacesModule {}

@@ -96,10 +96,15 @@ describe('retention purge', () => {
   let ws: TestWorkspace;
 
   beforeAll(async () => {
+    // Seeding needs workers (people join with addresses verified through mailed links): a full app
+    // seeds the database, then the test's app, with no relay, takes over.
+    const seeder = await startTestApp();
+    ws = await seedWorkspace(new ApiClient(seeder.baseUrl));
+    await seeder.close();
     // No relay in this process: the test alone decides which rows are relayed.
-    t = await startTestApp({ PROCESS_ROLE: 'api', WEBHOOK_LOG_RETENTION: '30d' });
+    t = await startTestApp({ PROCESS_ROLE: 'api', WEBHOOK_LOG_RETENTION: '30d' }, seeder.databaseUrl);
     t.app.get(EventSubscriptions).subscribe('test-recorder', ['pipeline.created'], async () => undefined);
-    ws = await seedWorkspace(new ApiClient(t.baseUrl));
+    ws.owner.api = new ApiClient(t.baseUrl, ws.owner.token);
   });
   afterAll(() => t?.close());
 

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ApiClient, ApiResponse, seedWorkspace, signup, TestWorkspace } from '../support/api-client';
+import { addMember, ApiClient, ApiResponse, seedWorkspace, signup, TestWorkspace } from '../support/api-client';
 import { startTestApp, TestApp } from '../support/test-app';
 
 /** The error shape of api.md: `{statusCode, message, error}` with the given status. */
@@ -22,23 +22,23 @@ describe('identity: signup, login, me, logout', () => {
   });
   afterAll(() => t?.close());
 
-  it('signup → 201 {user:{id,email,name}, token}; the token works; email is case-insensitive and unique (409)', async () => {
+  it('signup → 201 {user:{id,email,name,emailVerified:false}, token}; the token works; email is case-insensitive and unique (409)', async () => {
     const email = `Ada.${Date.now()}@Example.com`;
     const res = await api.post('/v1/auth/signup', { email, name: 'Ada', password: 'password-123' });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ user: { id: expect.any(String), email: email.toLowerCase(), name: 'Ada' }, token: expect.any(String) });
+    expect(res.body).toEqual({ user: { id: expect.any(String), email: email.toLowerCase(), name: 'Ada', emailVerified: false }, token: expect.any(String) });
     expect(res.body.user).not.toHaveProperty('passwordHash');
     const me = await api.as(res.body.token).get('/v1/me');
     expect(me.status).toBe(200);
-    expect(me.body).toEqual({ id: res.body.user.id, email: email.toLowerCase(), name: 'Ada', memberships: [] });
+    expect(me.body).toEqual({ id: res.body.user.id, email: email.toLowerCase(), name: 'Ada', emailVerified: false, memberships: [] });
 
     expectError(await api.post('/v1/auth/signup', { email, name: 'Ada again', password: 'password-123' }), 409);
     expectError(await api.post('/v1/auth/signup', { email: email.toUpperCase(), name: 'Shouting', password: 'password-123' }), 409);
   });
 
-  it('signup validates: password ≥ 8, a real email, a name, no unknown fields', async () => {
+  it('signup validates: password ≥ 10, a real email, a name, no unknown fields', async () => {
     const ok = { email: `v-${Date.now()}@example.com`, name: 'V', password: 'password-123' };
-    expectError(await api.post('/v1/auth/signup', { ...ok, password: 'short' }), 400, 'password must be longer than or equal to 8 characters');
+    expectError(await api.post('/v1/auth/signup', { ...ok, password: 'short' }), 400, 'password must be longer than or equal to 10 characters');
     expectError(await api.post('/v1/auth/signup', { ...ok, email: 'not-an-email' }), 400, 'email must be an email');
     expectError(await api.post('/v1/auth/signup', { ...ok, name: '' }), 400, 'name should not be empty');
     expectError(await api.post('/v1/auth/signup', { email: ok.email, password: ok.password }), 400, /name must be a string/);
@@ -53,7 +53,7 @@ describe('identity: signup, login, me, logout', () => {
     const user = await signup(api, 'Login');
     const res = await api.post('/v1/auth/login', { email: user.email.toUpperCase(), password: 'password-123' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ user: { id: user.id, email: user.email, name: 'Login' }, token: expect.any(String) });
+    expect(res.body).toEqual({ user: { id: user.id, email: user.email, name: 'Login', emailVerified: false }, token: expect.any(String) });
     expect(res.body.token).not.toBe(user.token);
     expect((await api.as(res.body.token).get('/v1/me')).body.id).toBe(user.id);
 
@@ -117,7 +117,7 @@ describe('API keys', () => {
     const everything = await ws.owner.api.get(`${base}/api-keys`);
     expect(everything.body.data.map((k: { id: string }) => k.id).sort()).toEqual([created.body.id, adminKey.body.id].sort());
     for (const listed of [...mine.body.data, ...everything.body.data]) {
-      expect(Object.keys(listed).sort()).toEqual(['createdAt', 'id', 'name', 'prefix', 'userId']);
+      expect(Object.keys(listed).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'prefix', 'userId']);
       expect(JSON.stringify(listed)).not.toContain(created.body.key);
       expect(JSON.stringify(listed)).not.toContain(adminKey.body.key);
     }
@@ -176,12 +176,12 @@ describe('API keys', () => {
 
   it('a removed member’s keys stop working and are not revived by re-adding the user', async () => {
     const user = await signup(api, 'Transient');
-    await ws.owner.api.post(`${base}/members`, { email: user.email, role: 'member' });
+    await addMember(ws.owner, ws.id, user, 'member');
     const key = (await user.api.post(`${base}/api-keys`, { name: 'Transient' })).body.key as string;
     expect((await api.as(key).get(`${base}/pipelines`)).status).toBe(200);
     expect((await ws.admin.api.delete(`${base}/members/${user.id}`)).status).toBe(204);
     expect([401, 404]).toContain((await api.as(key).get(`${base}/pipelines`)).status);
-    await ws.owner.api.post(`${base}/members`, { email: user.email, role: 'member' });
+    await addMember(ws.owner, ws.id, user, 'member');
     expectError(await api.as(key).get(`${base}/pipelines`), 401);
   });
 });
@@ -246,7 +246,7 @@ describe('health, docs, body limits', () => {
     }
   });
 
-  it('every route in /docs-json declares a bearer security requirement except health, signup and login', async () => {
+  it('every route in /docs-json declares a bearer security requirement except health, signup, login and the mailed-token routes', async () => {
     const doc = (await api.get('/docs-json')).body as { paths: Record<string, Record<string, { security?: unknown[] }>> };
     const open: string[] = [];
     let operations = 0;
@@ -257,7 +257,14 @@ describe('health, docs, body limits', () => {
         if (!secured) open.push(`${method.toUpperCase()} ${path}`);
       }
     }
-    expect(open.sort()).toEqual(['GET /health', 'POST /v1/auth/login', 'POST /v1/auth/signup']);
+    expect(open.sort()).toEqual([
+      'GET /health',
+      'POST /v1/auth/login',
+      'POST /v1/auth/password-reset',
+      'POST /v1/auth/password-reset/confirm',
+      'POST /v1/auth/signup',
+      'POST /v1/auth/verify-email',
+    ]);
     expect(operations).toBeGreaterThan(30);
   });
 

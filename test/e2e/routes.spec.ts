@@ -51,6 +51,22 @@ const EXPECTED: Record<string, string> = {
   'GET /v1/workspaces/:wid/api-keys': 'read ApiKey',
   'DELETE /v1/workspaces/:wid/api-keys/:id': 'delete ApiKey, no api key',
 
+  // Accounts (issue 14): mailed-token routes are public; the rest need a person, not an API key.
+  'POST /v1/auth/verify-email': 'public',
+  'POST /v1/auth/resend-verification': 'signed-in',
+  'POST /v1/auth/password-reset': 'public',
+  'POST /v1/auth/password-reset/confirm': 'public',
+  'POST /v1/me/password': 'signed-in',
+  'GET /v1/me/sessions': 'signed-in',
+  'DELETE /v1/me/sessions': 'signed-in',
+  'DELETE /v1/me/sessions/:id': 'signed-in',
+  'GET /v1/me/invitations': 'signed-in',
+  'POST /v1/me/invitations/:id/accept': 'signed-in',
+  'POST /v1/me/invitations/:id/decline': 'signed-in',
+  'POST /v1/workspaces/:wid/invitations': 'create Invitation, no api key',
+  'GET /v1/workspaces/:wid/invitations': 'read Invitation, no api key',
+  'DELETE /v1/workspaces/:wid/invitations/:id': 'delete Invitation, no api key',
+
   ...Object.fromEntries(
     (
       [

@@ -2,7 +2,7 @@ import { createMongoAbility, subject } from '@casl/ability';
 import { unpackRules } from '@casl/ability/extra';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, ApiResponse, seedWorkspace, signup, TestUser, TestWorkspace } from '../support/api-client';
+import { addMember, ApiClient, ApiResponse, seedWorkspace, signup, TestUser, TestWorkspace, verifyEmail } from '../support/api-client';
 import { startTestApp, TestApp } from '../support/test-app';
 
 function expectError(res: ApiResponse, status: number, message?: RegExp | string) {
@@ -122,23 +122,29 @@ describe('members', () => {
     expect(walked.map((m) => m.userId).sort()).toEqual([ws.owner.id, ws.admin.id, ws.member.id, ws.viewer.id].sort());
   });
 
-  it('POST: admin+ adds by email (201); 404 unknown email; 409 already member; 400 bad body; 403 for member/viewer', async () => {
+  it('joining is by invitation: admin+ invites (201), the verified invitee accepts; 409 already member; 400 bad body; 403 member/viewer; POST /members is 410', async () => {
     const newcomer = await signup(api, 'Newcomer');
-    expectError(await ws.member.api.post(base, { email: newcomer.email, role: 'viewer' }), 403);
-    expectError(await ws.viewer.api.post(base, { email: newcomer.email, role: 'viewer' }), 403);
-    expectError(await ws.outsider.api.post(base, { email: newcomer.email, role: 'viewer' }), 404);
-    expectError(await ws.admin.api.post(base, { email: newcomer.email, role: 'boss' }), 400, /role must be one of the following values/);
-    expectError(await ws.admin.api.post(base, { email: 'nope', role: 'viewer' }), 400, 'email must be an email');
-    expectError(await ws.admin.api.post(base, { email: newcomer.email, role: 'viewer', teams: [] }), 400, 'property teams should not exist');
-    expectError(await ws.admin.api.post(base, { email: `ghost-${randomUUID()}@example.com`, role: 'viewer' }), 404);
+    const invitations = `/v1/workspaces/${ws.id}/invitations`;
+    expectError(await ws.member.api.post(invitations, { email: newcomer.email, role: 'viewer' }), 403);
+    expectError(await ws.viewer.api.post(invitations, { email: newcomer.email, role: 'viewer' }), 403);
+    expectError(await ws.outsider.api.post(invitations, { email: newcomer.email, role: 'viewer' }), 404);
+    expectError(await ws.admin.api.post(invitations, { email: newcomer.email, role: 'boss' }), 400, /role must be one of the following values/);
+    expectError(await ws.admin.api.post(invitations, { email: 'nope', role: 'viewer' }), 400, 'email must be an email');
+    expectError(await ws.admin.api.post(invitations, { email: newcomer.email, role: 'viewer', teams: [] }), 400, 'property teams should not exist');
     // Only an owner grants owner.
-    expectError(await ws.admin.api.post(base, { email: newcomer.email, role: 'owner' }), 403);
+    expectError(await ws.admin.api.post(invitations, { email: newcomer.email, role: 'owner' }), 403);
+    // The retired route adds nobody, whatever the body.
+    expectError(await ws.admin.api.post(base, { email: newcomer.email, role: 'viewer' }), 410, /invitations/);
 
-    const added = await ws.admin.api.post(base, { email: newcomer.email.toUpperCase(), role: 'viewer' });
-    expect(added.status).toBe(201);
-    expect(added.body).toMatchObject({ userId: newcomer.id, email: newcomer.email, role: 'viewer' });
+    const invited = await ws.admin.api.post(invitations, { email: newcomer.email.toUpperCase(), role: 'viewer' });
+    expect(invited.status).toBe(201);
+    expect((await newcomer.api.get(`/v1/workspaces/${ws.id}`)).status).toBe(404);
+    await verifyEmail(newcomer);
+    expect((await newcomer.api.post(`/v1/me/invitations/${invited.body.id}/accept`)).body).toEqual({ workspaceId: ws.id, role: 'viewer' });
     expect((await newcomer.api.get(`/v1/workspaces/${ws.id}`)).status).toBe(200);
-    expectError(await ws.admin.api.post(base, { email: newcomer.email, role: 'member' }), 409);
+    const listed = (await ws.admin.api.get(base)).body.data.find((m: any) => m.userId === newcomer.id);
+    expect(listed).toMatchObject({ userId: newcomer.id, email: newcomer.email, role: 'viewer' });
+    expectError(await ws.admin.api.post(invitations, { email: newcomer.email, role: 'member' }), 409);
   });
 
   it('PATCH: role changes; admins cannot touch owners or grant owner; the last owner cannot be demoted (409)', async () => {
@@ -187,7 +193,7 @@ describe('members', () => {
     expectError(await w.admin.api.delete(`${members}/${w.member.id}`), 404);
     // With a second owner, the first may leave; the remaining one may not.
     const second = await signup(api, 'Second owner');
-    expect((await w.owner.api.post(members, { email: second.email, role: 'owner' })).status).toBe(201);
+    await addMember(w.owner, w.id, second, 'owner');
     expect((await w.owner.api.delete(`${members}/${w.owner.id}`)).status).toBe(204);
     expectError(await second.api.delete(`${members}/${second.id}`), 409);
     expect((await w.admin.api.delete(`${members}/${w.admin.id}`)).status).toBe(204);
@@ -236,11 +242,16 @@ describe('concurrency', () => {
     }
   });
 
-  it('the same user added twice at once: one 201, one 409', async () => {
+  it('the same address invited three times at once, then accepted three times at once: one success each, the rest 409', async () => {
     const w = await seedWorkspace(api);
     const newcomer = await signup(api, 'Twice');
-    const results = await Promise.all([0, 1, 2].map(() => w.owner.api.post(`/v1/workspaces/${w.id}/members`, { email: newcomer.email, role: 'viewer' })));
-    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+    await verifyEmail(newcomer);
+    const invited = await Promise.all([0, 1, 2].map(() => w.owner.api.post(`/v1/workspaces/${w.id}/invitations`, { email: newcomer.email, role: 'viewer' })));
+    expect(invited.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+    const id = invited.find((r) => r.status === 201)!.body.id;
+    const accepted = await Promise.all([0, 1, 2].map(() => newcomer.api.post(`/v1/me/invitations/${id}/accept`)));
+    expect(accepted.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+    expect((await w.owner.api.get(`/v1/workspaces/${w.id}/members`)).body.data.filter((m: any) => m.userId === newcomer.id)).toHaveLength(1);
   });
 
   it('the same email signed up twice at once: one 201, one 409', async () => {
@@ -415,6 +426,8 @@ describe('cross-workspace isolation', () => {
         ['DELETE', wa, undefined],
         ['GET', `${wa}/members`, undefined],
         ['POST', `${wa}/members`, { email: user.email, role: 'viewer' }],
+        ['POST', `${wa}/invitations`, { email: user.email, role: 'viewer' }],
+        ['GET', `${wa}/invitations`, undefined],
         ['PATCH', `${wa}/members/${a.member.id}`, { role: 'viewer' }],
         ['DELETE', `${wa}/members/${a.member.id}`, undefined],
         ['GET', `${wa}/members/${a.member.id}/permissions`, undefined],

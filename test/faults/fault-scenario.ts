@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
 import { RecordingReceiver } from './fault-receivers';
+import { Mailbox, tokenIn } from '../support/mailbox';
 import {
   connect,
   dropDatabase,
@@ -270,6 +271,8 @@ let scenarios = 0;
 
 export class FaultScenario {
   readonly receiver = new RecordingReceiver();
+  /** The SMTP server the platform mails to: seeding verifies addresses through it. */
+  mailbox!: Mailbox;
   readonly workers: PlatformProcess[] = [];
   api!: PlatformProcess;
   redis!: RedisServer;
@@ -298,6 +301,7 @@ export class FaultScenario {
     try {
       s.redis = await RedisServer.start();
       await s.receiver.start();
+      s.mailbox = await Mailbox.start();
       const [api] = await Promise.all([
         startPlatform(`${name}-api`, 'api', s.platformEnv()).then((p) => (s.api = p)),
         ...Array.from({ length: opts.workers ?? 1 }, () => s.startWorker()),
@@ -317,6 +321,7 @@ export class FaultScenario {
       DATABASE_URL: this.database.url,
       REDIS_URL: this.redis.url,
       QUEUE_PREFIX: `faults_${this.name.replace(/\W/g, '_')}`,
+      SMTP_URL: this.mailbox.url,
     };
   }
 
@@ -339,8 +344,13 @@ export class FaultScenario {
     const [owner, admin, member] = await Promise.all(['owner', 'admin', 'member'].map((n) => signup(api, n)));
     const ws = await owner.client.expect(201, 'POST', '/v1/workspaces', { name: `Faults ${this.name}` });
     const wid = ws.id as string;
-    await owner.client.expect(201, 'POST', `/v1/workspaces/${wid}/members`, { email: admin.email, role: 'admin' });
-    await owner.client.expect(201, 'POST', `/v1/workspaces/${wid}/members`, { email: member.email, role: 'member' });
+    // People join by invitation, accepted with a verified address (the token comes by mail).
+    for (const [user, role] of [[admin, 'admin'], [member, 'member']] as const) {
+      const token = tokenIn(await this.mailbox.waitFor(user.email, 'verify-email', 1, 30_000));
+      await api.expect(200, 'POST', '/v1/auth/verify-email', { token });
+      const invitation = await owner.client.expect(201, 'POST', `/v1/workspaces/${wid}/invitations`, { email: user.email, role });
+      await user.client.expect(200, 'POST', `/v1/me/invitations/${invitation.id}/accept`);
+    }
     const teamA = (await owner.client.expect(201, 'POST', `/v1/workspaces/${wid}/teams`, { name: 'Team A' })).id as string;
     const teamB = (await owner.client.expect(201, 'POST', `/v1/workspaces/${wid}/teams`, { name: 'Team B' })).id as string;
     await owner.client.expect(204, 'PUT', `/v1/workspaces/${wid}/teams/${teamA}/members/${member.id}`);
@@ -519,6 +529,7 @@ export class FaultScenario {
     await Promise.all(processes.map((p) => p.exited));
     await this.redis?.kill();
     await this.receiver.stop();
+    await this.mailbox?.close();
     await this.db?.end().catch(() => undefined);
     // FAULTS_KEEP_DATABASES=1 keeps the databases for a post-mortem.
     if (!process.env.FAULTS_KEEP_DATABASES) await dropDatabase(this.database.name).catch(() => undefined);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mailboxFor } from './mailbox';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -57,15 +58,50 @@ export class ApiClient {
 export interface TestUser {
   id: string;
   email: string;
+  name: string;
+  password: string;
   token: string;
   api: ApiClient;
+  /** Whether the user proved their address (verifyEmail()); needed to accept invitations. */
+  verified: boolean;
 }
 
+/** A password every signup accepts (≥ 10 characters, not a commonly breached one). */
+export const TEST_PASSWORD = 'password-123';
+
+/** A new account (its e-mail not yet verified: see verifyEmail()). */
 export async function signup(api: ApiClient, name = 'User'): Promise<TestUser> {
   const email = `${name.toLowerCase().replace(/\W/g, '')}-${randomUUID()}@example.com`;
-  const res = await api.post('/v1/auth/signup', { email, name, password: 'password-123' });
+  const res = await api.post('/v1/auth/signup', { email, name, password: TEST_PASSWORD });
   if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { id: res.body.user.id, email, token: res.body.token, api: api.as(res.body.token) };
+  return { id: res.body.user.id, email, name, password: TEST_PASSWORD, token: res.body.token, api: api.as(res.body.token), verified: false };
+}
+
+/**
+ * Verifies the user's address as a person does: waits for the verification mail the platform
+ * sent to the app's test SMTP server and posts the token from its link.
+ */
+export async function verifyEmail(user: TestUser): Promise<void> {
+  if (user.verified) return;
+  const mailbox = mailboxFor(user.api.baseUrl);
+  await mailbox.waitFor(user.email, 'verify-email');
+  const mails = mailbox.to(user.email, 'verify-email');
+  const token = /[?&]token=([A-Za-z0-9_%-]+)/.exec(mails[mails.length - 1].text)?.[1];
+  const res = await user.api.post('/v1/auth/verify-email', { token: decodeURIComponent(token ?? '') });
+  if (res.status !== 200) throw new Error(`verify-email failed: ${res.status} ${JSON.stringify(res.body)}`);
+  user.verified = true;
+}
+
+/**
+ * Makes `user` a member of the workspace with `role`, the only way there is: `by` (an admin or
+ * owner) invites the address, and the user, verified, accepts.
+ */
+export async function addMember(by: TestUser, workspaceId: string, user: TestUser, role: string): Promise<void> {
+  await verifyEmail(user);
+  const invited = await by.api.post(`/v1/workspaces/${workspaceId}/invitations`, { email: user.email, role });
+  if (invited.status !== 201) throw new Error(`invitation failed: ${invited.status} ${JSON.stringify(invited.body)}`);
+  const accepted = await user.api.post(`/v1/me/invitations/${invited.body.id}/accept`);
+  if (accepted.status !== 200) throw new Error(`accepting the invitation failed: ${accepted.status} ${JSON.stringify(accepted.body)}`);
 }
 
 export interface TestWorkspace {
@@ -87,10 +123,7 @@ export async function seedWorkspace(api: ApiClient): Promise<TestWorkspace> {
   );
   const ws = await owner.api.post('/v1/workspaces', { name: 'Fund I' });
   const id = ws.body.id as string;
-  for (const [user, role] of [[admin, 'admin'], [member, 'member'], [viewer, 'viewer']] as const) {
-    const res = await owner.api.post(`/v1/workspaces/${id}/members`, { email: user.email, role });
-    if (res.status !== 201) throw new Error(`add member failed: ${res.status} ${JSON.stringify(res.body)}`);
-  }
+  await Promise.all(([[admin, 'admin'], [member, 'member'], [viewer, 'viewer']] as const).map(([user, role]) => addMember(owner, id, user, role)));
   await outsider.api.post('/v1/workspaces', { name: 'Elsewhere' });
   const teamA = (await owner.api.post(`/v1/workspaces/${id}/teams`, { name: 'Team A' })).body.id as string;
   const teamB = (await owner.api.post(`/v1/workspaces/${id}/teams`, { name: 'Team B' })).body.id as string;

@@ -4,12 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { createHttpApp, createWorkerContext } from '../../src/app.factory';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { createTestDatabase } from './test-database';
+import { Mailbox, registerMailbox, unregisterMailbox } from './mailbox';
 
 export interface TestApp {
   app: INestApplication;
   baseUrl: string;
   config: AppConfig;
   databaseUrl: string;
+  /** The real SMTP server the app sends its mail to (one per app). */
+  mailbox: Mailbox;
   close(): Promise<void>;
 }
 
@@ -28,6 +31,8 @@ export const TEST_ENV: Record<string, string> = {
 };
 
 let apps = 0;
+/** Workers started on an app's database send their mail to that app's mailbox. */
+const smtpByDatabase = new Map<string, string>();
 
 export function testConfig(databaseUrl: string, env: Record<string, string> = {}): AppConfig {
   return loadConfig({
@@ -40,19 +45,34 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
 }
 
 /**
- * The real application on a random port, with its own database and its own queue prefix
- * against the real PostgreSQL and Redis.
+ * The real application on a random port, with its own database, its own queue prefix and its own
+ * SMTP server (a Mailbox), against the real PostgreSQL and Redis.
  */
 export async function startTestApp(env: Record<string, string> = {}, databaseUrl?: string): Promise<TestApp> {
   const dbUrl = databaseUrl ?? (await createTestDatabase());
-  const config = testConfig(dbUrl, env);
+  const mailbox = await Mailbox.start();
+  const config = testConfig(dbUrl, { SMTP_URL: mailbox.url, ...env });
   const app = await createHttpApp(config);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, baseUrl: `http://127.0.0.1:${port}`, config, databaseUrl: dbUrl, close: () => app.close() };
+  const baseUrl = `http://127.0.0.1:${port}`;
+  registerMailbox(baseUrl, mailbox);
+  smtpByDatabase.set(dbUrl, mailbox.url);
+  return {
+    app,
+    baseUrl,
+    config,
+    databaseUrl: dbUrl,
+    mailbox,
+    close: async () => {
+      unregisterMailbox(baseUrl);
+      await app.close();
+      await mailbox.close();
+    },
+  };
 }
 
 /** A worker-only process-alike (PROCESS_ROLE=worker) sharing the database of `databaseUrl`. */
 export async function startTestWorker(databaseUrl: string, env: Record<string, string> = {}): Promise<INestApplicationContext> {
-  return createWorkerContext(testConfig(databaseUrl, { PROCESS_ROLE: 'worker', ...env }));
+  return createWorkerContext(testConfig(databaseUrl, { PROCESS_ROLE: 'worker', SMTP_URL: smtpByDatabase.get(databaseUrl) ?? '', ...env }));
 }

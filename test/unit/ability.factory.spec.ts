@@ -77,6 +77,10 @@ const CASES: Case[] = [
   // ApiKey: everyone manages their own; owner and admin all.
   { subject: 'ApiKey', situation: 'my key', object: () => ({ userId: ME }), expected: all('CRUD') },
   { subject: 'ApiKey', situation: "another's key", object: () => ({ userId: OTHER }), expected: { owner: 'CRUD', admin: 'CRUD', member: '----', viewer: '----' } },
+
+  // Invitation: owner and admin; only an owner invites (or revokes an invitation) to become owner.
+  { subject: 'Invitation', situation: 'role member', object: () => ({ role: 'member' }), expected: { owner: 'CRUD', admin: 'CRUD', member: '----', viewer: '----' } },
+  { subject: 'Invitation', situation: 'role owner', object: () => ({ role: 'owner' }), expected: { owner: 'CRUD', admin: '-R--', member: '----', viewer: '----' } },
 ];
 
 function abilityOf(role: Role): AppAbility {
@@ -97,7 +101,7 @@ describe('defineAbilityFor: the permissions.md matrix, instance by instance', ()
   it('covers every subject type and role', () => {
     const subjects = new Set(CASES.map((c) => c.subject));
     expect([...subjects].sort()).toEqual(
-      ['ApiKey', 'Assumption', 'Investment', 'Memo', 'Pipeline', 'Team', 'Valuation', 'Webhook', 'Workspace', 'Member'].sort(),
+      ['ApiKey', 'Assumption', 'Investment', 'Memo', 'Pipeline', 'Team', 'Valuation', 'Webhook', 'Workspace', 'Member', 'Invitation'].sort(),
     );
   });
 
