@@ -18,7 +18,7 @@ describe('messages that tell an integrator what to do', () => {
 
   it.each([
     ['http://127.0.0.1:4000/hook', /loopback/],
-    ['http://localhost:4000/hook', /localhost resolves to a loopback address/],
+    ['http://localhost:4000/hook', /localhost resolves to a (loopback|non-public) address/],
     ['http://10.0.0.1/hook', /private/],
   ])('a 422 for %s names the setting that allows it locally, and no resolved address', async (url, reason) => {
     const res = await ws.owner.api.post(`/v1/workspaces/${ws.id}/webhooks`, { name: 'local', url, events: ['team.created'] });
