@@ -171,14 +171,17 @@ export function eventSchema(type: EventType): JsonSchema {
         ? {
             previousAttributes: {
               type: 'object',
-              description: 'The old values of exactly the fields that changed (only fields the webhook owner may read)',
+              description:
+                'The old values of exactly the fields that changed; absent when the webhook owner could not read the object before the change',
               properties: (object.properties as Record<string, JsonSchema>),
               additionalProperties: false,
             },
           }
         : {}),
     },
-    required: updated ? ['object', 'previousAttributes'] : ['object'],
+    // An update's previousAttributes is left out when the webhook owner could not read the object
+    // as it was before the change (its old values were never theirs to see).
+    required: ['object'],
     additionalProperties: false,
   };
   return envelope(type, info.description, data);
