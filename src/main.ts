@@ -6,7 +6,12 @@ import { prepareDatabase } from './database/prepare-database';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  await prepareDatabase(config.databaseUrl);
+  const db = await prepareDatabase(config.databaseUrl);
+  if (db.created) Logger.log(`Created the database ${db.database}`, 'Database');
+  Logger.log(
+    db.migrations.length ? `Applied ${db.migrations.length} migration(s) to ${db.database}: ${db.migrations.join(', ')}` : `Database ${db.database} is up to date (no pending migrations)`,
+    'Database',
+  );
   if (config.processRole === 'worker') {
     await createWorkerContext(config);
     Logger.log(`Worker started (PROCESS_ROLE=worker)`, 'Main');

@@ -34,6 +34,7 @@ export interface ResourceRoutes<C, U, V> {
  */
 export function ResourceController<C, U, V>(r: ResourceRoutes<C, U, V>) {
   const label = r.subject.toLowerCase();
+  const aLabel = `${/^[aeiou]/.test(label) ? 'an' : 'a'} ${label}`;
   const body = (expectedType: Type<unknown>) => Body(new ValidationPipe({ ...VALIDATION_OPTIONS, expectedType }));
 
   @WorkspaceController(r.path, r.path)
@@ -42,7 +43,7 @@ export function ResourceController<C, U, V>(r: ResourceRoutes<C, U, V>) {
 
     @Post()
     @Policy('create', r.subject)
-    @ApiOperation({ summary: `Create a ${label}` })
+    @ApiOperation({ summary: `Create ${aLabel}` })
     @ApiBody({ type: r.createDto })
     @ApiCreatedResponse({ type: r.view, description: `Created; emits ${r.eventSubject}.created` })
     create(@CurrentWorkspace() ctx: WorkspaceContext, @body(r.createDto) dto: C) {
@@ -59,7 +60,7 @@ export function ResourceController<C, U, V>(r: ResourceRoutes<C, U, V>) {
 
     @Get(':id')
     @Policy('read', r.subject)
-    @ApiOperation({ summary: `Get a ${label}` })
+    @ApiOperation({ summary: `Get ${aLabel}` })
     @ApiOkResponse({ type: r.view })
     get(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string) {
       return this.service.get(ctx, id);
@@ -67,7 +68,7 @@ export function ResourceController<C, U, V>(r: ResourceRoutes<C, U, V>) {
 
     @Patch(':id')
     @Policy('update', r.subject)
-    @ApiOperation({ summary: `Update a ${label}` })
+    @ApiOperation({ summary: `Update ${aLabel}` })
     @ApiBody({ type: r.updateDto })
     @ApiOkResponse({ type: r.view, description: `Updated; emits ${r.eventSubject}.updated when a field changed` })
     update(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string, @body(r.updateDto) dto: U) {
@@ -77,7 +78,7 @@ export function ResourceController<C, U, V>(r: ResourceRoutes<C, U, V>) {
     @Delete(':id')
     @HttpCode(204)
     @Policy('delete', r.subject)
-    @ApiOperation({ summary: `Delete a ${label}` })
+    @ApiOperation({ summary: `Delete ${aLabel}` })
     @ApiNoContentResponse({ description: `Deleted; emits ${r.eventSubject}.deleted` })
     async remove(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string): Promise<void> {
       await this.service.remove(ctx, id);

@@ -6,6 +6,6 @@ export function UuidParam(name: string): ParameterDecorator {
   return (target, key, index) => {
     Param(name, ParseUUIDPipe)(target, key!, index);
     const descriptor = Object.getOwnPropertyDescriptor(target, key!)!;
-    ApiParam({ name, format: 'uuid' })(target, key!, descriptor);
+    ApiParam({ name, type: String, format: 'uuid' })(target, key!, descriptor);
   };
 }

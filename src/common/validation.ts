@@ -7,7 +7,10 @@ export const MAX_VALIDATION_MESSAGES = 10;
 
 /**
  * class-validator's errors as Nest words them (`parent.child` prefixes), at most
- * MAX_VALIDATION_MESSAGES of them plus one line counting the others.
+ * MAX_VALIDATION_MESSAGES of them plus one line counting the others. A required field that is
+ * absent says so ("teamId is required") rather than the first constraint it fails ("teamId must be
+ * a UUID"): optional fields skip validation when absent, so constraints on an undefined value mean
+ * the field is required.
  */
 export function validationMessages(errors: ValidationError[], max = MAX_VALIDATION_MESSAGES): string[] {
   const messages: string[] = [];
@@ -16,8 +19,10 @@ export function validationMessages(errors: ValidationError[], max = MAX_VALIDATI
   while (stack.length > 0) {
     const [error, parent] = stack.pop()!;
     const prefix = parent ? `${parent}.` : '';
-    for (const message of Object.values(error.constraints ?? {})) {
-      if (messages.length < max) messages.push(prefix + message);
+    const constraints = Object.values(error.constraints ?? {});
+    const own = error.value === undefined && constraints.length > 0 ? [`${prefix}${error.property} is required`] : constraints.map((m) => prefix + m);
+    for (const message of own) {
+      if (messages.length < max) messages.push(message);
       else more++;
     }
     const children = error.children ?? [];

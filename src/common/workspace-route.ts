@@ -6,6 +6,6 @@ export function WorkspaceController(path: string, tag: string) {
   return applyDecorators(
     Controller(`v1/workspaces/:wid/${path}`),
     ApiTags(tag),
-    ApiParam({ name: 'wid', format: 'uuid', description: 'Workspace id' }),
+    ApiParam({ name: 'wid', type: String, format: 'uuid', description: 'Workspace id' }),
   );
 }

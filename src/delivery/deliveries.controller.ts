@@ -1,5 +1,5 @@
 import { Body, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiPage } from '../common/api-page.decorator';
 import { WorkspaceController } from '../common/workspace-route';
 import { Policy } from '../permissions/policy.decorator';
@@ -17,6 +17,7 @@ export class DeliveriesController {
   @Policy('update', 'Webhook')
   @ApiOperation({ summary: 'Send a webhook.test event to this endpoint only' })
   @ApiAcceptedResponse({ type: AcceptedDeliveryView })
+  @ApiConflictResponse({ description: 'The webhook is disabled: enable it first' })
   test(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('id') id: string) {
     return this.deliveries.test(ctx, id);
   }

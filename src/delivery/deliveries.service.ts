@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
-import { ForbiddenException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
@@ -18,6 +18,7 @@ import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob } from '
 import { AcceptedDeliveryView, AttemptView, DeliveriesQueryDto, DeliveryDetailView, DeliveryView, RecoverResultView } from './delivery.dto';
 import { Delivery } from './delivery.entity';
 import { entitlement } from './entitlement';
+import { EventRecord, serializePayload } from './webhook-payload';
 
 /** A delivery with the event it carries, for the current owner's check. */
 interface DeliveredEvent {
@@ -47,10 +48,19 @@ export class DeliveriesService {
   }
 
   async detail(ctx: WorkspaceContext, webhookId: string, deliveryId: string): Promise<DeliveryDetailView> {
-    await this.webhook(ctx, webhookId, 'read');
+    const webhook = await this.webhook(ctx, webhookId, 'read');
     const delivery = await this.delivery(webhookId, deliveryId);
     const attempts = await this.dataSource.getRepository(DeliveryAttempt).find({ where: { deliveryId }, order: { number: 'ASC', id: 'ASC' } });
-    return { ...toDeliveryView(delivery), attempts: attempts.map(toAttemptView) };
+    const [event]: EventRecord[] = await this.dataSource.query(
+      `SELECT id, type, created_at AS "createdAt", workspace_id AS "workspaceId", actor, data FROM events WHERE id = $1`,
+      [delivery.eventId],
+    );
+    // Built as each attempt builds it (the owner's current entitlement, the same serialisation that
+    // is signed): byte for byte the body sent, unless the owner's access changed since.
+    const ability = event ? await this.ownerAbility(ctx, webhook) : null;
+    const allowed = event && ability ? entitlement(ability, event.type, event.data) : null;
+    const requestBody = event && allowed?.readable ? serializePayload({ ...event, data: allowed.data }).toString('utf8') : null;
+    return { ...toDeliveryView(delivery), requestBody, attempts: attempts.map(toAttemptView) };
   }
 
   /**
@@ -109,6 +119,12 @@ export class DeliveriesService {
   /** A `webhook.test` event for this endpoint only: never in the outbox, never fanned out. */
   async test(ctx: WorkspaceContext, webhookId: string): Promise<AcceptedDeliveryView> {
     const webhook = await this.webhook(ctx, webhookId, 'update');
+    // Refused rather than queued and then cancelled unseen: a disabled webhook receives nothing.
+    if (!webhook.enabled) {
+      throw new ConflictException(
+        `The webhook is disabled${webhook.disabledReason ? ` (${webhook.disabledReason})` : ''}; enable it (PATCH {"enabled": true}) to send a test event`,
+      );
+    }
     const eventId = newEventId();
     const deliveryId = await this.dataSource.transaction(async (tx) => {
       await tx.query(

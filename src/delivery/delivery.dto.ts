@@ -70,6 +70,13 @@ export class AttemptView {
 }
 
 export class DeliveryDetailView extends DeliveryView {
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '{"id":"evt_01KB3Q7ZJ8M2Y5D4XW0N6T9RHC","type":"investment.updated","createdAt":"2026-11-27T10:00:00.000Z","workspaceId":"…","actor":{"type":"user","id":"…"},"data":{"object":{},"previousAttributes":{}}}',
+    description: 'The exact JSON body sent (and signed) on every attempt; null once its event is purged (WEBHOOK_LOG_RETENTION)',
+  })
+  requestBody: string | null;
   @ApiProperty({ type: [AttemptView] }) attempts: AttemptView[];
 }
 

@@ -24,6 +24,10 @@ import { CreatedWebhookView, CreateWebhookDto, SecretView, toWebhookView, Update
 import { Webhook } from './webhook.entity';
 import { WebhookSecretsService } from './webhook-secrets.service';
 
+/** Appended to every 422 for a non-public target: local receivers are a deployment setting, not a bug. */
+export const PRIVATE_NETWORK_HINT =
+  'Only public addresses are allowed; for local development, the platform can allow loopback and private targets with WEBHOOK_ALLOW_PRIVATE_NETWORK=true';
+
 // pg_advisory_xact_lock(namespace, hashtext(workspaceId)): serialises webhook creation per workspace.
 const CREATE_LOCK_NAMESPACE = 0x57484b01;
 
@@ -193,7 +197,7 @@ export class WebhooksService implements OnModuleInit {
     const syntax = checkUrlSyntax(raw);
     if (!syntax.ok) throw new BadRequestException([syntax.reason]);
     const result = await checkWebhookUrl(raw, { allowPrivateNetwork: this.config.webhookAllowPrivateNetwork });
-    if (!result.ok) throw new UnprocessableEntityException(result.reason);
+    if (!result.ok) throw new UnprocessableEntityException(`${result.reason}. ${PRIVATE_NETWORK_HINT}`);
     return result.url.href;
   }
 

@@ -32,7 +32,7 @@ export class WorkspacesController {
   @Get(':wid')
   @Policy('read', 'Workspace')
   @ApiOperation({ summary: 'A workspace the caller belongs to, with their role' })
-  @ApiParam({ name: 'wid', format: 'uuid' })
+  @ApiParam({ name: 'wid', type: String, format: 'uuid' })
   @ApiOkResponse({ type: WorkspaceView })
   get(@CurrentWorkspace() ctx: WorkspaceContext) {
     return this.workspaces.get(ctx);
@@ -41,7 +41,7 @@ export class WorkspacesController {
   @Patch(':wid')
   @Policy('update', 'Workspace')
   @ApiOperation({ summary: 'Rename the workspace (owners and admins)' })
-  @ApiParam({ name: 'wid', format: 'uuid' })
+  @ApiParam({ name: 'wid', type: String, format: 'uuid' })
   @ApiOkResponse({ type: WorkspaceView })
   rename(@CurrentWorkspace() ctx: WorkspaceContext, @Body() dto: WorkspaceDto) {
     return this.workspaces.rename(ctx, dto);
@@ -50,7 +50,7 @@ export class WorkspacesController {
   @Delete(':wid')
   @HttpCode(204)
   @Policy('delete', 'Workspace', { allowApiKey: false })
-  @ApiParam({ name: 'wid', format: 'uuid' })
+  @ApiParam({ name: 'wid', type: String, format: 'uuid' })
   @ApiOperation({ summary: 'Delete the workspace and everything in it (owners only)' })
   @ApiNoContentResponse()
   async remove(@CurrentWorkspace() ctx: WorkspaceContext): Promise<void> {

@@ -14,6 +14,7 @@ import {
   propertyCorruptions,
   requestArb,
   routesOf,
+  withNullableFlags,
 } from '../support/openapi-fuzz';
 import { Receiver } from '../support/receiver';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -110,7 +111,7 @@ describe('API fuzz: malformed, oversized and mistyped requests on every document
     db = new Client({ connectionString: t.databaseUrl });
     await db.connect();
     ws = await seedWorkspace(api);
-    doc = (await api.get('/docs-json')).body;
+    doc = withNullableFlags((await api.get('/docs-json')).body);
 
     const created = async (res: Promise<{ status: number; body: any }>, what: string) => {
       const r = await res;

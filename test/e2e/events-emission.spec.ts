@@ -237,7 +237,7 @@ describe('GET /v1/webhook-event-types', () => {
     const types = subjects.flatMap((s) => ['created', 'updated', 'deleted'].map((a) => `${s}.${a}`));
     expect(res.body.map((e: { type: string }) => e.type).sort()).toEqual(types.sort());
     for (const e of res.body as { type: string; subject: string; description: string }[]) {
-      expect(Object.keys(e).sort()).toEqual(['description', 'subject', 'type']);
+      expect(Object.keys(e).sort()).toEqual(['description', 'example', 'schema', 'subject', 'type']);
       expect(e.subject).toBe(e.type.split('.')[0]);
       expect(e.description).toMatch(new RegExp(`is ${e.type.split('.')[1]}$`));
     }

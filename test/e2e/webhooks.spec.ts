@@ -107,7 +107,7 @@ describe('webhooks: management by role', () => {
       expectError(await ws.owner.api.post(path, body({ events: [] })), 400, /events should not be empty/);
       expectError(await ws.owner.api.post(path, body({ events: ['memo.created', 'memo.created'] })), 400, /unique/);
       expectError(await ws.owner.api.post(path, body({ events: 'memo.created' })), 400, /events must be an array/);
-      expectError(await ws.owner.api.post(path, body({ name: undefined })), 400, /name must be a string/);
+      expectError(await ws.owner.api.post(path, body({ name: undefined })), 400, /name is required/);
       expectError(await ws.owner.api.post(path, body({ name: 'x'.repeat(201) })), 400, /name must be shorter/);
       expectError(await ws.owner.api.post(path, body({ description: 'x'.repeat(1001) })), 400, /description/);
       expectError(await ws.owner.api.post(path, body({ enabled: 'yes' })), 400, /enabled must be a boolean/);

@@ -47,7 +47,7 @@ describe('workspaces', () => {
     expect(res.body).toMatchObject({ id: expect.any(String), name: 'Fund II', role: 'owner' });
     expect((await user.api.get('/v1/me')).body.memberships).toEqual([{ workspaceId: res.body.id, role: 'owner' }]);
     expect((await user.api.get('/v1/workspaces')).body.data).toMatchObject([{ id: res.body.id, name: 'Fund II', role: 'owner' }]);
-    expectError(await user.api.post('/v1/workspaces', {}), 400, 'name must be a string');
+    expectError(await user.api.post('/v1/workspaces', {}), 400, 'name is required');
     expectError(await user.api.post('/v1/workspaces', { name: '' }), 400, 'name should not be empty');
     expectError(await user.api.post('/v1/workspaces', { name: 'x'.repeat(201) }), 400, 'name must be shorter than or equal to 200 characters');
     expectError(await user.api.post('/v1/workspaces', { name: 'x', plan: 'gold' }), 400, 'property plan should not exist');
@@ -342,7 +342,7 @@ describe('teams and team members', () => {
     expectError(await ws.member.api.post(base, { name: 'Nope' }), 403);
     expectError(await ws.viewer.api.post(base, { name: 'Nope' }), 403);
     expectError(await ws.outsider.api.post(base, { name: 'Nope' }), 404);
-    expectError(await ws.admin.api.post(base, {}), 400, 'name must be a string');
+    expectError(await ws.admin.api.post(base, {}), 400, 'name is required');
     expectError(await ws.admin.api.post(base, { name: 'x', budget: 1 }), 400, 'property budget should not exist');
     const created = await ws.admin.api.post(base, { name: 'Team C' });
     expect(created.status).toBe(201);

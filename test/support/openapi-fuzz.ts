@@ -89,6 +89,25 @@ export interface FuzzWorld {
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * The served document is OpenAPI 3.1, where a nullable field is `type: [t, 'null']` (and a nullable
+ * enum lists null); the generators read the 3.0 shape, `type: t` plus `nullable: true`.
+ */
+export function withNullableFlags<T>(node: T): T {
+  if (Array.isArray(node)) node.forEach(withNullableFlags);
+  else if (node && typeof node === 'object') {
+    const schema = node as Record<string, unknown>;
+    if (Array.isArray(schema.type) && schema.type.includes('null')) {
+      const types = schema.type.filter((t) => t !== 'null');
+      schema.type = types.length === 1 ? types[0] : types;
+      schema.nullable = true;
+      if (Array.isArray(schema.enum)) schema.enum = schema.enum.filter((v) => v !== null);
+    }
+    for (const [key, value] of Object.entries(schema)) if (key !== 'example' && key !== 'examples' && key !== 'enum') withNullableFlags(value);
+  }
+  return node;
+}
+
 function resolve(doc: OpenApiDocument, schema: OpenApiSchema | undefined): OpenApiSchema | undefined {
   if (!schema?.$ref) return schema;
   return doc.components.schemas[schema.$ref.replace('#/components/schemas/', '')];

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsNotEmpty, IsNumber, IsOptional, IsString, MaxLength } from 'class-validator';
 import { Assumption } from './assumption.entity';
+import { EventObject } from '../../events/event-schemas';
 
 export class CreateAssumptionDto {
   @ApiProperty({ example: 'Discount rate', maxLength: 200 })
@@ -22,14 +23,16 @@ export class CreateAssumptionDto {
 
 export class UpdateAssumptionDto extends PartialType(CreateAssumptionDto) {}
 
+/** `data.object` of every `assumption.*` event, and the API's response. */
+@EventObject('assumption', { previousAttributes: { value: 0.1 } })
 export class AssumptionView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) workspaceId: string;
   @ApiProperty({ example: 'Discount rate' }) name: string;
   @ApiProperty({ example: 0.12 }) value: number;
   @ApiProperty({ example: 'ratio', nullable: true, type: String }) unit: string | null;
-  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
-  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) updatedAt: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' }) updatedAt: string;
   [key: string]: unknown;
 }
 

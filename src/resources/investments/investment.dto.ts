@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsISO4217CurrencyCode, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
 import { INVESTMENT_STATUSES, Investment, InvestmentStatus } from './investment.entity';
 import { CanonicalCurrency, CanonicalUuid } from '../../common/validation';
+import { EventObject } from '../../events/event-schemas';
 
 export class CreateInvestmentDto {
   @ApiProperty({ example: 'Acme Robotics Series A', maxLength: 200 })
@@ -41,6 +42,8 @@ export class CreateInvestmentDto {
 
 export class UpdateInvestmentDto extends PartialType(CreateInvestmentDto) {}
 
+/** `data.object` of every `investment.*` event, and the API's response. */
+@EventObject('investment', { previousAttributes: { amount: 2000000 } })
 export class InvestmentView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) workspaceId: string;
@@ -50,8 +53,8 @@ export class InvestmentView {
   @ApiProperty({ enum: INVESTMENT_STATUSES, example: 'active' }) status: InvestmentStatus;
   @ApiProperty({ example: 2500000, nullable: true, type: Number }) amount: number | null;
   @ApiProperty({ example: 'USD', nullable: true, type: String }) currency: string | null;
-  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
-  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) updatedAt: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' }) updatedAt: string;
   [key: string]: unknown;
 }
 

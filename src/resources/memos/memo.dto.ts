@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { Memo, MEMO_VISIBILITIES, MemoVisibility } from './memo.entity';
 import { CanonicalUuid } from '../../common/validation';
+import { EventObject } from '../../events/event-schemas';
 
 export const MEMO_BODY_MAX = 100 * 1024;
 
@@ -41,6 +42,8 @@ export class CreateMemoDto {
 
 export class UpdateMemoDto extends PartialType(CreateMemoDto) {}
 
+/** `data.object` of every `memo.*` event, and the API's response. */
+@EventObject('memo', { previousAttributes: { visibility: 'private' } })
 export class MemoView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) workspaceId: string;
@@ -50,8 +53,8 @@ export class MemoView {
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) teamId: string | null;
   @ApiProperty({ enum: MEMO_VISIBILITIES, example: 'team' }) visibility: MemoVisibility;
   @ApiProperty({ format: 'uuid', description: 'The creator' }) authorId: string;
-  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
-  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) updatedAt: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' }) updatedAt: string;
   [key: string]: unknown;
 }
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { Pipeline } from './pipeline.entity';
+import { EventObject } from '../../events/event-schemas';
 
 export class CreatePipelineDto {
   @ApiProperty({ example: 'Seed deal flow', maxLength: 200 })
@@ -21,13 +22,15 @@ export class CreatePipelineDto {
 
 export class UpdatePipelineDto extends PartialType(CreatePipelineDto) {}
 
+/** `data.object` of every `pipeline.*` event, and the API's response. */
+@EventObject('pipeline', { previousAttributes: { stages: ['sourced', 'closed'] } })
 export class PipelineView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) workspaceId: string;
   @ApiProperty({ example: 'Seed deal flow' }) name: string;
   @ApiProperty({ example: ['sourced', 'screening', 'diligence', 'closed'], type: [String] }) stages: string[];
-  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
-  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) updatedAt: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' }) updatedAt: string;
   [key: string]: unknown;
 }
 

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsISO4217CurrencyCode, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { Valuation } from './valuation.entity';
 import { CanonicalCurrency, CanonicalUuid } from '../../common/validation';
+import { EventObject } from '../../events/event-schemas';
 
 export class CreateValuationDto {
   @ApiProperty({ format: 'uuid', description: 'The valued investment; the valuation takes its team' })
@@ -35,6 +36,8 @@ export class CreateValuationDto {
 
 export class UpdateValuationDto extends PartialType(CreateValuationDto) {}
 
+/** `data.object` of every `valuation.*` event, and the API's response. */
+@EventObject('valuation', { previousAttributes: { value: 10000000 } })
 export class ValuationView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) workspaceId: string;
@@ -42,10 +45,10 @@ export class ValuationView {
   @ApiProperty({ format: 'uuid', description: "The investment's team" }) teamId: string;
   @ApiProperty({ example: 12000000 }) value: number;
   @ApiProperty({ example: 'USD', nullable: true, type: String }) currency: string | null;
-  @ApiProperty({ example: '2026-09-30', nullable: true, type: String }) valuedAt: string | null;
+  @ApiProperty({ example: '2026-09-30', format: 'date', nullable: true, type: String }) valuedAt: string | null;
   @ApiProperty({ example: 'last round', nullable: true, type: String }) method: string | null;
-  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
-  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) updatedAt: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' }) updatedAt: string;
   [key: string]: unknown;
 }
 
