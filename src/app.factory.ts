@@ -1,12 +1,13 @@
 import { INestApplication, INestApplicationContext, Logger, LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { bodyShapeMiddleware, BodyShapePipe, verifyJsonShape } from './common/body-shape.pipe';
 import { VALIDATION_OPTIONS } from './common/validation';
 import { applySecurityHeaders, isAuthJsonRequest } from './common/security-headers';
+import { serveConsole } from './console/serve-console';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -36,7 +37,16 @@ export async function createHttpApp(config: AppConfig): Promise<INestApplication
   app.useGlobalPipes(new BodyShapePipe(), new ValidationPipe(VALIDATION_OPTIONS));
   app.enableShutdownHooks();
   app.disable('x-powered-by');
-  const document = SwaggerModule.createDocument(
+  const document = openApiDocument(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  // The web console (web/, built into dist/web) at /, after /docs so Swagger keeps its paths.
+  serveConsole(app);
+  return app;
+}
+
+/** The OpenAPI document of every route (served at /docs-json; scripts/write-openapi.ts writes it for the console's client). */
+export function openApiDocument(app: INestApplication): OpenAPIObject {
+  return SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Countercyclical Webhooks API')
@@ -48,8 +58,6 @@ export async function createHttpApp(config: AppConfig): Promise<INestApplication
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  return app;
 }
 
 /** Workers only (PROCESS_ROLE=worker): relay, fan-out, delivery, reconciler; no HTTP server. */

@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { PageDto, paginate } from '../common/pagination';
 import { TEST_EVENT_TYPE } from '../events/event-catalog';
 import { newEventId } from '../events/event-id';
-import type { EventData } from '../events/outbox-event.entity';
+import { OutboxEvent, type EventData } from '../events/outbox-event.entity';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
 import type { Action, AppAbility } from '../permissions/subjects';
@@ -18,6 +18,7 @@ import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob } from '
 import { AcceptedDeliveryView, AttemptView, DeliveriesQueryDto, DeliveryDetailView, DeliveryView, RecoverResultView } from './delivery.dto';
 import { Delivery } from './delivery.entity';
 import { entitlement } from './entitlement';
+import { serializePayload } from './webhook-payload';
 
 /** A delivery with the event it carries, for the current owner's check. */
 interface DeliveredEvent {
@@ -43,14 +44,35 @@ export class DeliveriesService {
     const qb = this.dataSource.getRepository(Delivery).createQueryBuilder('d').where('d.webhookId = :webhookId', { webhookId });
     if (query.status) qb.andWhere('d.status = :status', { status: query.status });
     if (query.eventType) qb.andWhere('d.eventType = :eventType', { eventType: query.eventType });
-    return paginate(qb, query, toDeliveryView);
+    const page = await paginate(qb, query, toDeliveryView);
+    // The last attempt's duration per row (View Logs' "duration"): one indexed query per page.
+    if (page.data.length) {
+      const rows: { delivery_id: string; duration_ms: number }[] = await this.dataSource.query(
+        `SELECT DISTINCT ON (delivery_id) delivery_id, duration_ms FROM delivery_attempts
+          WHERE delivery_id = ANY($1::uuid[]) ORDER BY delivery_id, number DESC, id DESC`,
+        [page.data.map((d) => d.id)],
+      );
+      const durations = new Map(rows.map((r) => [r.delivery_id, r.duration_ms]));
+      for (const d of page.data) d.lastDurationMs = durations.get(d.id) ?? null;
+    }
+    return page;
   }
 
   async detail(ctx: WorkspaceContext, webhookId: string, deliveryId: string): Promise<DeliveryDetailView> {
     await this.webhook(ctx, webhookId, 'read');
     const delivery = await this.delivery(webhookId, deliveryId);
-    const attempts = await this.dataSource.getRepository(DeliveryAttempt).find({ where: { deliveryId }, order: { number: 'ASC', id: 'ASC' } });
-    return { ...toDeliveryView(delivery), attempts: attempts.map(toAttemptView) };
+    const [attempts, event] = await Promise.all([
+      this.dataSource.getRepository(DeliveryAttempt).find({ where: { deliveryId }, order: { number: 'ASC', id: 'ASC' } }),
+      this.dataSource.getRepository(OutboxEvent).findOne({ where: { id: delivery.eventId, workspaceId: ctx.workspaceId } }),
+    ]);
+    // The exact bytes every attempt sends (same event, same redaction), for the console's delivery detail.
+    const requestBody = event ? serializePayload(event, delivery.payload).toString('utf8') : null;
+    return {
+      ...toDeliveryView(delivery),
+      lastDurationMs: attempts.at(-1)?.durationMs ?? null,
+      requestBody,
+      attempts: attempts.map(toAttemptView),
+    };
   }
 
   /**
@@ -173,6 +195,7 @@ export function toDeliveryView(d: Delivery): DeliveryView {
     nextAttemptAt: iso(d.nextAttemptAt),
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
+    lastDurationMs: null,
   };
 }
 

@@ -45,6 +45,8 @@ export class DeliveryView {
   @ApiProperty({ example: null, nullable: true, type: String, description: 'When the next attempt is due' }) nextAttemptAt: string | null;
   @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
   @ApiProperty({ example: '2026-11-27T10:00:00.120Z' }) updatedAt: string;
+  @ApiProperty({ example: 42, nullable: true, type: Number, description: 'How long the latest attempt took (null before the first)' })
+  lastDurationMs: number | null;
 }
 
 export class AttemptView {
@@ -70,6 +72,13 @@ export class AttemptView {
 }
 
 export class DeliveryDetailView extends DeliveryView {
+  @ApiProperty({
+    example: '{"id":"evt_01KB3Q7ZJ8M2Y5D4XW0N6T9RHC","type":"investment.updated","createdAt":"2026-11-27T10:00:00.000Z","workspaceId":"…","actor":{"type":"user","id":"…"},"data":{"object":{}}}',
+    nullable: true,
+    type: String,
+    description: 'The JSON body every attempt of this delivery sends (signed as is)',
+  })
+  requestBody: string | null;
   @ApiProperty({ type: [AttemptView] }) attempts: AttemptView[];
 }
 
