@@ -1,43 +1,35 @@
-import type { INestApplication } from '@nestjs/common';
-import express, { NextFunction, Request, Response } from 'express';
-import { existsSync } from 'node:fs';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { existsSync, readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, join, resolve } from 'node:path';
 
-/** Paths the console never answers: the API, Swagger, probes. Their unknown paths stay JSON 404s. */
-const SERVER_PATHS = /^\/(v1|docs|docs-json|health|metrics)(\/|$|\?|-)/;
+/** Paths the console never answers: the API, Swagger, probes, assets. Their unknown paths stay JSON 404s. */
+const SERVER_PATHS = /^\/(v1|docs|docs-json|health|metrics|assets)(\/|$|-)/;
 
 /**
- * Where `vite build` put the console: dist/web next to dist/src when running the build,
- * <repo>/dist/web when running from sources (tests). WEB_DIR overrides both.
+ * Where `vite build` put the console: dist/web, found from dist/src/console when running the build and
+ * from src/console when running from sources (tests). WEB_DIR overrides both.
  */
 export function consoleDirectory(): string | undefined {
   const outDir = resolve(__dirname, '..', '..');
-  const candidates = [
-    process.env.WEB_DIR,
-    // Compiled: dist/src/console → dist/web. From sources: src/console → dist/web (never web/, the sources).
-    basename(outDir) === 'dist' ? join(outDir, 'web') : join(outDir, 'dist', 'web'),
-  ];
+  const candidates = [process.env.WEB_DIR, basename(outDir) === 'dist' ? join(outDir, 'web') : join(outDir, 'dist', 'web')];
   return candidates.find((dir): dir is string => !!dir && existsSync(join(dir, 'index.html')));
 }
 
 /**
- * Serves the single-page console at / from the same origin as the API: hashed assets cached for a year,
- * index.html never cached, and any other GET that wants HTML gets index.html so client routes survive a reload.
+ * Serves the single-page console at / from the same origin as the API (Nest's express.static): hashed
+ * assets cached for a year, index.html never cached, and any other GET that asks for HTML gets
+ * index.html so client routes survive a reload. Registered before Nest's router, so it only claims
+ * paths that are not the API's.
  */
-export function serveConsole(app: INestApplication, dir = consoleDirectory()): void {
+export function serveConsole(app: NestExpressApplication, dir = consoleDirectory()): void {
   if (!dir) return; // API-only checkout (console not built): / stays a 404, the API is unaffected.
-  const index = join(dir, 'index.html');
-  app.use(
-    '/assets',
-    express.static(join(dir, 'assets'), { immutable: true, maxAge: '1y', index: false, fallthrough: true }),
-  );
-  app.use(express.static(dir, { index: false, maxAge: '1h' }));
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || SERVER_PATHS.test(req.path) || req.path.startsWith('/assets/')) {
-      return next();
-    }
-    if (!req.accepts('html')) return next();
-    res.setHeader('Cache-Control', 'no-cache');
-    res.sendFile(index);
+  const index = readFileSync(join(dir, 'index.html'));
+  app.useStaticAssets(join(dir, 'assets'), { prefix: '/assets', immutable: true, maxAge: '1y', index: false, fallthrough: true });
+  app.use((req: IncomingMessage & { path: string }, res: ServerResponse, next: () => void) => {
+    const wantsHtml = /text\/html|\*\/\*/.test(req.headers.accept ?? '*/*');
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || SERVER_PATHS.test(req.path) || !wantsHtml) return next();
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'content-length': index.length });
+    res.end(req.method === 'HEAD' ? undefined : index);
   });
 }

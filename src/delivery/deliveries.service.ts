@@ -65,8 +65,8 @@ export class DeliveriesService {
       this.dataSource.getRepository(DeliveryAttempt).find({ where: { deliveryId }, order: { number: 'ASC', id: 'ASC' } }),
       this.dataSource.getRepository(OutboxEvent).findOne({ where: { id: delivery.eventId, workspaceId: ctx.workspaceId } }),
     ]);
-    // The exact bytes every attempt sends (same event, same redaction), for the console's delivery detail.
-    const requestBody = event ? serializePayload(event, delivery.payload).toString('utf8') : null;
+    // The exact bytes every attempt sends (the event as stored), for the console's delivery detail.
+    const requestBody = event ? serializePayload(event).toString('utf8') : null;
     return {
       ...toDeliveryView(delivery),
       lastDurationMs: attempts.at(-1)?.durationMs ?? null,

@@ -462,7 +462,7 @@ export interface paths {
         put?: never;
         /**
          * Create a webhook; its signing secret is returned
-         * @description The webhook receives only events about objects its creator (the caller) may read. Subscribing to an event type whose subject the caller can never read is refused (403). Webhook changes emit no events.
+         * @description The webhook receives only events about objects its owner (the caller, createdById) may read, checked at every attempt. Subscribing to an event type whose subject the caller can never read is refused (403). Webhook changes emit no events.
          */
         post: operations["WebhooksController_create"];
         delete?: never;
@@ -491,7 +491,7 @@ export interface paths {
         head?: never;
         /**
          * Update a webhook
-         * @description Re-validates like creation: a changed URL is checked again (400/422); newly added event types must be readable by the webhook's creator (403). enabled:true re-enables a webhook the system disabled; enabled:false pauses it.
+         * @description Re-validates like creation: a changed URL is checked again (400/422). A webhook carries only what its owner (createdById) may read, and whoever points it somewhere else becomes its owner: when anyone but the owner changes url or events, the caller becomes the owner (createdById; previousOwnerId and ownerChangedAt record the change), and everything not yet sent — retries included — is checked against the new owner when it is attempted. Event types whose subject the (new) owner can never read are refused (403). enabled:true re-enables a webhook the system disabled; enabled:false pauses it. Changing only name, description or enabled keeps the owner.
          */
         patch: operations["WebhooksController_update"];
         trace?: never;
@@ -593,7 +593,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Attempt this delivery again now (same message, same webhook-id) */
+        /**
+         * Attempt this delivery again now (same message, same webhook-id)
+         * @description Only what the webhook's current owner (createdById) may read now: when the owner may no longer read the event's object (role, team, visibility or owner changed since), the answer is 403 and nothing is sent. The payload is built for the current owner (fields they may not read, and previousAttributes they could not read before the change, are left out); the check is made again when the attempt runs, which cancels it (cancelReason not_permitted) if access was lost meanwhile.
+         */
         post: operations["DeliveriesController_redeliver"];
         delete?: never;
         options?: never;
@@ -610,7 +613,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Redeliver every failed delivery since a time */
+        /**
+         * Redeliver every failed delivery since a time
+         * @description Queues again the failed deliveries created since `since` whose event the webhook's current owner (createdById) may read now; the others stay failed and are counted in `skipped`. Each attempt checks the owner again when it runs.
+         */
         post: operations["DeliveriesController_recover"];
         delete?: never;
         options?: never;
@@ -625,7 +631,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 200 when PostgreSQL and Redis answer, 503 otherwise */
+        /** 200 {status:"ok"} when PostgreSQL and Redis answer, 503 {status:"error"} otherwise */
         get: operations["HealthController_check"];
         put?: never;
         post?: never;
@@ -1178,9 +1184,21 @@ export interface components {
             disabledReason: "gone" | "failing" | "creator_removed" | null;
             /**
              * Format: uuid
-             * @description The creator: the webhook receives only what this user may read
+             * @description The owner: the webhook receives only what this user may read, at every attempt. The creator at first; whoever else changes url or events becomes the owner
+             * @example 7c9e6679-7425-40de-944b-e07fc1f90ae7
              */
             createdById: string;
+            /**
+             * Format: uuid
+             * @description The owner before the last change of owner; null while the creator still owns it
+             * @example null
+             */
+            previousOwnerId: string | null;
+            /**
+             * @description When the webhook last changed owner
+             * @example null
+             */
+            ownerChangedAt: string | null;
             /** @example 2026-11-27T10:00:00.000Z */
             createdAt: string;
             /** @example 2026-11-27T10:00:00.000Z */
@@ -1226,9 +1244,21 @@ export interface components {
             disabledReason: "gone" | "failing" | "creator_removed" | null;
             /**
              * Format: uuid
-             * @description The creator: the webhook receives only what this user may read
+             * @description The owner: the webhook receives only what this user may read, at every attempt. The creator at first; whoever else changes url or events becomes the owner
+             * @example 7c9e6679-7425-40de-944b-e07fc1f90ae7
              */
             createdById: string;
+            /**
+             * Format: uuid
+             * @description The owner before the last change of owner; null while the creator still owns it
+             * @example null
+             */
+            previousOwnerId: string | null;
+            /**
+             * @description When the webhook last changed owner
+             * @example null
+             */
+            ownerChangedAt: string | null;
             /** @example 2026-11-27T10:00:00.000Z */
             createdAt: string;
             /** @example 2026-11-27T10:00:00.000Z */
@@ -1238,12 +1268,12 @@ export interface components {
             /** @example CRM sync */
             name?: string;
             /**
-             * @description Re-validated like at creation (400 / 422)
+             * @description Re-validated like at creation (400 / 422). Changed by anyone but the owner, it makes the caller the owner
              * @example https://hooks.example.com/countercyclical
              */
             url?: string;
             /**
-             * @description Replaces the whole list
+             * @description Replaces the whole list. Changed by anyone but the owner, it makes the caller the owner
              * @example [
              *       "investment.created",
              *       "investment.updated",
@@ -1285,6 +1315,12 @@ export interface components {
              * @enum {string}
              */
             status: "pending" | "succeeded" | "retrying" | "failed" | "cancelled";
+            /**
+             * @description Why a `cancelled` delivery was not sent: webhook_disabled (disabled or paused), not_permitted (when the attempt was due, the webhook's current owner could not read the event's object); null otherwise
+             * @example null
+             * @enum {string|null}
+             */
+            cancelReason: "webhook_disabled" | "not_permitted" | null;
             /** @example 1 */
             attemptCount: number;
             /** @example 200 */
@@ -1356,6 +1392,12 @@ export interface components {
              * @enum {string}
              */
             status: "pending" | "succeeded" | "retrying" | "failed" | "cancelled";
+            /**
+             * @description Why a `cancelled` delivery was not sent: webhook_disabled (disabled or paused), not_permitted (when the attempt was due, the webhook's current owner could not read the event's object); null otherwise
+             * @example null
+             * @enum {string|null}
+             */
+            cancelReason: "webhook_disabled" | "not_permitted" | null;
             /** @example 1 */
             attemptCount: number;
             /** @example 200 */
@@ -1394,6 +1436,11 @@ export interface components {
              * @example 12
              */
             count: number;
+            /**
+             * @description Failed deliveries left as they are: the webhook's current owner may not read their event's object now
+             * @example 0
+             */
+            skipped: number;
         };
     };
     responses: never;
@@ -1432,6 +1479,20 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Body over 16 KB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Too many attempts from this address or for this e-mail; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     AuthController_login: {
@@ -1457,6 +1518,20 @@ export interface operations {
             };
             /** @description Invalid email or password */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Body over 16 KB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Too many attempts from this address or for this e-mail; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1597,7 +1672,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The caller's role may not create ApiKey */
+            /** @description The caller's role may not create ApiKey, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1639,7 +1714,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The caller's role may not delete ApiKey */
+            /** @description The caller's role may not delete ApiKey, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1784,7 +1859,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The caller's role may not delete Workspace */
+            /** @description The caller's role may not delete Workspace, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1927,7 +2002,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The caller's role may not create Member */
+            /** @description The caller's role may not create Member, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1976,7 +2051,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The caller's role may not delete Member */
+            /** @description The caller's role may not delete Member, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2024,7 +2099,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The caller's role may not update Member */
+            /** @description The caller's role may not update Member, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2345,7 +2420,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The caller's role may not update Team */
+            /** @description The caller's role may not update Team, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2388,7 +2463,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The caller's role may not update Team */
+            /** @description The caller's role may not update Team, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3709,7 +3784,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The URL is well formed but its host is or resolves to a blocked (non-public) address */
+            /** @description The URL is well formed but its host is or resolves to a non-public address (the address is not named) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3858,7 +3933,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The URL is well formed but its host is or resolves to a blocked (non-public) address */
+            /** @description enabled:true alone on a webhook whose owner left the workspace: change its url or events to take it over */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The URL is well formed but its host is or resolves to a non-public address (the address is not named) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4126,7 +4208,11 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The caller's role may not update Webhook */
+            /**
+             * @description The webhook's current owner may not read this delivery's event now
+             *
+             *     The caller's role may not update Webhook
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4199,144 +4285,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The Health Check is successful */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
                     "application/json": {
-                        /**
-                         * @example ok
-                         * @enum {string}
-                         */
-                        status?: "ok" | "degraded";
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up",
-                         *         "responseTime": 12
-                         *       }
-                         *     }
-                         */
-                        info?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /** @example {} */
-                        error?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up",
-                         *         "responseTime": 12
-                         *       }
-                         *     }
-                         */
-                        details?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        };
+                        /** @enum {string} */
+                        status?: "ok";
                     };
                 };
             };
-            /**
-             * @description PostgreSQL or Redis is down
-             *
-             *     The Health Check is not successful
-             */
+            /** @description PostgreSQL or Redis is down (details in the server log) */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "error"
+                     *     }
+                     */
                     "application/json": {
-                        /**
-                         * @example error
-                         * @enum {string}
-                         */
-                        status?: "error" | "shutting_down";
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up",
-                         *         "responseTime": 12
-                         *       }
-                         *     }
-                         */
-                        info?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "redis": {
-                         *         "status": "down",
-                         *         "message": "Could not connect",
-                         *         "responseTime": 3005
-                         *       }
-                         *     }
-                         */
-                        error?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up",
-                         *         "responseTime": 12
-                         *       },
-                         *       "redis": {
-                         *         "status": "down",
-                         *         "message": "Could not connect",
-                         *         "responseTime": 3005
-                         *       }
-                         *     }
-                         */
-                        details?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        };
+                        /** @enum {string} */
+                        status?: "error";
                     };
                 };
             };
