@@ -7,7 +7,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.spec.ts'],
     exclude: ['test/faults/**', 'node_modules/**'],
-    globalSetup: ['test/support/global-setup.ts'],
+    globalSetup: ['test/support/global-setup.ts', 'test/support/console-build.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -8,6 +8,7 @@ import { bodyShapeMiddleware, BodyShapePipe, verifyJsonShape } from './common/bo
 import { VALIDATION_OPTIONS } from './common/validation';
 import { applySecurityHeaders, isAuthJsonRequest } from './common/security-headers';
 import { createOpenApiDocument } from './openapi';
+import { serveConsole } from './console/serve-console';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -39,6 +40,8 @@ export async function createHttpApp(config: AppConfig): Promise<INestApplication
   app.disable('x-powered-by');
   const document = createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  // The web console (web/, built into dist/web) at /, after /docs so Swagger keeps its paths.
+  serveConsole(app);
   return app;
 }
 

@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { PageDto, paginate } from '../common/pagination';
 import { TEST_EVENT_TYPE } from '../events/event-catalog';
 import { newEventId } from '../events/event-id';
-import type { EventData } from '../events/outbox-event.entity';
+import { OutboxEvent, type EventData } from '../events/outbox-event.entity';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
 import type { Action, AppAbility } from '../permissions/subjects';
@@ -44,7 +44,18 @@ export class DeliveriesService {
     const qb = this.dataSource.getRepository(Delivery).createQueryBuilder('d').where('d.webhookId = :webhookId', { webhookId });
     if (query.status) qb.andWhere('d.status = :status', { status: query.status });
     if (query.eventType) qb.andWhere('d.eventType = :eventType', { eventType: query.eventType });
-    return paginate(qb, query, toDeliveryView);
+    const page = await paginate(qb, query, toDeliveryView);
+    // The last attempt's duration per row (View Logs' "duration"): one indexed query per page.
+    if (page.data.length) {
+      const rows: { delivery_id: string; duration_ms: number }[] = await this.dataSource.query(
+        `SELECT DISTINCT ON (delivery_id) delivery_id, duration_ms FROM delivery_attempts
+          WHERE delivery_id = ANY($1::uuid[]) ORDER BY delivery_id, number DESC, id DESC`,
+        [page.data.map((d) => d.id)],
+      );
+      const durations = new Map(rows.map((r) => [r.delivery_id, r.duration_ms]));
+      for (const d of page.data) d.lastDurationMs = durations.get(d.id) ?? null;
+    }
+    return page;
   }
 
   async detail(ctx: WorkspaceContext, webhookId: string, deliveryId: string): Promise<DeliveryDetailView> {
@@ -60,7 +71,7 @@ export class DeliveriesService {
     const ability = event ? await this.ownerAbility(ctx, webhook) : null;
     const allowed = event && ability ? entitlement(ability, event.type, event.data) : null;
     const requestBody = event && allowed?.readable ? serializePayload({ ...event, data: allowed.data }).toString('utf8') : null;
-    return { ...toDeliveryView(delivery), requestBody, attempts: attempts.map(toAttemptView) };
+    return { ...toDeliveryView(delivery), lastDurationMs: attempts.at(-1)?.durationMs ?? null, requestBody, attempts: attempts.map(toAttemptView) };
   }
 
   /**
@@ -189,6 +200,7 @@ export function toDeliveryView(d: Delivery): DeliveryView {
     nextAttemptAt: iso(d.nextAttemptAt),
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
+    lastDurationMs: null,
   };
 }
 

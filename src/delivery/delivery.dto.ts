@@ -45,6 +45,8 @@ export class DeliveryView {
   @ApiProperty({ example: null, nullable: true, type: String, description: 'When the next attempt is due' }) nextAttemptAt: string | null;
   @ApiProperty({ example: '2026-11-27T10:00:00.000Z' }) createdAt: string;
   @ApiProperty({ example: '2026-11-27T10:00:00.120Z' }) updatedAt: string;
+  @ApiProperty({ example: 42, nullable: true, type: Number, description: 'How long the latest attempt took (null before the first)' })
+  lastDurationMs: number | null;
 }
 
 export class AttemptView {
