@@ -9,7 +9,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account and a session token */
+        /** Create an account (e-mail not yet verified) and a session token; mails a verification link */
         post: operations["AuthController_signup"];
         delete?: never;
         options?: never;
@@ -43,8 +43,76 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke the session token used for this request */
+        /** End the session used for this request */
         post: operations["AuthController_logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Prove the address with the mailed token (single use, 24 h) */
+        post: operations["AuthController_verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/resend-verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mail a new verification link to the caller */
+        post: operations["AuthController_resendVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mail a password reset link (single use, 1 h) if an account has this address; the answer never tells */
+        post: operations["AuthController_requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a new password with the mailed token; verifies the address and ends every session */
+        post: operations["AuthController_confirmPasswordReset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -63,6 +131,58 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the password (needs the current one); ends every other session */
+        post: operations["AuthController_changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's sessions: created, last used, user agent, and which one is this one */
+        get: operations["SessionsController_list"];
+        put?: never;
+        post?: never;
+        /** End every session of the caller except this one */
+        delete: operations["SessionsController_revokeOthers"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End one of the caller’s sessions (this one too: that is a logout) */
+        delete: operations["SessionsController_revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -150,7 +270,10 @@ export interface paths {
         /** The members of the workspace with their roles and teams */
         get: operations["MembersController_list"];
         put?: never;
-        /** Add an existing user by email (404 unknown email, 409 already a member) */
+        /**
+         * Retired (410 Gone): invite people with POST /v1/workspaces/:wid/invitations instead
+         * @deprecated
+         */
         post: operations["MembersController_add"];
         delete?: never;
         options?: never;
@@ -187,6 +310,92 @@ export interface paths {
         get: operations["MembersController_permissions"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workspaces/{wid}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's invitations, every status (admins) */
+        get: operations["InvitationsController_list"];
+        put?: never;
+        /** Invite an e-mail address with a role (admins; only an owner invites an owner); mails the invitee. Signed-in people only, not API keys */
+        post: operations["InvitationsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workspaces/{wid}/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a pending invitation (409 once answered) */
+        delete: operations["InvitationsController_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pending invitations to the caller's address (403 until the address is verified) */
+        get: operations["MyInvitationsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/invitations/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Join the workspace; only when the caller's verified address is the invited one */
+        post: operations["MyInvitationsController_accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/invitations/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decline the invitation (same rules as accepting) */
+        post: operations["MyInvitationsController_decline"];
         delete?: never;
         options?: never;
         head?: never;
@@ -258,7 +467,7 @@ export interface paths {
         /** List the investments the caller may read */
         get: operations["InvestmentsController_list"];
         put?: never;
-        /** Create a investment */
+        /** Create an investment */
         post: operations["InvestmentsController_create"];
         delete?: never;
         options?: never;
@@ -273,15 +482,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a investment */
+        /** Get an investment */
         get: operations["InvestmentsController_get"];
         put?: never;
         post?: never;
-        /** Delete a investment */
+        /** Delete an investment */
         delete: operations["InvestmentsController_remove"];
         options?: never;
         head?: never;
-        /** Update a investment */
+        /** Update an investment */
         patch: operations["InvestmentsController_update"];
         trace?: never;
     };
@@ -369,7 +578,7 @@ export interface paths {
         /** List the assumptions the caller may read */
         get: operations["AssumptionsController_list"];
         put?: never;
-        /** Create a assumption */
+        /** Create an assumption */
         post: operations["AssumptionsController_create"];
         delete?: never;
         options?: never;
@@ -384,15 +593,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a assumption */
+        /** Get an assumption */
         get: operations["AssumptionsController_get"];
         put?: never;
         post?: never;
-        /** Delete a assumption */
+        /** Delete an assumption */
         delete: operations["AssumptionsController_remove"];
         options?: never;
         head?: never;
-        /** Update a assumption */
+        /** Update an assumption */
         patch: operations["AssumptionsController_update"];
         trace?: never;
     };
@@ -440,7 +649,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The event types a webhook can subscribe to */
+        /** The event types a webhook can subscribe to, with the JSON Schema and an example of each payload */
         get: operations["EventTypesController_list"];
         put?: never;
         post?: never;
@@ -642,7 +851,388 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "investment.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * investment.created
+         * @description Action taken when an Investment is created. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_investment_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "investment.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * investment.updated
+         * @description Action taken when an Investment is updated. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_investment_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "investment.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * investment.deleted
+         * @description Action taken when an Investment is deleted. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_investment_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "valuation.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * valuation.created
+         * @description Action taken when a Valuation is created. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_valuation_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "valuation.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * valuation.updated
+         * @description Action taken when a Valuation is updated. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_valuation_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "valuation.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * valuation.deleted
+         * @description Action taken when a Valuation is deleted. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_valuation_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "memo.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * memo.created
+         * @description Action taken when a Memo is created. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_memo_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "memo.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * memo.updated
+         * @description Action taken when a Memo is updated. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_memo_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "memo.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * memo.deleted
+         * @description Action taken when a Memo is deleted. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_memo_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "team.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * team.created
+         * @description Action taken when a Team is created. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_team_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "team.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * team.updated
+         * @description Action taken when a Team is updated. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_team_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "team.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * team.deleted
+         * @description Action taken when a Team is deleted. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_team_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "assumption.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * assumption.created
+         * @description Action taken when an Assumption is created. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_assumption_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "assumption.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * assumption.updated
+         * @description Action taken when an Assumption is updated. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_assumption_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "assumption.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * assumption.deleted
+         * @description Action taken when an Assumption is deleted. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_assumption_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "pipeline.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * pipeline.created
+         * @description Action taken when a Pipeline is created. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_pipeline_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "pipeline.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * pipeline.updated
+         * @description Action taken when a Pipeline is updated. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_pipeline_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "pipeline.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * pipeline.deleted
+         * @description Action taken when a Pipeline is deleted. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_pipeline_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.test
+         * @description Sent by POST …/webhooks/:id/test to that webhook only. Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_webhook_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         SignupDto: {
@@ -650,7 +1240,10 @@ export interface components {
             email: string;
             /** @example Ada Lovelace */
             name: string;
-            /** @example correct horse battery staple */
+            /**
+             * @description At least 10 characters, and not one of the commonly breached passwords
+             * @example correct horse battery staple
+             */
             password: string;
         };
         UserView: {
@@ -660,6 +1253,11 @@ export interface components {
             email: string;
             /** @example Ada Lovelace */
             name: string;
+            /**
+             * @description Whether the owner of the address proved it (mailed link or password reset)
+             * @example false
+             */
+            emailVerified: boolean;
         };
         SessionView: {
             user: components["schemas"]["UserView"];
@@ -675,6 +1273,32 @@ export interface components {
             /** @example correct horse battery staple */
             password: string;
         };
+        VerifyEmailDto: {
+            /**
+             * @description The token from the mailed link (`?token=`)
+             * @example cc_ve_Jx3k9QhT…
+             */
+            token: string;
+        };
+        UserResponseView: {
+            user: components["schemas"]["UserView"];
+        };
+        PasswordResetDto: {
+            /** @example ada@example.com */
+            email: string;
+        };
+        PasswordResetConfirmDto: {
+            /**
+             * @description The token from the mailed link (`?token=`)
+             * @example cc_ve_Jx3k9QhT…
+             */
+            token: string;
+            /**
+             * @description At least 10 characters, and not one of the commonly breached passwords
+             * @example correct horse battery staple
+             */
+            password: string;
+        };
         MembershipView: {
             /** Format: uuid */
             workspaceId: string;
@@ -688,11 +1312,56 @@ export interface components {
             email: string;
             /** @example Ada Lovelace */
             name: string;
+            /**
+             * @description Whether the owner of the address proved it (mailed link or password reset)
+             * @example false
+             */
+            emailVerified: boolean;
             memberships: components["schemas"]["MembershipView"][];
+        };
+        ChangePasswordDto: {
+            /** @example my old passphrase */
+            currentPassword: string;
+            /**
+             * @description At least 10 characters, and not one of the commonly breached passwords
+             * @example correct horse battery staple
+             */
+            newPassword: string;
+        };
+        PageDto: {
+            /** @description The page, newest first */
+            data: Record<string, never>[];
+            /** @example null */
+            nextCursor: string | null;
+        };
+        SessionInfoView: {
+            /** Format: uuid */
+            id: string;
+            /** @example 2026-11-27T10:00:00.000Z */
+            createdAt: string;
+            /**
+             * @description Updated at most once a minute
+             * @example 2026-11-27T12:34:00.000Z
+             */
+            lastUsedAt: string;
+            /** @example 2026-12-27T10:00:00.000Z */
+            expiresAt: string;
+            /** @example Mozilla/5.0 (X11; Linux x86_64) */
+            userAgent: string | null;
+            /**
+             * @description The session making this request
+             * @example true
+             */
+            current: boolean;
         };
         CreateApiKeyDto: {
             /** @example CI pipeline */
             name: string;
+            /**
+             * @description When the key stops working (in the future); omitted: until revoked
+             * @example 2027-06-30T00:00:00.000Z
+             */
+            expiresAt?: string;
         };
         CreatedApiKeyView: {
             /** Format: uuid */
@@ -711,17 +1380,18 @@ export interface components {
             userId: string;
             /** @example 2026-11-27T10:00:00.000Z */
             createdAt: string;
+            /** @example 2027-06-30T00:00:00.000Z */
+            expiresAt: string | null;
+            /**
+             * @description Updated at most once a minute
+             * @example 2026-11-28T09:15:00.000Z
+             */
+            lastUsedAt: string | null;
             /**
              * @description Shown once; only its hash is stored
              * @example cc_key_3q2-7wH...
              */
             key: string;
-        };
-        PageDto: {
-            /** @description The page, newest first */
-            data: Record<string, never>[];
-            /** @example null */
-            nextCursor: string | null;
         };
         ApiKeyView: {
             /** Format: uuid */
@@ -740,6 +1410,13 @@ export interface components {
             userId: string;
             /** @example 2026-11-27T10:00:00.000Z */
             createdAt: string;
+            /** @example 2027-06-30T00:00:00.000Z */
+            expiresAt: string | null;
+            /**
+             * @description Updated at most once a minute
+             * @example 2026-11-28T09:15:00.000Z
+             */
+            lastUsedAt: string | null;
         };
         WorkspaceDto: {
             /** @example Countercyclical Capital */
@@ -774,19 +1451,6 @@ export interface components {
             /** @description Team ids in this workspace */
             teamIds: string[];
         };
-        AddMemberDto: {
-            /**
-             * @description An existing user
-             * @example ada@example.com
-             */
-            email: string;
-            /**
-             * @description Only an owner grants owner
-             * @example member
-             * @enum {string}
-             */
-            role: "owner" | "admin" | "member" | "viewer";
-        };
         UpdateMemberDto: {
             /**
              * @example admin
@@ -813,6 +1477,86 @@ export interface components {
              */
             rules: unknown[][];
         };
+        CreateInvitationDto: {
+            /**
+             * @description Anyone: the owner of this address joins once they verify it and accept
+             * @example alice@firm.com
+             */
+            email: string;
+            /**
+             * @description Only an owner invites an owner
+             * @example member
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "member" | "viewer";
+        };
+        InvitationView: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @example alice@firm.com */
+            email: string;
+            /**
+             * @example member
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "member" | "viewer";
+            /**
+             * @example pending
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "declined" | "revoked" | "expired";
+            /** @example 2026-12-04T10:00:00.000Z */
+            expiresAt: string;
+            /**
+             * Format: uuid
+             * @description Who invited (null once that account is gone)
+             */
+            invitedById: string | null;
+            /** @example 2026-11-27T10:00:00.000Z */
+            createdAt: string;
+        };
+        MyInvitationView: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @example alice@firm.com */
+            email: string;
+            /**
+             * @example member
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "member" | "viewer";
+            /**
+             * @example pending
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "declined" | "revoked" | "expired";
+            /** @example 2026-12-04T10:00:00.000Z */
+            expiresAt: string;
+            /**
+             * Format: uuid
+             * @description Who invited (null once that account is gone)
+             */
+            invitedById: string | null;
+            /** @example 2026-11-27T10:00:00.000Z */
+            createdAt: string;
+            /** @example Fund I */
+            workspaceName: string;
+            /** @example Grace Hopper */
+            invitedByName: string | null;
+        };
+        AcceptedInvitationView: {
+            /** Format: uuid */
+            workspaceId: string;
+            /**
+             * @example member
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "member" | "viewer";
+        };
         CreateTeamDto: {
             /** @example Growth equity */
             name: string;
@@ -824,9 +1568,15 @@ export interface components {
             workspaceId: string;
             /** @example Growth equity */
             name: string;
-            /** @example 2026-11-27T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-11-27T10:00:00.000Z
+             */
             createdAt: string;
-            /** @example 2026-11-27T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-11-27T10:00:00.000Z
+             */
             updatedAt: string;
         };
         UpdateTeamDto: {
@@ -844,10 +1594,10 @@ export interface components {
             /** @example Series A */
             stage?: string | null;
             /**
-             * @default active
+             * @description Default: `"active"`.
              * @enum {string}
              */
-            status: "active" | "exited" | "written_off";
+            status?: "active" | "exited" | "written_off";
             /** @example 2500000 */
             amount?: number | null;
             /**
@@ -876,9 +1626,15 @@ export interface components {
             amount: number | null;
             /** @example USD */
             currency: string | null;
-            /** @example 2026-11-27T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-11-27T10:00:00.000Z
+             */
             createdAt: string;
-            /** @example 2026-11-27T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-11-27T10:00:00.000Z
+             */
             updatedAt: string;
         };
         UpdateInvestmentDto: {
@@ -892,10 +1648,10 @@ export interface components {
             /** @example Series A */
             stage?: string | null;
             /**
-             * @default active
+             * @description Default: `"active"`.
              * @enum {string}
              */
-            status: "active" | "exited" | "written_off";
+            status?: "active" | "exited" | "written_off";
             /** @example 2500000 */
             amount?: number | null;
             /**
@@ -938,13 +1694,22 @@ export interface components {
             value: number;
             /** @example USD */
             currency: string | null;
-            /** @example 2026-09-30 */
+            /**
+             * Format: date
+             * @example 2026-09-30
+             */
             valuedAt: string | null;
             /** @example last round */
             method: string | null;
-            /** @example 2026-11-27T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-11-27T10:00:00.000Z
+             */
             createdAt: string;
-            /** @example 2026-11-27T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-11-27T10:00:00.000Z
+             */
             updatedAt: string;
         };
         UpdateValuationDto: {
@@ -1007,9 +1772,15 @@ export interface components {
              * @description The creator
              */
             authorId: string;
-            /** @example 2026-11-27T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-11-27T10:00:00.000Z
+             */
             createdAt: string;
-            /** @example 2026-11-27T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-11-27T10:00:00.000Z
+             */
             updatedAt: string;
         };
         UpdateMemoDto: {
@@ -1050,9 +1821,15 @@ export interface components {
             value: number;
             /** @example ratio */
             unit: string | null;
-            /** @example 2026-11-27T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-11-27T10:00:00.000Z
+             */
             createdAt: string;
-            /** @example 2026-11-27T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-11-27T10:00:00.000Z
+             */
             updatedAt: string;
         };
         UpdateAssumptionDto: {
@@ -1092,9 +1869,15 @@ export interface components {
              *     ]
              */
             stages: string[];
-            /** @example 2026-11-27T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-11-27T10:00:00.000Z
+             */
             createdAt: string;
-            /** @example 2026-11-27T10:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-11-27T10:00:00.000Z
+             */
             updatedAt: string;
         };
         UpdatePipelineDto: {
@@ -1123,6 +1906,14 @@ export interface components {
             subject: "investment" | "valuation" | "memo" | "team" | "assumption" | "pipeline";
             /** @example Action taken when an Investment is created */
             description: string;
+            /** @description JSON Schema (draft 2020-12) of the whole request body a receiver gets for this type */
+            schema: {
+                [key: string]: unknown;
+            };
+            /** @description An example body of this type */
+            example: {
+                [key: string]: unknown;
+            };
         };
         CreateWebhookDto: {
             /** @example CRM sync */
@@ -1144,10 +1935,10 @@ export interface components {
             /** @example Pushes portfolio changes to the CRM */
             description?: string | null;
             /**
-             * @default true
+             * @description Default: `true`.
              * @example true
              */
-            enabled: boolean;
+            enabled?: boolean;
         };
         CreatedWebhookView: {
             /**
@@ -1417,8 +2208,8 @@ export interface components {
              */
             lastDurationMs: number | null;
             /**
-             * @description The JSON body every attempt of this delivery sends (signed as is)
-             * @example {"id":"evt_01KB3Q7ZJ8M2Y5D4XW0N6T9RHC","type":"investment.updated","createdAt":"2026-11-27T10:00:00.000Z","workspaceId":"…","actor":{"type":"user","id":"…"},"data":{"object":{}}}
+             * @description The exact JSON body sent (and signed) on every attempt; null once its event is purged (WEBHOOK_LOG_RETENTION)
+             * @example {"id":"evt_01KB3Q7ZJ8M2Y5D4XW0N6T9RHC","type":"investment.updated","createdAt":"2026-11-27T10:00:00.000Z","workspaceId":"…","actor":{"type":"user","id":"…"},"data":{"object":{},"previousAttributes":{}}}
              */
             requestBody: string | null;
             attempts: components["schemas"]["AttemptView"][];
@@ -1442,6 +2233,1441 @@ export interface components {
              */
             skipped: number;
         };
+        /** @description Every error answer has this shape */
+        Error: {
+            /** @example 400 */
+            statusCode: number;
+            /**
+             * @description What is wrong: one sentence, or (400 validation) one sentence per problem
+             * @example [
+             *       "teamId is required"
+             *     ]
+             */
+            message: string | string[];
+            /** @example Bad Request */
+            error: string;
+        };
+        /**
+         * investment.created
+         * @description Action taken when an Investment is created
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "investment.created",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "6ff91192-ab7e-433b-ad15-7c6f559cb522",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "Acme Robotics Series A",
+         *           "teamId": "260596af-ffdc-4fc1-ab3e-63790b4d6317",
+         *           "stage": "Series A",
+         *           "status": "active",
+         *           "amount": 2500000,
+         *           "currency": "USD",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         }
+         *       }
+         *     }
+         */
+        InvestmentCreatedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "investment.created";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Investment
+                 * @description The investment after the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    /** Format: uuid */
+                    teamId?: string;
+                    stage?: string | null;
+                    /** @enum {string} */
+                    status?: "active" | "exited" | "written_off";
+                    amount?: number | null;
+                    currency?: string | null;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * investment.updated
+         * @description Action taken when an Investment is updated
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "investment.updated",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "6ff91192-ab7e-433b-ad15-7c6f559cb522",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "Acme Robotics Series A",
+         *           "teamId": "260596af-ffdc-4fc1-ab3e-63790b4d6317",
+         *           "stage": "Series A",
+         *           "status": "active",
+         *           "amount": 2500000,
+         *           "currency": "USD",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         },
+         *         "previousAttributes": {
+         *           "amount": 2000000
+         *         }
+         *       }
+         *     }
+         */
+        InvestmentUpdatedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "investment.updated";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Investment
+                 * @description The investment after the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    /** Format: uuid */
+                    teamId?: string;
+                    stage?: string | null;
+                    /** @enum {string} */
+                    status?: "active" | "exited" | "written_off";
+                    amount?: number | null;
+                    currency?: string | null;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+                /** @description The old values of exactly the fields that changed; absent when the webhook owner could not read the object before the change */
+                previousAttributes?: {
+                    /** Format: uuid */
+                    id?: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    /** Format: uuid */
+                    teamId?: string;
+                    stage?: string | null;
+                    /** @enum {string} */
+                    status?: "active" | "exited" | "written_off";
+                    amount?: number | null;
+                    currency?: string | null;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * investment.deleted
+         * @description Action taken when an Investment is deleted
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "investment.deleted",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "6ff91192-ab7e-433b-ad15-7c6f559cb522",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "Acme Robotics Series A",
+         *           "teamId": "260596af-ffdc-4fc1-ab3e-63790b4d6317",
+         *           "stage": "Series A",
+         *           "status": "active",
+         *           "amount": 2500000,
+         *           "currency": "USD",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         }
+         *       }
+         *     }
+         */
+        InvestmentDeletedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "investment.deleted";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Investment
+                 * @description The investment just before the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    /** Format: uuid */
+                    teamId?: string;
+                    stage?: string | null;
+                    /** @enum {string} */
+                    status?: "active" | "exited" | "written_off";
+                    amount?: number | null;
+                    currency?: string | null;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * valuation.created
+         * @description Action taken when a Valuation is created
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "valuation.created",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "aefaad2d-3ba9-4e9b-a765-e9a6307dee47",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "investmentId": "5527df1c-e73d-4023-adba-c6298598c915",
+         *           "teamId": "d48c7b23-233e-4b67-a6e4-dc7524a6e6fa",
+         *           "value": 12000000,
+         *           "currency": "USD",
+         *           "valuedAt": "2026-09-30",
+         *           "method": "last round",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         }
+         *       }
+         *     }
+         */
+        ValuationCreatedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "valuation.created";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Valuation
+                 * @description The valuation after the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    /** Format: uuid */
+                    investmentId?: string;
+                    /**
+                     * Format: uuid
+                     * @description The investment's team
+                     */
+                    teamId?: string;
+                    value?: number;
+                    currency?: string | null;
+                    /** Format: date */
+                    valuedAt?: string | null;
+                    method?: string | null;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * valuation.updated
+         * @description Action taken when a Valuation is updated
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "valuation.updated",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "aefaad2d-3ba9-4e9b-a765-e9a6307dee47",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "investmentId": "5527df1c-e73d-4023-adba-c6298598c915",
+         *           "teamId": "d48c7b23-233e-4b67-a6e4-dc7524a6e6fa",
+         *           "value": 12000000,
+         *           "currency": "USD",
+         *           "valuedAt": "2026-09-30",
+         *           "method": "last round",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         },
+         *         "previousAttributes": {
+         *           "value": 10000000
+         *         }
+         *       }
+         *     }
+         */
+        ValuationUpdatedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "valuation.updated";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Valuation
+                 * @description The valuation after the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    /** Format: uuid */
+                    investmentId?: string;
+                    /**
+                     * Format: uuid
+                     * @description The investment's team
+                     */
+                    teamId?: string;
+                    value?: number;
+                    currency?: string | null;
+                    /** Format: date */
+                    valuedAt?: string | null;
+                    method?: string | null;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+                /** @description The old values of exactly the fields that changed; absent when the webhook owner could not read the object before the change */
+                previousAttributes?: {
+                    /** Format: uuid */
+                    id?: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    /** Format: uuid */
+                    investmentId?: string;
+                    /**
+                     * Format: uuid
+                     * @description The investment's team
+                     */
+                    teamId?: string;
+                    value?: number;
+                    currency?: string | null;
+                    /** Format: date */
+                    valuedAt?: string | null;
+                    method?: string | null;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * valuation.deleted
+         * @description Action taken when a Valuation is deleted
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "valuation.deleted",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "aefaad2d-3ba9-4e9b-a765-e9a6307dee47",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "investmentId": "5527df1c-e73d-4023-adba-c6298598c915",
+         *           "teamId": "d48c7b23-233e-4b67-a6e4-dc7524a6e6fa",
+         *           "value": 12000000,
+         *           "currency": "USD",
+         *           "valuedAt": "2026-09-30",
+         *           "method": "last round",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         }
+         *       }
+         *     }
+         */
+        ValuationDeletedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "valuation.deleted";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Valuation
+                 * @description The valuation just before the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    /** Format: uuid */
+                    investmentId?: string;
+                    /**
+                     * Format: uuid
+                     * @description The investment's team
+                     */
+                    teamId?: string;
+                    value?: number;
+                    currency?: string | null;
+                    /** Format: date */
+                    valuedAt?: string | null;
+                    method?: string | null;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * memo.created
+         * @description Action taken when a Memo is created
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "memo.created",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "c6995dff-5830-4642-a781-888a1710bd6f",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "title": "Q3 investment committee notes",
+         *           "body": "We recommend a follow-on.",
+         *           "investmentId": "5dbeabd7-ad14-471b-ab57-5e3f4c6f2349",
+         *           "teamId": "7879bbf5-262d-4178-a506-6e1d0a9b1694",
+         *           "visibility": "team",
+         *           "authorId": "33b6c119-8dc8-4a68-ade7-d03d3ff0dcc3",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         }
+         *       }
+         *     }
+         */
+        MemoCreatedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "memo.created";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Memo
+                 * @description The memo after the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    title?: string;
+                    body?: string | null;
+                    /** Format: uuid */
+                    investmentId?: string | null;
+                    /** Format: uuid */
+                    teamId?: string | null;
+                    /** @enum {string} */
+                    visibility?: "private" | "team" | "workspace";
+                    /**
+                     * Format: uuid
+                     * @description The creator
+                     */
+                    authorId?: string;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * memo.updated
+         * @description Action taken when a Memo is updated
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "memo.updated",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "c6995dff-5830-4642-a781-888a1710bd6f",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "title": "Q3 investment committee notes",
+         *           "body": "We recommend a follow-on.",
+         *           "investmentId": "5dbeabd7-ad14-471b-ab57-5e3f4c6f2349",
+         *           "teamId": "7879bbf5-262d-4178-a506-6e1d0a9b1694",
+         *           "visibility": "team",
+         *           "authorId": "33b6c119-8dc8-4a68-ade7-d03d3ff0dcc3",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         },
+         *         "previousAttributes": {
+         *           "visibility": "private"
+         *         }
+         *       }
+         *     }
+         */
+        MemoUpdatedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "memo.updated";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Memo
+                 * @description The memo after the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    title?: string;
+                    body?: string | null;
+                    /** Format: uuid */
+                    investmentId?: string | null;
+                    /** Format: uuid */
+                    teamId?: string | null;
+                    /** @enum {string} */
+                    visibility?: "private" | "team" | "workspace";
+                    /**
+                     * Format: uuid
+                     * @description The creator
+                     */
+                    authorId?: string;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+                /** @description The old values of exactly the fields that changed; absent when the webhook owner could not read the object before the change */
+                previousAttributes?: {
+                    /** Format: uuid */
+                    id?: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    title?: string;
+                    body?: string | null;
+                    /** Format: uuid */
+                    investmentId?: string | null;
+                    /** Format: uuid */
+                    teamId?: string | null;
+                    /** @enum {string} */
+                    visibility?: "private" | "team" | "workspace";
+                    /**
+                     * Format: uuid
+                     * @description The creator
+                     */
+                    authorId?: string;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * memo.deleted
+         * @description Action taken when a Memo is deleted
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "memo.deleted",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "c6995dff-5830-4642-a781-888a1710bd6f",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "title": "Q3 investment committee notes",
+         *           "body": "We recommend a follow-on.",
+         *           "investmentId": "5dbeabd7-ad14-471b-ab57-5e3f4c6f2349",
+         *           "teamId": "7879bbf5-262d-4178-a506-6e1d0a9b1694",
+         *           "visibility": "team",
+         *           "authorId": "33b6c119-8dc8-4a68-ade7-d03d3ff0dcc3",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         }
+         *       }
+         *     }
+         */
+        MemoDeletedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "memo.deleted";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Memo
+                 * @description The memo just before the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    title?: string;
+                    body?: string | null;
+                    /** Format: uuid */
+                    investmentId?: string | null;
+                    /** Format: uuid */
+                    teamId?: string | null;
+                    /** @enum {string} */
+                    visibility?: "private" | "team" | "workspace";
+                    /**
+                     * Format: uuid
+                     * @description The creator
+                     */
+                    authorId?: string;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * team.created
+         * @description Action taken when a Team is created
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "team.created",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "8987f628-1012-40f2-a47f-b083087eb747",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "Growth equity",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         }
+         *       }
+         *     }
+         */
+        TeamCreatedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "team.created";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Team
+                 * @description The team after the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * team.updated
+         * @description Action taken when a Team is updated
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "team.updated",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "8987f628-1012-40f2-a47f-b083087eb747",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "Growth equity",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         },
+         *         "previousAttributes": {
+         *           "name": "Growth"
+         *         }
+         *       }
+         *     }
+         */
+        TeamUpdatedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "team.updated";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Team
+                 * @description The team after the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+                /** @description The old values of exactly the fields that changed; absent when the webhook owner could not read the object before the change */
+                previousAttributes?: {
+                    /** Format: uuid */
+                    id?: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * team.deleted
+         * @description Action taken when a Team is deleted
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "team.deleted",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "8987f628-1012-40f2-a47f-b083087eb747",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "Growth equity",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         }
+         *       }
+         *     }
+         */
+        TeamDeletedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "team.deleted";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Team
+                 * @description The team just before the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * assumption.created
+         * @description Action taken when an Assumption is created
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "assumption.created",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "98938f0c-5e27-4c85-a6e1-cef95cdb7a4a",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "Discount rate",
+         *           "value": 0.12,
+         *           "unit": "ratio",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         }
+         *       }
+         *     }
+         */
+        AssumptionCreatedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "assumption.created";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Assumption
+                 * @description The assumption after the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    value?: number;
+                    unit?: string | null;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * assumption.updated
+         * @description Action taken when an Assumption is updated
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "assumption.updated",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "98938f0c-5e27-4c85-a6e1-cef95cdb7a4a",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "Discount rate",
+         *           "value": 0.12,
+         *           "unit": "ratio",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         },
+         *         "previousAttributes": {
+         *           "value": 0.1
+         *         }
+         *       }
+         *     }
+         */
+        AssumptionUpdatedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "assumption.updated";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Assumption
+                 * @description The assumption after the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    value?: number;
+                    unit?: string | null;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+                /** @description The old values of exactly the fields that changed; absent when the webhook owner could not read the object before the change */
+                previousAttributes?: {
+                    /** Format: uuid */
+                    id?: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    value?: number;
+                    unit?: string | null;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * assumption.deleted
+         * @description Action taken when an Assumption is deleted
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "assumption.deleted",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "98938f0c-5e27-4c85-a6e1-cef95cdb7a4a",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "Discount rate",
+         *           "value": 0.12,
+         *           "unit": "ratio",
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         }
+         *       }
+         *     }
+         */
+        AssumptionDeletedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "assumption.deleted";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Assumption
+                 * @description The assumption just before the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    value?: number;
+                    unit?: string | null;
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * pipeline.created
+         * @description Action taken when a Pipeline is created
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "pipeline.created",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "ca914d0d-7295-4cfc-af8b-d7f44694b779",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "Seed deal flow",
+         *           "stages": [
+         *             "sourced",
+         *             "screening",
+         *             "diligence",
+         *             "closed"
+         *           ],
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         }
+         *       }
+         *     }
+         */
+        PipelineCreatedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "pipeline.created";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Pipeline
+                 * @description The pipeline after the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    stages?: string[];
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * pipeline.updated
+         * @description Action taken when a Pipeline is updated
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "pipeline.updated",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "ca914d0d-7295-4cfc-af8b-d7f44694b779",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "Seed deal flow",
+         *           "stages": [
+         *             "sourced",
+         *             "screening",
+         *             "diligence",
+         *             "closed"
+         *           ],
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         },
+         *         "previousAttributes": {
+         *           "stages": [
+         *             "sourced",
+         *             "closed"
+         *           ]
+         *         }
+         *       }
+         *     }
+         */
+        PipelineUpdatedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "pipeline.updated";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Pipeline
+                 * @description The pipeline after the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    stages?: string[];
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+                /** @description The old values of exactly the fields that changed; absent when the webhook owner could not read the object before the change */
+                previousAttributes?: {
+                    /** Format: uuid */
+                    id?: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    stages?: string[];
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * pipeline.deleted
+         * @description Action taken when a Pipeline is deleted
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7",
+         *       "type": "pipeline.deleted",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "ca914d0d-7295-4cfc-af8b-d7f44694b779",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "Seed deal flow",
+         *           "stages": [
+         *             "sourced",
+         *             "screening",
+         *             "diligence",
+         *             "closed"
+         *           ],
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         }
+         *       }
+         *     }
+         */
+        PipelineDeletedEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "pipeline.deleted";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Pipeline
+                 * @description The pipeline just before the change
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    stages?: string[];
+                    /** Format: date-time */
+                    createdAt?: string;
+                    /** Format: date-time */
+                    updatedAt?: string;
+                };
+            };
+        };
+        /**
+         * webhook.test
+         * @description A test event, sent on request to one webhook only
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V8",
+         *       "type": "webhook.test",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "user",
+         *         "id": "21df94de-780f-4e1d-a7bb-2bfdf45e91d9"
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "webhookId": "9fda3280-1b0f-43df-a98f-cf88008db9c3",
+         *           "message": "A test event from Countercyclical"
+         *         }
+         *       }
+         *     }
+         */
+        WebhookTestEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "webhook.test";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                object: {
+                    /** Format: uuid */
+                    webhookId: string;
+                    message: string;
+                };
+            };
+        };
     };
     responses: never;
     parameters: never;
@@ -1454,7 +3680,9 @@ export interface operations {
     AuthController_signup: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                "user-agent": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1472,33 +3700,50 @@ export interface operations {
                     "application/json": components["schemas"]["SessionView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Email already registered */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Body over 16 KB */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Too many attempts from this address or for this e-mail; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     AuthController_login: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                "user-agent": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1516,35 +3761,48 @@ export interface operations {
                     "application/json": components["schemas"]["SessionView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Invalid email or password */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Body over 16 KB */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Too many attempts from this address or for this e-mail; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     AuthController_logout: {
         parameters: {
             query?: never;
-            header: {
-                authorization: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1561,7 +3819,140 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AuthController_verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyEmailDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserResponseView"];
+                };
+            };
+            /** @description Unknown, already used or expired token */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AuthController_resendVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The mail is queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
                 content?: never;
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Already verified */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AuthController_requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetDto"];
+            };
+        };
+        responses: {
+            /** @description Always, whether or not the address has an account */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AuthController_confirmPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirmDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserResponseView"];
+                };
+            };
+            /** @description Unknown, already used or expired token, or a refused password */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1587,7 +3978,175 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AuthController_changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserResponseView"];
+                };
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current password is not correct */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    SessionsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first; pass nextCursor as ?cursor= for the next page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageDto"] & {
+                        data?: components["schemas"]["SessionInfoView"][];
+                    };
+                };
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    SessionsController_revokeOthers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
                 content?: never;
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    SessionsController_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such session of the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1601,7 +4160,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -1618,26 +4177,41 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read ApiKey */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1647,7 +4221,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -1665,26 +4239,41 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiKeyView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not create ApiKey, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1695,7 +4284,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -1707,26 +4296,41 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not delete ApiKey, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1754,12 +4358,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1784,12 +4399,23 @@ export interface operations {
                     "application/json": components["schemas"]["WorkspaceView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1798,7 +4424,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -1812,26 +4438,41 @@ export interface operations {
                     "application/json": components["schemas"]["WorkspaceView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Workspace */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1840,7 +4481,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -1852,26 +4493,41 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not delete Workspace, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1880,7 +4536,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -1898,26 +4554,41 @@ export interface operations {
                     "application/json": components["schemas"]["WorkspaceView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not update Workspace */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1931,7 +4602,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -1948,26 +4619,41 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Member */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1977,22 +4663,19 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AddMemberDto"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            201: {
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberView"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing or invalid token */
@@ -2000,28 +4683,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not create Member, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description Already a member */
-            409: {
+            /** @description Always: use invitations */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2032,7 +4723,7 @@ export interface operations {
             path: {
                 userId: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2044,26 +4735,41 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description The caller's role may not delete Member, or the caller is an API key (a signed-in person only) */
+            /** @description The caller's role may not delete Member */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2074,7 +4780,7 @@ export interface operations {
             path: {
                 userId: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2092,26 +4798,41 @@ export interface operations {
                     "application/json": components["schemas"]["MemberView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
-            /** @description The caller's role may not update Member, or the caller is an API key (a signed-in person only) */
+            /** @description The caller's role may not update Member */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2122,7 +4843,7 @@ export interface operations {
             path: {
                 userId: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2136,26 +4857,399 @@ export interface operations {
                     "application/json": components["schemas"]["MemberPermissionsView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read_permissions Member */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    InvitationsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first; pass nextCursor as ?cursor= for the next page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageDto"] & {
+                        data?: components["schemas"]["InvitationView"][];
+                    };
+                };
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not read Invitation, or the caller is an API key (a signed-in person only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    InvitationsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateInvitationDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationView"];
+                };
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not create Invitation, or the caller is an API key (a signed-in person only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Already a member, or already invited */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    InvitationsController_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
                 content?: never;
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not delete Invitation, or the caller is an API key (a signed-in person only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    MyInvitationsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first; pass nextCursor as ?cursor= for the next page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageDto"] & {
+                        data?: components["schemas"]["MyInvitationView"][];
+                    };
+                };
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description E-mail address not verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    MyInvitationsController_accept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptedInvitationView"];
+                };
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Address not verified, or not the invited one */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such invitation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Already answered, revoked or expired; or already a member */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    MyInvitationsController_decline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Address not verified, or not the invited one */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2169,7 +5263,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2186,26 +5280,41 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Team */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2215,7 +5324,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2234,26 +5343,41 @@ export interface operations {
                     "application/json": components["schemas"]["TeamView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not create Team */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2264,7 +5388,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2278,26 +5402,41 @@ export interface operations {
                     "application/json": components["schemas"]["TeamView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Team */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2308,7 +5447,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2321,26 +5460,41 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not delete Team */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2351,7 +5505,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2370,26 +5524,41 @@ export interface operations {
                     "application/json": components["schemas"]["TeamView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not update Team */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2401,7 +5570,7 @@ export interface operations {
                 tid: string;
                 userId: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2413,26 +5582,41 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not update Team, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2444,7 +5628,7 @@ export interface operations {
                 tid: string;
                 userId: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2456,26 +5640,41 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not update Team, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2489,7 +5688,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2506,26 +5705,41 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Investment */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2535,7 +5749,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2554,26 +5768,41 @@ export interface operations {
                     "application/json": components["schemas"]["InvestmentView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not create Investment */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2584,7 +5813,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2598,26 +5827,41 @@ export interface operations {
                     "application/json": components["schemas"]["InvestmentView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Investment */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2628,7 +5872,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2641,26 +5885,41 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not delete Investment */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2671,7 +5930,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2690,26 +5949,41 @@ export interface operations {
                     "application/json": components["schemas"]["InvestmentView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not update Investment */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2723,7 +5997,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2740,26 +6014,41 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Valuation */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2769,7 +6058,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2788,26 +6077,41 @@ export interface operations {
                     "application/json": components["schemas"]["ValuationView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not create Valuation */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2818,7 +6122,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2832,26 +6136,41 @@ export interface operations {
                     "application/json": components["schemas"]["ValuationView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Valuation */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2862,7 +6181,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2875,26 +6194,41 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not delete Valuation */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2905,7 +6239,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2924,26 +6258,41 @@ export interface operations {
                     "application/json": components["schemas"]["ValuationView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not update Valuation */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2957,7 +6306,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -2974,26 +6323,41 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Memo */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3003,7 +6367,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3022,26 +6386,41 @@ export interface operations {
                     "application/json": components["schemas"]["MemoView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not create Memo */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3052,7 +6431,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3066,26 +6445,41 @@ export interface operations {
                     "application/json": components["schemas"]["MemoView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Memo */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3096,7 +6490,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3109,26 +6503,41 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not delete Memo */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3139,7 +6548,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3158,26 +6567,41 @@ export interface operations {
                     "application/json": components["schemas"]["MemoView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not update Memo */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3191,7 +6615,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3208,26 +6632,41 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Assumption */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3237,7 +6676,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3256,26 +6695,41 @@ export interface operations {
                     "application/json": components["schemas"]["AssumptionView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not create Assumption */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3286,7 +6740,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3300,26 +6754,41 @@ export interface operations {
                     "application/json": components["schemas"]["AssumptionView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Assumption */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3330,7 +6799,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3343,26 +6812,41 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not delete Assumption */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3373,7 +6857,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3392,26 +6876,41 @@ export interface operations {
                     "application/json": components["schemas"]["AssumptionView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not update Assumption */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3425,7 +6924,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3442,26 +6941,41 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Pipeline */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3471,7 +6985,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3490,26 +7004,41 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not create Pipeline */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3520,7 +7049,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3534,26 +7063,41 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Pipeline */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3564,7 +7108,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3577,26 +7121,41 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not delete Pipeline */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3607,7 +7166,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3626,26 +7185,41 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not update Pipeline */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3671,7 +7245,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3685,7 +7261,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3702,26 +7278,41 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Webhook */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3731,7 +7322,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3754,42 +7345,54 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not create Webhook */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The workspace already has WEBHOOK_MAX_PER_WORKSPACE webhooks */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The URL is well formed but its host is or resolves to a non-public address (the address is not named) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3800,7 +7403,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3814,26 +7417,41 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Webhook */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3844,7 +7462,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3857,26 +7475,41 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not delete Webhook */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3887,7 +7520,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3910,42 +7543,54 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not update Webhook */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description enabled:true alone on a webhook whose owner left the workspace: change its url or events to take it over */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The URL is well formed but its host is or resolves to a non-public address (the address is not named) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -3956,7 +7601,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -3970,26 +7615,41 @@ export interface operations {
                     "application/json": components["schemas"]["SecretView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Webhook */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4000,7 +7660,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -4014,26 +7674,41 @@ export interface operations {
                     "application/json": components["schemas"]["SecretView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not update Webhook */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4044,7 +7719,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -4058,26 +7733,50 @@ export interface operations {
                     "application/json": components["schemas"]["AcceptedDeliveryView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not update Webhook */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The webhook is disabled: enable it first */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4094,7 +7793,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -4111,26 +7810,41 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Webhook */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4142,7 +7856,7 @@ export interface operations {
                 id: string;
                 did: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -4156,26 +7870,41 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryDetailView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not read Webhook */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4187,7 +7916,7 @@ export interface operations {
                 id: string;
                 did: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -4201,12 +7930,23 @@ export interface operations {
                     "application/json": components["schemas"]["AcceptedDeliveryView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /**
              * @description The webhook's current owner may not read this delivery's event now
@@ -4217,14 +7957,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4235,7 +7979,7 @@ export interface operations {
             path: {
                 id: string;
                 /** @description Workspace id */
-                wid: unknown;
+                wid: string;
             };
             cookie?: never;
         };
@@ -4253,26 +7997,41 @@ export interface operations {
                     "application/json": components["schemas"]["RecoverResultView"];
                 };
             };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Missing or invalid token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description The caller's role may not update Webhook */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -4317,6 +8076,728 @@ export interface operations {
                         status?: "error";
                     };
                 };
+            };
+        };
+    };
+    event_investment_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvestmentCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_investment_updated: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvestmentUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_investment_deleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvestmentDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_valuation_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValuationCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_valuation_updated: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValuationUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_valuation_deleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValuationDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_memo_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemoCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_memo_updated: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemoUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_memo_deleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemoDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_team_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_team_updated: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_team_deleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_assumption_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssumptionCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_assumption_updated: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssumptionUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_assumption_deleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssumptionDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_pipeline_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_pipeline_updated: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_pipeline_deleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_webhook_test: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookTestEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
