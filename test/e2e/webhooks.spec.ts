@@ -5,6 +5,7 @@ import { EVENT_TYPES } from '../../src/events/event-catalog';
 import { Webhook } from '../../src/webhooks/webhook.entity';
 import { WebhookSecretsService } from '../../src/webhooks/webhook-secrets.service';
 import { ApiClient, ApiResponse, seedWorkspace, TestUser, TestWorkspace } from '../support/api-client';
+import { expectError as expectApiError } from '../support/assertions';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const SECRET = /^whsec_[A-Za-z0-9+/]{43}=$/;
@@ -25,9 +26,7 @@ function expectNoSecret(res: ApiResponse): void {
 }
 
 function expectError(res: ApiResponse, status: number, message?: RegExp): void {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.body).toMatchObject({ statusCode: status, error: expect.any(String) });
-  if (message) expect([res.body.message].flat().join(' | ')).toMatch(message);
+  expectApiError(res, status, message);
   expectNoSecret(res);
 }
 

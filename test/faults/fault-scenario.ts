@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
+import { ApiClient } from '../support/api-client';
 import { RecordingReceiver } from './fault-receivers';
 import {
   connect,
@@ -34,13 +35,9 @@ export interface CallResult {
   retried: number[];
 }
 
-export class FaultClient {
-  constructor(
-    readonly baseUrl: string,
-    readonly token?: string,
-  ) {}
-
-  as(token: string): FaultClient {
+/** The tests' ApiClient, plus what a customer's client does under faults: retry 503s and refused connections. */
+export class FaultClient extends ApiClient {
+  override as(token: string): FaultClient {
     return new FaultClient(this.baseUrl, token);
   }
 
@@ -52,18 +49,9 @@ export class FaultClient {
       let status = 0;
       let parsed: any;
       try {
-        const res = await fetch(this.baseUrl + path, {
-          method,
-          headers: {
-            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-            ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(15_000),
-        });
+        const res = await this.request(method, path, body, {}, AbortSignal.timeout(15_000));
         status = res.status;
-        const text = await res.text();
-        parsed = text ? safeJson(text) : undefined;
+        parsed = res.body;
       } catch {
         status = 0;
       }
@@ -80,14 +68,6 @@ export class FaultClient {
     const res = await this.call(method, path, body);
     if (res.status !== status) throw new Error(`${method} ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }
 

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import type { DomainEvent } from '../../src/events/domain-event';
 import { EVENT_TYPES } from '../../src/events/event-catalog';
 import { EventSubscriptions } from '../../src/events/event-subscriptions';
+import { waitFor } from './wait';
 
 export interface RecordedCall {
   event: DomainEvent;
@@ -56,16 +57,7 @@ export class EventRecorder {
   }
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string = () => 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
-    await sleep(25);
-  }
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep, waitFor } from './wait';
 
 export function eventRows(app: INestApplicationContext, where = 'TRUE', params: unknown[] = []): Promise<EventRow[]> {
   return app.get(DataSource).query(`SELECT * FROM events WHERE ${where} ORDER BY id`, params);
