@@ -106,5 +106,6 @@ export class ThrowawayRedis {
     const exited = once(child, 'exit');
     child.kill('SIGKILL');
     await exited;
+    if (child.signalCode !== 'SIGKILL') throw new Error(`redis-server ended by ${child.signalCode ?? `exit ${child.exitCode}`}, not SIGKILL`);
   }
 }
