@@ -40,7 +40,6 @@ function intEnv(name: string, fallback: number): number {
 
 const profiling = process.env.BENCH_PROFILE === '1';
 const settings = {
-  events: intEnv('BENCH_EVENTS', 1000),
   webhooks: intEnv('BENCH_WEBHOOKS', 20),
   latencySeconds: intEnv('BENCH_LATENCY_SECONDS', 30),
   latencyRate: 100,
@@ -796,7 +795,7 @@ async function quietMachine(): Promise<number> {
 }
 
 function commandLine(): string {
-  const knobs = ['BENCH_EVENTS', 'BENCH_WEBHOOKS', 'BENCH_LATENCY_SECONDS', 'BENCH_ONLY', 'BENCH_PROFILE', 'BENCH_WAIT_QUIET', 'BENCH_PG_TCP']
+  const knobs = ['BENCH_SUSTAINED_RATE', 'BENCH_WARMUP_SECONDS', 'BENCH_STEADY_SECONDS', 'BENCH_WEBHOOKS', 'BENCH_LATENCY_SECONDS', 'BENCH_ONLY', 'BENCH_PROFILE', 'BENCH_WAIT_QUIET', 'BENCH_PG_TCP']
     .filter((k) => process.env[k])
     .map((k) => `${k}=${process.env[k]}`);
   return [...knobs, 'npm run bench'].join(' ');
@@ -834,13 +833,13 @@ async function main(): Promise<void> {
   try {
     await bench.start();
     await bench.scenario('1', 'Raw ceiling (signed POSTs straight to the receiver)', (row) => bench.rawCeiling(row));
-    await bench.scenario('2', `Sustained throughput (${settings.webhooks} webhooks × ${fmt(settings.events)} events)`, (row) => bench.sustained(row));
+    await bench.scenario('2', `Sustained throughput (${fmt(settings.sustainedRate)} events/s × ${settings.webhooks} webhooks offered, ${settings.steadySeconds} s after ${settings.warmupSeconds} s warm-up)`, (row) => bench.sustained(row));
     await bench.scenario('3', `Latency (${settings.latencyRate} events/s × ${settings.latencyWebhooks} webhooks, ${settings.latencySeconds} s)`, (row) =>
       bench.latency(row),
     );
     await bench.scenario('4', `Fan-out (1 event → ${fmt(settings.fanOutWebhooks)} webhooks)`, (row) => bench.fanOut(row));
     await bench.scenario('5', `Catalogue scale (+${fmt(settings.catalogueWebhooks)} webhooks elsewhere, scenario 3 again)`, (row) => bench.catalogue(row));
-    await bench.scenario('6', `Retry storm (${settings.failingShare * 100} % of URLs answer 500)`, (row) => bench.retryStorm(row));
+    await bench.scenario('6', `Retry storm (${settings.failingShare * 100} % of URLs answer 500, slowly or at once; retried within the run)`, (row) => bench.retryStorm(row));
     bench.rssRow();
   } catch (err) {
     bench.observations.push(`The run stopped early: ${(err as Error).stack ?? err}`);
