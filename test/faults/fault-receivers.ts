@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createNetServer, Server as NetServer, Socket } from 'node:net';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 
 /** One request a receiver got, after checking its Standard Webhooks signature. */
@@ -14,21 +14,19 @@ export interface Received {
   /** What the receiver answered: only a 2xx counts as delivered. */
   status: number;
   at: number;
-  /** The process whose socket sent it (see RecordingReceiver.senderPids), or null if unknown. */
+  /** The process whose socket sent it (see RecordingReceiver.senderPids; filled in asynchronously), or null if unknown. */
   pid: number | null;
 }
 
-/** The pid among `pids` holding the client end of a 127.0.0.1 connection (from /proc: socket inode → fd). */
-export function socketOwner(clientPort: number, serverPort: number, pids: number[]): number | null {
+/**
+ * The pid among `pids` holding the client end of a 127.0.0.1 connection (from /proc: socket inode →
+ * fd). Asynchronous: reading /proc on a busy machine takes tens of ms, which must not block the receiver.
+ */
+export async function socketOwner(clientPort: number, serverPort: number, pids: number[]): Promise<number | null> {
   const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
   let inode = '';
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
+    const text = await readFile(table, 'utf8').catch(() => '');
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
       if (cols.length < 10) continue;
@@ -38,16 +36,10 @@ export function socketOwner(clientPort: number, serverPort: number, pids: number
   }
   if (!inode || inode === '0') return null;
   for (const pid of pids) {
-    try {
-      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-        try {
-          if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) return pid;
-        } catch {
-          // fd closed meanwhile
-        }
-      }
-    } catch {
-      // process gone
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      if (link === `socket:[${inode}]`) return pid;
     }
   }
   return null;
@@ -70,13 +62,15 @@ export class RecordingReceiver {
   respondAfterMs = 0;
   /** `${path} ${webhookId}` of requests read but not yet answered. */
   readonly inFlight = new Set<string>();
-  private readonly owners = new WeakMap<Socket, number | null>();
+  private readonly owners = new WeakMap<Socket, Promise<number | null>>();
 
   async start(): Promise<this> {
     this.server = createHttpServer((req, res) => this.handle(req, res));
     this.server.on('connection', (socket: Socket) => {
       const pids = this.senderPids();
-      if (pids.length) this.owners.set(socket, socketOwner(socket.remotePort!, (this.server.address() as { port: number }).port, pids));
+      // A socket already closed has no remotePort: attribution is best effort, never a failure here.
+      if (!pids.length || !socket.remotePort) return;
+      this.owners.set(socket, socketOwner(socket.remotePort, (this.server.address() as { port: number }).port, pids).catch(() => null));
     });
     // Longer than the sender's keep-alive: the sender always closes an idle socket first.
     this.server.keepAliveTimeout = 60_000;
@@ -107,7 +101,7 @@ export class RecordingReceiver {
 
   /** Requests answered 2xx: deliveries, as the customer sees them. */
   delivered(): Received[] {
-    return this.received.filter((r) => r.status < 300);
+    return this.received.filter((r) => r.status >= 200 && r.status < 300);
   }
 
   on(path: string): Received[] {
@@ -143,11 +137,13 @@ export class RecordingReceiver {
       const retryAfter = this.failingFirst.get(path);
       const fail = retryAfter !== undefined && !this.received.some((r) => r.path === path && r.webhookId === webhookId);
       const status = fail ? 503 : (this.fixedStatus.get(path) ?? 200);
-      const pid = this.owners.get(req.socket) ?? null;
+      const owner = this.owners.get(req.socket);
       const answer = () => {
         this.inFlight.delete(`${path} ${webhookId}`);
         // Recorded when answered: a request whose sender hung up first is not a delivery.
-        this.received.push({ path, webhookId, payloadId, verified, status: res.destroyed ? 0 : status, at: Date.now(), pid });
+        const record: Received = { path, webhookId, payloadId, verified, status: res.destroyed ? 0 : status, at: Date.now(), pid: null };
+        this.received.push(record);
+        void owner?.then((pid) => (record.pid = pid));
         if (fail) res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': String(retryAfter) }).end('busy');
         else res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : `status ${status}`);
       };

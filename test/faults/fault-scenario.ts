@@ -455,7 +455,7 @@ export class FaultScenario {
   async tally(events: EventRow[], expected: Set<string>): Promise<Tally> {
     const paths = new Set(this.seeded.hooks.map((h) => h.path));
     const all = this.receiver.received.filter((r) => paths.has(r.path));
-    const requests = all.filter((r) => r.status < 300);
+    const requests = all.filter((r) => r.status >= 200 && r.status < 300);
     const perPair = new Map<string, number>();
     for (const r of requests) perPair.set(`${r.path} ${r.webhookId}`, (perPair.get(`${r.path} ${r.webhookId}`) ?? 0) + 1);
     const received = [...expected].filter((p) => perPair.has(p)).length;
