@@ -126,8 +126,10 @@ describe('two workers (app contexts) share the work', () => {
   const receiver = new Receiver();
 
   beforeAll(async () => {
-    t = await startTestApp();
-    worker = await startTestWorker(t.databaseUrl);
+    // The default 10 s attempt timeout: on a loaded machine the test's own receiver may take more than
+    // the suite's 2 s to answer, and a timed-out attempt is retried (a legitimate repeat, not this test's subject).
+    t = await startTestApp({ WEBHOOK_TIMEOUT_MS: '10000' });
+    worker = await startTestWorker(t.databaseUrl, { WEBHOOK_TIMEOUT_MS: '10000' });
     countSends(t.app, 'app');
     countSends(worker, 'worker');
     await receiver.start();
