@@ -43,8 +43,8 @@ export class ReceiverProcess {
     });
   }
 
-  async configure(secrets: Record<string, string>, failing: string[] = []): Promise<void> {
-    await this.request({ type: 'configure', secrets, failing });
+  async configure(secrets: Record<string, string>, failing: string[] = [], failSlowlyMs: Record<string, number> = {}): Promise<void> {
+    await this.request({ type: 'configure', secrets, failing, failSlowlyMs });
   }
 
   async phase(name: string, paths: string[]): Promise<void> {

@@ -2,7 +2,7 @@
 
 /** Driver → receiver. Every request carries an id; the receiver answers with the same id. */
 export type ReceiverRequest =
-  | { id: number; type: 'configure'; secrets: Record<string, string>; failing?: string[] }
+  | { id: number; type: 'configure'; secrets: Record<string, string>; failing?: string[]; failSlowlyMs?: Record<string, number> }
   /** Starts a phase: counters reset; only deliveries to `paths` count for it (others are "stray"). */
   | { id: number; type: 'phase'; name: string; paths: string[] }
   /** Answers once `target` distinct (event, path) pairs were received on healthy paths, or at the deadline. */
@@ -15,12 +15,16 @@ export interface PhaseStats {
   requests: number;
   /** Signature checks with the `standardwebhooks` library that failed (must stay 0). */
   badSignatures: number;
+  /** Verified payloads whose `id` differs from the `webhook-id` header (must stay 0). */
+  idMismatches: number;
   /** Distinct (webhook-id, path) pairs answered 2xx. */
   healthyUnique: number;
   /** 2xx receipts of a pair already received (at-least-once duplicates). */
   duplicates: number;
   /** Requests answered 500 on the paths told to fail. */
   failedRequests: number;
+  /** Of those, requests to a failing path that had already been answered 500 for that message: retries. */
+  retriedRequests: number;
   /** Wall-clock ms (fractional) of the first and last healthy receipt of the phase. */
   firstAt: number | null;
   lastAt: number | null;

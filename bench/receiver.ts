@@ -12,6 +12,10 @@ import type { PhaseStats, ReceiverReply, ReceiverRequest } from './receiver-prot
 
 const verifiers = new Map<string, Webhook>();
 const failing = new Set<string>();
+/** Failing paths that answer 500 only after this many ms (a slow failure holds a connection). */
+const failSlowly = new Map<string, number>();
+/** `${webhook-id}|${path}` of messages already failed once: a further request is a retry. */
+const failedOnce = new Set<string>();
 
 interface Phase {
   stats: PhaseStats;
@@ -25,7 +29,10 @@ let waiter: { target: number; done: (reached: boolean) => void } | null = null;
 
 function newPhase(name: string, paths: string[]): Phase {
   return {
-    stats: { name, requests: 0, badSignatures: 0, healthyUnique: 0, duplicates: 0, failedRequests: 0, firstAt: null, lastAt: null, stray: 0, bodyBytes: 0 },
+    stats: {
+      name, requests: 0, badSignatures: 0, idMismatches: 0, healthyUnique: 0, duplicates: 0, failedRequests: 0, retriedRequests: 0,
+      firstAt: null, lastAt: null, stray: 0, bodyBytes: 0,
+    },
     paths: new Set(paths),
     seen: new Set(),
     latencies: [],
@@ -52,12 +59,18 @@ function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     return;
   }
   const current = phase.paths.has(path);
-  let payload: { createdAt?: string };
+  let payload: { id?: string; createdAt?: string };
   try {
-    payload = verifier.verify(body.toString('utf8'), req.headers as Record<string, string>) as { createdAt?: string };
+    payload = verifier.verify(body.toString('utf8'), req.headers as Record<string, string>) as { id?: string; createdAt?: string };
   } catch {
     if (current) phase.stats.badSignatures++;
     res.writeHead(400).end('bad signature');
+    return;
+  }
+  // The payload's id is the message id: it must equal webhook-id (what receivers deduplicate on).
+  if (payload.id !== req.headers['webhook-id']) {
+    if (current) phase.stats.idMismatches++;
+    res.writeHead(400).end('payload id differs from webhook-id');
     return;
   }
   if (!current) {
@@ -68,7 +81,12 @@ function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   phase.stats.requests++;
   if (failing.has(path)) {
     phase.stats.failedRequests++;
-    res.writeHead(500).end('failing on purpose');
+    const key = `${req.headers['webhook-id']}|${path}`;
+    if (failedOnce.has(key)) phase.stats.retriedRequests++;
+    failedOnce.add(key);
+    const delay = failSlowly.get(path);
+    if (delay) setTimeout(() => res.writeHead(500).end('failing slowly on purpose'), delay);
+    else res.writeHead(500).end('failing on purpose');
     return;
   }
   res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -101,6 +119,7 @@ process.on('message', (message: ReceiverRequest) => {
     case 'configure':
       for (const [path, secret] of Object.entries(message.secrets)) verifiers.set(path, new Webhook(secret));
       for (const path of message.failing ?? []) failing.add(path);
+      for (const [path, ms] of Object.entries(message.failSlowlyMs ?? {})) failSlowly.set(path, ms);
       send({ id: message.id, type: 'ok' });
       break;
     case 'phase':

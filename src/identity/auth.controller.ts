@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, UseInterceptors } from '@nestjs/common';
+import { UserAgent } from './user-agent.decorator';
+import { Body, Controller, Get, HttpCode, Post, UseInterceptors } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -46,7 +47,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account (e-mail not yet verified) and a session token; mails a verification link' })
   @ApiCreatedResponse({ type: SessionView })
   @ApiConflictResponse({ description: 'Email already registered' })
-  signup(@Body() dto: SignupDto, @Headers('user-agent') userAgent?: string) {
+  signup(@Body() dto: SignupDto, @UserAgent() userAgent?: string) {
     return this.auth.signup(dto, userAgent);
   }
 
@@ -59,7 +60,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Exchange email and password for a session token' })
   @ApiOkResponse({ type: SessionView })
   @ApiUnauthorizedResponse({ description: 'Invalid email or password' })
-  login(@Body() dto: LoginDto, @Headers('user-agent') userAgent?: string) {
+  login(@Body() dto: LoginDto, @UserAgent() userAgent?: string) {
     return this.auth.login(dto, userAgent);
   }
 

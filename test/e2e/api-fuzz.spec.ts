@@ -209,7 +209,7 @@ describe('API fuzz: malformed, oversized and mistyped requests on every document
       if (Date.now() > deadline) throw new Error('setup events/deliveries did not settle');
       await new Promise((r) => setTimeout(r, 100));
     }
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await db?.end();
@@ -302,7 +302,7 @@ describe('API fuzz: malformed, oversized and mistyped requests on every document
     expect(sent).toBe(pairs.length + fixed.length + RUNS);
     // Every route was fuzzed.
     expect(routes.filter((r) => !perRoute.get(r.key)).map((r) => r.key)).toEqual([]);
-  }, 120_000);
+  }, 600_000); // a deadline, not a performance bound: a loaded 2-core machine runs the 2,000 requests slowly
 
   it('answers boundary values that may be accepted with a 2xx or a 4xx, never a 5xx', async () => {
     const routes = routesOf(doc);
@@ -327,5 +327,5 @@ describe('API fuzz: malformed, oversized and mistyped requests on every document
     console.log(`API boundary values: ${requests.length} requests in ${((Date.now() - started) / 1000).toFixed(1)} s; status codes: ${JSON.stringify(Object.fromEntries([...statuses.entries()].sort()))}`);
     if (violations.length) console.error(`API boundary violations:\n${violations.slice(0, 40).join('\n')}`);
     expect(violations.slice(0, 20)).toEqual([]);
-  }, 240_000);
+  }, 300_000);
 });

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../src/events/event-catalog';
 import { ApiClient, seedWorkspace, signup, TestUser, TestWorkspace } from '../support/api-client';
 import { Receiver } from '../support/receiver';
+import { DataSource } from 'typeorm';
+import { waitFor } from '../support/wait';
 import { startTestApp, TestApp } from '../support/test-app';
 
 type Who = 'owner' | 'admin' | 'member';
@@ -31,9 +33,28 @@ describe('delivery scoping', () => {
 
   async function expectExactly(timeoutMs = 15_000): Promise<void> {
     const total = () => expected.owner.length + expected.admin.length + expected.member.length;
-    await receiver.waitFor(() => receiver.requests.length >= total(), timeoutMs, 'scoped deliveries');
-    // A moment more, so that a delivery that should not happen has its chance to show up.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Settled, not slept on: every event of the workspace fanned out (its deliveries inserted, one
+    // statement for all webhooks), every delivery of these webhooks answered, and every answer received.
+    // A delivery that should not happen has its row by then, and is counted.
+    const db = t.app.get(DataSource);
+    let rows = 0;
+    await waitFor(
+      async () => {
+        const [{ unfinished }] = await db.query(
+          `SELECT count(*)::int AS unfinished FROM events WHERE workspace_id = $1 AND (relayed_at IS NULL OR pending_subscribers <> '{}')`,
+          [ws.id],
+        );
+        const [counts] = await db.query(
+          `SELECT count(*)::int AS n, count(*) FILTER (WHERE status <> 'succeeded')::int AS open FROM deliveries WHERE webhook_id = ANY($1)`,
+          [Object.values(hookIds)],
+        );
+        rows = counts.n;
+        return unfinished === 0 && counts.open === 0 && receiver.requests.length >= Math.max(rows, total());
+      },
+      timeoutMs,
+      () => `scoped deliveries (${receiver.requests.length} received, ${rows} rows, ${total()} expected)`,
+    );
+    expect(receiver.requests.length).toBe(rows);
     for (const who of ['owner', 'admin', 'member'] as Who[]) {
       expect(received(who).sort(), `${who}'s webhook`).toEqual([...expected[who]].sort());
     }

@@ -1,17 +1,8 @@
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { addMember, ApiClient, ApiResponse, seedWorkspace, signup, TestWorkspace } from '../support/api-client';
+import { expectError } from '../support/assertions';
 import { startTestApp, TestApp } from '../support/test-app';
-
-/** The error shape of api.md: `{statusCode, message, error}` with the given status. */
-function expectError(res: ApiResponse, status: number, message?: RegExp | string) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.body).toMatchObject({ statusCode: status, error: expect.any(String) });
-  if (message !== undefined) {
-    const messages = ([] as string[]).concat(res.body.message);
-    expect(messages.some((m) => (typeof message === 'string' ? m === message : message.test(m))), JSON.stringify(messages)).toBe(true);
-  }
-}
 
 describe('identity: signup, login, me, logout', () => {
   let t: TestApp;

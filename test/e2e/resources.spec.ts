@@ -1,31 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, ApiResponse, seedWorkspace, TestWorkspace } from '../support/api-client';
+import { expectError, walk } from '../support/assertions';
 import { startTestApp, TestApp } from '../support/test-app';
-
-function expectError(res: ApiResponse, status: number, message?: RegExp | string) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.body).toMatchObject({ statusCode: status, error: expect.any(String) });
-  if (message !== undefined) {
-    const messages = ([] as string[]).concat(res.body.message);
-    expect(messages.some((m) => (typeof message === 'string' ? m === message : message.test(m))), JSON.stringify(messages)).toBe(true);
-  }
-}
-
-async function walk(api: ApiClient, path: string, limit: number): Promise<any[]> {
-  const rows: any[] = [];
-  let cursor: string | null = null;
-  for (let pages = 0; pages < 200; pages++) {
-    const res: ApiResponse = await api.get(`${path}?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body.data.length).toBeLessThanOrEqual(limit);
-    rows.push(...res.body.data);
-    cursor = res.body.nextCursor;
-    if (!cursor) return rows;
-    expect(res.body.data.length).toBe(limit);
-  }
-  throw new Error('too many pages');
-}
 
 const ids = (res: ApiResponse) => (res.body.data as { id: string }[]).map((r) => r.id);
 

@@ -3,33 +3,8 @@ import { unpackRules } from '@casl/ability/extra';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, ApiClient, ApiResponse, seedWorkspace, signup, TestUser, TestWorkspace, verifyEmail } from '../support/api-client';
+import { expectError, walk } from '../support/assertions';
 import { startTestApp, TestApp } from '../support/test-app';
-
-function expectError(res: ApiResponse, status: number, message?: RegExp | string) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.body).toMatchObject({ statusCode: status, error: expect.any(String) });
-  if (message !== undefined) {
-    const messages = ([] as string[]).concat(res.body.message);
-    expect(messages.some((m) => (typeof message === 'string' ? m === message : message.test(m))), JSON.stringify(messages)).toBe(true);
-  }
-}
-
-/** Every page of a list, following nextCursor; checks the page size on the way. */
-async function walk(api: ApiClient, path: string, limit: number): Promise<any[]> {
-  const rows: any[] = [];
-  let cursor: string | null = null;
-  for (let pages = 0; pages < 100; pages++) {
-    const sep = path.includes('?') ? '&' : '?';
-    const res: ApiResponse = await api.get(`${path}${sep}limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body.data.length).toBeLessThanOrEqual(limit);
-    rows.push(...res.body.data);
-    cursor = res.body.nextCursor;
-    if (!cursor) return rows;
-    expect(res.body.data.length).toBe(limit);
-  }
-  throw new Error('too many pages');
-}
 
 let t: TestApp;
 let api: ApiClient;

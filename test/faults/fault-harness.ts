@@ -1,11 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { freePort } from '../support/throwaway-redis';
+import { freePort, ThrowawayRedis } from '../support/throwaway-redis';
+import { sleep, waitFor } from '../support/wait';
 
 /**
  * Processes for the fault-injection suite: the built platform (`node dist/src/main.js`) as
@@ -19,15 +19,10 @@ const PG_HOST_URL = process.env.FAULTS_DATABASE_ADMIN_URL ?? 'postgres://postgre
 export const LOG_DIR = join(tmpdir(), `cc-faults-${Date.now().toString(36)}-${process.pid}`);
 mkdirSync(LOG_DIR, { recursive: true });
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { sleep };
 
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await sleep(100);
-  }
+export function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
+  return waitFor(check, timeoutMs, what, 100);
 }
 
 export { freePort };
@@ -90,64 +85,12 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// redis-server
+// redis-server: the shared throwaway one, logging into LOG_DIR and registered to die with us.
 
-/** A private redis-server without persistence, killed and restarted empty on the same port. */
-export class RedisServer {
-  private child: ChildProcess | null = null;
-  private starts = 0;
-
-  private constructor(readonly port: number) {}
-
-  static async start(): Promise<RedisServer> {
-    const redis = new RedisServer(await freePort());
-    await redis.restart();
-    return redis;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async restart(): Promise<void> {
-    if (this.child) throw new Error('redis-server is already running');
-    const log = createWriteStream(join(LOG_DIR, `redis-${this.port}-${++this.starts}.log`));
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
-    track(child);
-    this.child = child;
-    child.once('exit', () => {
-      if (this.child === child) this.child = null;
-    });
-    await waitUntil(() => pingRedis(this.port), 10_000, () => `redis-server on ${this.port}`);
-  }
-
-  /** SIGKILL: every key is gone, every client sees its connection drop. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    child.kill('SIGKILL');
-    await exitOf(child);
-  }
-}
-
-/** A bare RESP PING over a socket: no client library retrying behind our back. */
-function pingRedis(port: number): Promise<boolean> {
-  return new Promise((resolvePing) => {
-    const conn = netConnect(port, '127.0.0.1');
-    const done = (ok: boolean) => {
-      conn.destroy();
-      resolvePing(ok);
-    };
-    conn.setTimeout(500, () => done(false));
-    conn.once('error', () => done(false));
-    conn.once('connect', () => conn.write('PING\r\n'));
-    conn.once('data', (d) => done(d.toString().startsWith('+PONG')));
-  });
-}
+export type RedisServer = ThrowawayRedis;
+export const RedisServer = {
+  start: async (): Promise<ThrowawayRedis> => ThrowawayRedis.start({ logPrefix: join(LOG_DIR, `redis-${Date.now().toString(36)}`), onSpawn: track }),
+};
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL

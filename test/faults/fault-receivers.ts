@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createNetServer, Server as NetServer, Socket } from 'node:net';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 
 /** One request a receiver got, after checking its Standard Webhooks signature. */
@@ -13,6 +14,35 @@ export interface Received {
   /** What the receiver answered: only a 2xx counts as delivered. */
   status: number;
   at: number;
+  /** The process whose socket sent it (see RecordingReceiver.senderPids; filled in asynchronously), or null if unknown. */
+  pid: number | null;
+}
+
+/**
+ * The pid among `pids` holding the client end of a 127.0.0.1 connection (from /proc: socket inode →
+ * fd). Asynchronous: reading /proc on a busy machine takes tens of ms, which must not block the receiver.
+ */
+export async function socketOwner(clientPort: number, serverPort: number, pids: number[]): Promise<number | null> {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+  let inode = '';
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(table, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10) continue;
+      if (cols[1].endsWith(`:${hex(clientPort)}`) && cols[2].endsWith(`:${hex(serverPort)}`)) inode = cols[9];
+    }
+    if (inode) break;
+  }
+  if (!inode || inode === '0') return null;
+  for (const pid of pids) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      if (link === `socket:[${inode}]`) return pid;
+    }
+  }
+  return null;
 }
 
 /**
@@ -26,9 +56,22 @@ export class RecordingReceiver {
   private readonly fixedStatus = new Map<string, number>();
   private server!: Server;
   baseUrl = '';
+  /** Pids whose connections are attributed (the workers): each request records which one sent it. */
+  senderPids: () => number[] = () => [];
+  /** Answer every request after this long: a slow customer, so attempts are in flight when a worker stops. */
+  respondAfterMs = 0;
+  /** `${path} ${webhookId}` of requests read but not yet answered. */
+  readonly inFlight = new Set<string>();
+  private readonly owners = new WeakMap<Socket, Promise<number | null>>();
 
   async start(): Promise<this> {
     this.server = createHttpServer((req, res) => this.handle(req, res));
+    this.server.on('connection', (socket: Socket) => {
+      const pids = this.senderPids();
+      // A socket already closed has no remotePort: attribution is best effort, never a failure here.
+      if (!pids.length || !socket.remotePort) return;
+      this.owners.set(socket, socketOwner(socket.remotePort, (this.server.address() as { port: number }).port, pids).catch(() => null));
+    });
     // Longer than the sender's keep-alive: the sender always closes an idle socket first.
     this.server.keepAliveTimeout = 60_000;
     this.server.listen(0, '127.0.0.1');
@@ -58,7 +101,7 @@ export class RecordingReceiver {
 
   /** Requests answered 2xx: deliveries, as the customer sees them. */
   delivered(): Received[] {
-    return this.received.filter((r) => r.status < 300);
+    return this.received.filter((r) => r.status >= 200 && r.status < 300);
   }
 
   on(path: string): Received[] {
@@ -94,9 +137,19 @@ export class RecordingReceiver {
       const retryAfter = this.failingFirst.get(path);
       const fail = retryAfter !== undefined && !this.received.some((r) => r.path === path && r.webhookId === webhookId);
       const status = fail ? 503 : (this.fixedStatus.get(path) ?? 200);
-      this.received.push({ path, webhookId, payloadId, verified, status, at: Date.now() });
-      if (fail) res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': String(retryAfter) }).end('busy');
-      else res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : `status ${status}`);
+      const owner = this.owners.get(req.socket);
+      const answer = () => {
+        this.inFlight.delete(`${path} ${webhookId}`);
+        // Recorded when answered: a request whose sender hung up first is not a delivery.
+        const record: Received = { path, webhookId, payloadId, verified, status: res.destroyed ? 0 : status, at: Date.now(), pid: null };
+        this.received.push(record);
+        void owner?.then((pid) => (record.pid = pid));
+        if (fail) res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': String(retryAfter) }).end('busy');
+        else res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : `status ${status}`);
+      };
+      if (!this.respondAfterMs) return answer();
+      this.inFlight.add(`${path} ${webhookId}`);
+      setTimeout(answer, this.respondAfterMs);
     });
   }
 }
@@ -117,6 +170,10 @@ export interface HostileReceivers {
   garbage: string;
   /** How many requests each one saw. */
   hits: Record<'timeout' | 'reset' | 'huge' | 'drip' | 'redirect' | 'garbage', number>;
+  /** The webhook-id of every request each one saw, in order (duplicates counted). */
+  ids: Record<'timeout' | 'reset' | 'huge' | 'drip' | 'redirect' | 'garbage', string[]>;
+  /** On the receiver's clock: ms from a request's end until the sender hung up (timeout, drip). */
+  heldOpenMs: Record<'timeout' | 'drip', number[]>;
   /** Bytes the huge endpoint managed to write in total (it stops when the sender hangs up). */
   hugeBytesWritten(): number;
   stop(): Promise<void>;
@@ -126,6 +183,9 @@ const HUGE_BYTES = 100 * 1024 * 1024;
 
 export async function startHostileReceivers(redirectTarget: string): Promise<HostileReceivers> {
   const hits = { timeout: 0, reset: 0, huge: 0, drip: 0, redirect: 0, garbage: 0 };
+  const ids: HostileReceivers['ids'] = { timeout: [], reset: [], huge: [], drip: [], redirect: [], garbage: [] };
+  const heldOpenMs: HostileReceivers['heldOpenMs'] = { timeout: [], drip: [] };
+  const rawId = (data: Buffer) => /\r\nwebhook-id: *([^\r\n]+)/i.exec(data.toString('latin1'))?.[1] ?? '';
   const servers: (Server | NetServer)[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -147,23 +207,32 @@ export async function startHostileReceivers(redirectTarget: string): Promise<Hos
       req.resume();
       req.on('end', () => handler(req, res));
     });
+  const idOf = (req: IncomingMessage) => String(req.headers['webhook-id'] ?? '');
+  const timeHeldOpen = (kind: 'timeout' | 'drip', res: ServerResponse) => {
+    const at = Date.now();
+    res.on('close', () => heldOpenMs[kind].push(Date.now() - at));
+  };
 
   const timeout = await listen(
-    http(() => {
+    http((req, res) => {
       hits.timeout++;
+      ids.timeout.push(idOf(req));
+      timeHeldOpen('timeout', res);
     }),
   );
   const reset = await listen(
     createNetServer((socket) => {
-      socket.once('data', () => {
+      socket.once('data', (data: Buffer) => {
         hits.reset++;
+        ids.reset.push(rawId(data));
         socket.resetAndDestroy();
       });
     }),
   );
   const huge = await listen(
-    http((_req, res) => {
+    http((req, res) => {
       hits.huge++;
+      ids.huge.push(idOf(req));
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(HUGE_BYTES) });
       const chunk = Buffer.alloc(64 * 1024, 0x61);
       let sent = 0;
@@ -184,8 +253,10 @@ export async function startHostileReceivers(redirectTarget: string): Promise<Hos
     }),
   );
   const drip = await listen(
-    http((_req, res) => {
+    http((req, res) => {
       hits.drip++;
+      ids.drip.push(idOf(req));
+      timeHeldOpen('drip', res);
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.flushHeaders();
       let n = 0;
@@ -206,15 +277,17 @@ export async function startHostileReceivers(redirectTarget: string): Promise<Hos
     }),
   );
   const redirect = await listen(
-    http((_req, res) => {
+    http((req, res) => {
       hits.redirect++;
+      ids.redirect.push(idOf(req));
       res.writeHead(302, { location: redirectTarget, 'content-type': 'text/plain' }).end('moved');
     }),
   );
   const garbage = await listen(
     createNetServer((socket) => {
-      socket.once('data', () => {
+      socket.once('data', (data: Buffer) => {
         hits.garbage++;
+        ids.garbage.push(rawId(data));
         socket.end('SSH-2.0-OpenSSH_9.6 \u0000\u0001\u0002 definitely not HTTP\r\n\r\n');
       });
     }),
@@ -228,6 +301,8 @@ export async function startHostileReceivers(redirectTarget: string): Promise<Hos
     redirect,
     garbage,
     hits,
+    ids,
+    heldOpenMs,
     hugeBytesWritten: () => hugeWritten,
     async stop() {
       timers.forEach(clearInterval);

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Client } from 'pg';
+import { ApiClient } from '../support/api-client';
 import { RecordingReceiver } from './fault-receivers';
 import { Mailbox, tokenIn } from '../support/mailbox';
 import {
@@ -35,13 +37,9 @@ export interface CallResult {
   retried: number[];
 }
 
-export class FaultClient {
-  constructor(
-    readonly baseUrl: string,
-    readonly token?: string,
-  ) {}
-
-  as(token: string): FaultClient {
+/** The tests' ApiClient, plus what a customer's client does under faults: retry 503s and refused connections. */
+export class FaultClient extends ApiClient {
+  override as(token: string): FaultClient {
     return new FaultClient(this.baseUrl, token);
   }
 
@@ -53,18 +51,9 @@ export class FaultClient {
       let status = 0;
       let parsed: any;
       try {
-        const res = await fetch(this.baseUrl + path, {
-          method,
-          headers: {
-            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-            ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(15_000),
-        });
+        const res = await this.request(method, path, body, {}, AbortSignal.timeout(15_000));
         status = res.status;
-        const text = await res.text();
-        parsed = text ? safeJson(text) : undefined;
+        parsed = res.body;
       } catch {
         status = 0;
       }
@@ -81,14 +70,6 @@ export class FaultClient {
     const res = await this.call(method, path, body);
     if (res.status !== status) throw new Error(`${method} ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }
 
@@ -265,6 +246,8 @@ export interface Tally {
   notSucceeded: number;
   /** Received count per pair, for duplicate bounds. */
   perPair: Map<string, number>;
+  /** Secret material found in the api and worker logs (LOG_LEVEL=log, as in production): must be empty. */
+  secretsInLogs: string[];
 }
 
 let scenarios = 0;
@@ -289,6 +272,8 @@ export class FaultScenario {
     private readonly workerNodeArgs: string[],
   ) {
     this.env = { ...FAULT_ENV, ...env };
+    // Every request the receiver gets records which worker process sent it.
+    this.receiver.senderPids = () => this.workers.map((w) => w.pid);
   }
 
   /** Redis, receiver, then the api and `workers` worker processes started together on a fresh database. */
@@ -443,10 +428,11 @@ export class FaultScenario {
   }
 
   /**
-   * Waits until every expected pair has been received and its delivery row has succeeded, then a
-   * little longer so that late duplicates are counted too.
+   * Waits until every expected pair has been received, its delivery row has succeeded and no request
+   * is still being answered. Nothing can send again after that (a send needs a claim of a row that
+   * has not succeeded), so a duplicate has been counted by then; no settling pause.
    */
-  async waitForDeliveries(timeoutMs: number, settleMs = 1_500): Promise<{ events: EventRow[]; expected: Set<string> }> {
+  async waitForDeliveries(timeoutMs: number): Promise<{ events: EventRow[]; expected: Set<string> }> {
     let events: EventRow[] = [];
     let expected = new Set<string>();
     await waitUntil(
@@ -459,7 +445,7 @@ export class FaultScenario {
           `SELECT count(*) AS n FROM deliveries WHERE workspace_id = $1 AND webhook_id = ANY($2) AND status <> 'succeeded'`,
           [this.seeded.workspaceId, this.seeded.hooks.map((h) => h.id)],
         );
-        return Number(rows[0].n) === 0;
+        return Number(rows[0].n) === 0 && this.receiver.inFlight.size === 0;
       },
       timeoutMs,
       () => {
@@ -468,7 +454,6 @@ export class FaultScenario {
         return `${missing.length} of ${expected.size} deliveries (e.g. ${missing.slice(0, 3).join(', ')}); worker logs in ${this.workers.map((w) => w.logFile).join(', ')}`;
       },
     );
-    await sleep(settleMs);
     return { events, expected };
   }
 
@@ -480,7 +465,7 @@ export class FaultScenario {
   async tally(events: EventRow[], expected: Set<string>): Promise<Tally> {
     const paths = new Set(this.seeded.hooks.map((h) => h.path));
     const all = this.receiver.received.filter((r) => paths.has(r.path));
-    const requests = all.filter((r) => r.status < 300);
+    const requests = all.filter((r) => r.status >= 200 && r.status < 300);
     const perPair = new Map<string, number>();
     for (const r of requests) perPair.set(`${r.path} ${r.webhookId}`, (perPair.get(`${r.path} ${r.webhookId}`) ?? 0) + 1);
     const received = [...expected].filter((p) => perPair.has(p)).length;
@@ -510,7 +495,32 @@ export class FaultScenario {
       extraRows,
       notSucceeded,
       perPair,
+      secretsInLogs: this.secretsInLogs(),
     };
+  }
+
+  /** Which secrets (named, never printed) appear in any api or worker log of this scenario. */
+  secretsInLogs(): string[] {
+    const secrets: [string, string][] = [['WEBHOOK_SECRET_KEY', this.env.WEBHOOK_SECRET_KEY]];
+    for (const h of this.seeded?.hooks ?? []) {
+      secrets.push([`secret of ${h.path}`, h.secret], [`key of ${h.path}`, h.secret.replace(/^whsec_/, '')]);
+    }
+    for (const [who, client] of Object.entries({ owner: this.seeded?.owner, admin: this.seeded?.admin, member: this.seeded?.member })) {
+      if (client?.token) secrets.push([`${who}'s bearer token`, client.token]);
+    }
+    secrets.push(['a password', 'password-123']);
+    const found: string[] = [];
+    for (const p of [this.api, ...this.workers].filter(Boolean)) {
+      let text = '';
+      try {
+        text = readFileSync(p.logFile, 'utf8');
+      } catch {
+        text = p.log();
+      }
+      for (const [name, value] of secrets) if (value && text.includes(value)) found.push(`${name} in ${p.name}'s log`);
+      if (/whsec_[A-Za-z0-9+/=]{10,}/.test(text)) found.push(`a whsec_ secret in ${p.name}'s log`);
+    }
+    return found;
   }
 
   /** The line the suite prints for each scenario. */

@@ -76,7 +76,7 @@ describe('fault injection: hostile receivers', () => {
       );
       const reference = s.burst({ chains: 60, concurrency: 12, ratePerSec: 100 });
       await reference.done;
-      const ref = await s.waitForDeliveries(60_000, 0);
+      const ref = await s.waitForDeliveries(60_000);
       await waitUntil(async () => (await unfinished(standIns.map((w) => w.id))) === 0, 90_000, () => 'the reference failures to run out of attempts');
       for (const w of standIns) await s.seeded.owner.expect(204, 'DELETE', `/v1/workspaces/${s.seeded.workspaceId}/webhooks/${w.id}`);
       const refEvents = new Set(ref.events.map((e) => e.id));
@@ -92,7 +92,7 @@ describe('fault injection: hostile receivers', () => {
       await burst.done;
       expect([...reference.calls, ...burst.calls].filter((c) => c.status >= 300)).toEqual([]);
 
-      const { events, expected } = await s.waitForDeliveries(60_000, 0);
+      const { events, expected } = await s.waitForDeliveries(60_000);
       const hostileEvents = events.filter((e) => !refEvents.has(e.id));
       // Every hostile delivery runs out of attempts (or, for the huge body, succeeds).
       await waitUntil(async () => (await unfinished([...hostileIds.keys()])) === 0, 90_000, () => 'hostile deliveries to finish');
@@ -128,13 +128,14 @@ describe('fault injection: hostile receivers', () => {
       // Healthy endpoints: everything, exactly the entitled pairs, promptly.
       expect(t.lost).toBe(0);
       expect(t.invalid).toBe(0);
+    expect(t.secretsInLogs).toEqual([]);
       expect(t.unexpected).toBe(0);
       expect({ missingRows: t.missingRows, extraRows: t.extraRows, notSucceeded: t.notSucceeded }).toEqual({ missingRows: 0, extraRows: 0, notSucceeded: 0 });
-      // Promptly: compared with the same load against ordinary failing endpoints, hostile ones cost a
-      // healthy endpoint some queueing (a fan-out job waits for its slowest attempt), never their
-      // retries (which would be tens of seconds here). Relative, because the machine may be shared.
-      expect(pct(lags, 0.99)).toBeLessThan(2 * pct(refLags, 0.99) + 3 * TIMEOUT_MS);
-      expect(lags[lags.length - 1]).toBeLessThan(30_000);
+      // The promise, as measured: compared with the same load against ordinary failing endpoints,
+      // hostile ones add at most about one attempt timeout to a healthy endpoint's p99 latency.
+      // Relative to the reference run (same machine, same minute), with 1.5x for noise.
+      expect(pct(lags, 0.99)).toBeLessThan(1.5 * pct(refLags, 0.99) + 2 * TIMEOUT_MS);
+      expect(lags[lags.length - 1]).toBeLessThan(1.5 * refLags[refLags.length - 1] + 4 * TIMEOUT_MS);
 
       // Hostile endpoints: one delivery per event each; every attempt logged with its error kind.
       for (const kind of HOSTILE) {
@@ -150,8 +151,24 @@ describe('fault injection: hostile receivers', () => {
       expect(byKind('huge').filter((a) => !((a.error === null && a.response_status === 200) || a.error === 'http_status'))).toEqual([]);
       expect(Math.max(0, ...attempts.map((a) => a.body_bytes ?? 0))).toBeLessThanOrEqual(4096);
       expect(Math.max(0, ...byKind('huge').map((a) => a.body_bytes ?? 0))).toBe(4096);
-      // Each attempt is bounded by the timeout, never by the receiver (slack for a loaded machine).
-      expect(Math.max(...attempts.map((a) => a.duration_ms))).toBeLessThan(TIMEOUT_MS + 2_000);
+      // Each attempt is bounded by the timeout, never by the receiver: judged on the receivers' clock
+      // (how long the hung and dripping requests stayed open), slack for a loaded machine.
+      await waitUntil(() => h.heldOpenMs.timeout.length === h.hits.timeout && h.heldOpenMs.drip.length === h.hits.drip, 10_000, () => 'hung requests to close');
+      const held = [...h.heldOpenMs.timeout, ...h.heldOpenMs.drip];
+      expect(held.length).toBe(2 * hostileEvents.length * ATTEMPTS);
+      expect(Math.max(...held)).toBeLessThan(TIMEOUT_MS + 2_000);
+      expect(Math.min(...held)).toBeGreaterThanOrEqual(TIMEOUT_MS * 0.8);
+      // Receiver-side counts for every hostile endpoint: each message exactly ATTEMPTS times (the huge
+      // body: once per logged attempt), no duplicates beyond the retries.
+      for (const kind of HOSTILE) {
+        const perId = new Map<string, number>();
+        for (const id of h.ids[kind]) perId.set(id, (perId.get(id) ?? 0) + 1);
+        expect(perId.size, kind).toBe(hostileEvents.length);
+        expect([...perId.keys()].filter((id) => !hostileEvents.some((e) => e.id === id)), kind).toEqual([]);
+        const want = kind === 'huge' ? undefined : ATTEMPTS;
+        if (want) expect([...perId.values()].filter((n) => n !== want), kind).toEqual([]);
+        expect(h.hits[kind], kind).toBe(byKind(kind).length);
+      }
       // Nothing followed the redirect.
       expect(s.receiver.on('/redirect-target')).toEqual([]);
       expect(h.hits.redirect).toBe(hostileEvents.length * ATTEMPTS);

@@ -65,8 +65,18 @@ describe('fault injection: PostgreSQL connections killed mid-burst', () => {
     expect(s.api.child.exitCode).toBeNull();
     expect(s.workers[0].child.exitCode).toBeNull();
     expect(s.checkCallsHaveEvents(burst, events)).toEqual([]);
+    // No create applied twice: a 503 after its commit, retried by the client, would make a second
+    // investment (and event) under the same name. One per chain, each created once.
+    const { rows: twice } = await s.db.query<{ name: string; n: string }>(
+      `SELECT name, count(*) AS n FROM (SELECT data->'object'->>'name' AS name FROM events WHERE type = 'investment.created' AND workspace_id = $1) c
+       GROUP BY name HAVING count(*) > 1`,
+      [s.seeded.workspaceId],
+    );
+    expect(twice).toEqual([]);
+    expect(events.filter((e) => e.type === 'investment.created')).toHaveLength(120);
     expect(t.lost).toBe(0);
     expect(t.invalid).toBe(0);
+    expect(t.secretsInLogs).toEqual([]);
     expect(t.unexpected).toBe(0);
     expect({ missingRows: t.missingRows, extraRows: t.extraRows, notSucceeded: t.notSucceeded }).toEqual({ missingRows: 0, extraRows: 0, notSucceeded: 0 });
     // A repeat only for a send whose outcome could not be recorded because its connection was killed.

@@ -1,8 +1,13 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import type { DomainEvent } from '../../src/events/domain-event';
 import { EVENT_TYPES } from '../../src/events/event-catalog';
 import { EventSubscriptions } from '../../src/events/event-subscriptions';
+import { DOMAIN_EVENTS_QUEUE, HANDLE_EVENT_JOB } from '../../src/events/events.constants';
+import { OutboxRelay } from '../../src/events/outbox-relay.service';
+import { waitFor } from './wait';
 
 export interface RecordedCall {
   event: DomainEvent;
@@ -56,17 +61,52 @@ export class EventRecorder {
   }
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string = () => 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
-    await sleep(25);
-  }
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep, waitFor } from './wait';
 
 export function eventRows(app: INestApplicationContext, where = 'TRUE', params: unknown[] = []): Promise<EventRow[]> {
   return app.get(DataSource).query(`SELECT * FROM events WHERE ${where} ORDER BY id`, params);
+}
+
+/**
+ * Counts the relay's completed passes over the outbox (the 1 s sweep, a NOTIFY, a local wake-up):
+ * a test waits for passes instead of sleeping "a sweep or two".
+ */
+export class RelayProbe {
+  private passes = 0;
+
+  constructor(private readonly app: INestApplicationContext) {
+    const relay = app.get(OutboxRelay);
+    const drain = relay.drain.bind(relay);
+    relay.drain = async () => {
+      try {
+        return await drain();
+      } finally {
+        this.passes++;
+      }
+    };
+  }
+
+  /** Resolves after `n` passes that started after this call have completed. */
+  async passesFromNow(n = 2, timeoutMs = 15_000): Promise<void> {
+    // A pass already running may have read the outbox before the caller's change: skip it.
+    const target = this.passes + n + 1;
+    await waitFor(() => this.passes >= target, timeoutMs, () => `${n} relay passes (have ${this.passes}, want ${target})`);
+  }
+
+  /**
+   * Quiet: every event of the database is relayed and finished, the relay has passed over the
+   * outbox twice since, and no handle-event job waits, runs or is delayed in this app's queue.
+   * A duplicate produced by anything before this call has been handled by the time it returns.
+   */
+  async quiet(timeoutMs = 20_000): Promise<void> {
+    await waitFor(async () => (await eventRows(this.app, `relayed_at IS NULL OR pending_subscribers <> '{}'`)).length === 0, timeoutMs, () => 'unfinished events');
+    await this.passesFromNow(2, timeoutMs);
+    const queue = this.app.get<Queue>(getQueueToken(DOMAIN_EVENTS_QUEUE));
+    await waitFor(
+      async () => (await queue.getJobs(['waiting', 'active', 'delayed', 'paused'])).every((j) => !j || j.name !== HANDLE_EVENT_JOB),
+      timeoutMs,
+      () => 'handle-event jobs still queued',
+      50,
+    );
+  }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_CATALOG, EVENT_TYPES, eventTypeInfo, TEST_EVENT_TYPE } from '../../src/events/event-catalog';
 import { newEventId } from '../../src/events/event-id';
+import { waitFor } from '../support/wait';
 
 describe('event catalog', () => {
   const subjects = ['team', 'investment', 'valuation', 'memo', 'assumption', 'pipeline'];
@@ -47,7 +48,8 @@ describe('event ids', () => {
 
   it('carry their creation time in the first 10 ULID characters', async () => {
     const first = newEventId();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    const at = Date.now();
+    await waitFor(() => Date.now() > at, 1_000, () => 'the clock to move'); // the next millisecond, not a fixed pause
     const second = newEventId();
     expect(second.slice(4, 14) > first.slice(4, 14)).toBe(true);
   });

@@ -40,7 +40,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const signOut = useCallback(async () => {
     // Revoke the token on the server; forget it locally even if the server cannot be reached.
     const token = tokenStore.get();
-    if (token) await api.POST('/v1/auth/logout', { params: { header: { authorization: `Bearer ${token}` } } }).catch(() => undefined);
+    if (token) await api.POST('/v1/auth/logout').catch(() => undefined);
     tokenStore.clear();
     setMe(null);
   }, []);

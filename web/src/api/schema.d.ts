@@ -3680,9 +3680,7 @@ export interface operations {
     AuthController_signup: {
         parameters: {
             query?: never;
-            header: {
-                "user-agent": string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -3741,9 +3739,7 @@ export interface operations {
     AuthController_login: {
         parameters: {
             query?: never;
-            header: {
-                "user-agent": string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
