@@ -26,7 +26,7 @@ import { WebhookSecretsService } from './webhook-secrets.service';
 
 /** Appended to every 422 for a non-public target: local receivers are a deployment setting, not a bug. */
 export const PRIVATE_NETWORK_HINT =
-  'Only public addresses are allowed; for local development, the platform can allow loopback and private targets with WEBHOOK_ALLOW_PRIVATE_NETWORK=true';
+  'Only public addresses are allowed; for local development, the platform can allow non-public targets with WEBHOOK_ALLOW_PRIVATE_NETWORK=true';
 
 // pg_advisory_xact_lock(namespace, hashtext(workspaceId)): serialises webhook creation per workspace.
 const CREATE_LOCK_NAMESPACE = 0x57484b01;
