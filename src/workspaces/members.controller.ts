@@ -25,6 +25,10 @@ export class MembersController {
    * Retired: it attached whichever account had registered the address, verified or not, so whoever
    * registered someone's e-mail first got their access. People join through invitations now.
    */
+  /**
+   * Retired: it attached whichever account had registered the address, verified or not, so whoever
+   * registered someone's e-mail first got their access. People join through invitations now.
+   */
   @Post()
   @Policy('create', 'Member', { allowApiKey: false })
   @ApiOperation({ summary: 'Retired (410 Gone): invite people with POST /v1/workspaces/:wid/invitations instead', deprecated: true })
