@@ -40,7 +40,7 @@ export class MembersController {
   }
 
   @Patch(':userId')
-  @Policy('update', 'Member')
+  @Policy('update', 'Member', { allowApiKey: false })
   @ApiOperation({ summary: "Change a member's role (only owners grant or change owner; 409 for the last owner)" })
   @ApiOkResponse({ type: MemberView })
   changeRole(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('userId') userId: string, @Body() dto: UpdateMemberDto) {
@@ -49,7 +49,7 @@ export class MembersController {
 
   @Delete(':userId')
   @HttpCode(204)
-  @Policy('delete', 'Member')
+  @Policy('delete', 'Member', { allowApiKey: false })
   @ApiOperation({ summary: 'Remove a member (admins), or leave (anyone); 409 for the last owner' })
   @ApiNoContentResponse()
   remove(@CurrentWorkspace() ctx: WorkspaceContext, @UuidParam('userId') userId: string) {

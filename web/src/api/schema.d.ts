@@ -4749,7 +4749,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller's role may not delete Member */
+            /** @description The caller's role may not delete Member, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4812,7 +4812,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The caller's role may not update Member */
+            /** @description The caller's role may not update Member, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
