@@ -48,7 +48,8 @@ const createWebhook = async (name: string) =>
   (await ws.owner.api.post(path, { name, url: 'http://127.0.0.1:9/hook', events: ['investment.created'] })).body as { id: string; secret: string };
 
 beforeAll(async () => {
-  first = await start({ WEBHOOK_SECRET_KEY: K1 });
+  // With workers: seeding verifies members' addresses through mailed links, which workers send.
+  first = await start({ WEBHOOK_SECRET_KEY: K1, PROCESS_ROLE: 'all' });
   ws = await seedWorkspace(new ApiClient(first.baseUrl));
   path = `/v1/workspaces/${ws.id}/webhooks`;
 });

@@ -19,7 +19,7 @@ describe('webhook targets: refusals at create and update', () => {
   const receiver = new Receiver();
 
   beforeAll(async () => {
-    t = await startTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORK: 'false', PROCESS_ROLE: 'api' });
+    t = await startTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORK: 'false' }); // with workers: seeding needs its mails
     ws = await seedWorkspace(new ApiClient(t.baseUrl));
     path = `/v1/workspaces/${ws.id}/webhooks`;
     await receiver.start();
