@@ -143,7 +143,8 @@ describe('AbilityService.scope: SQL returns exactly what ability.can() allows', 
     );
     // The property is only meaningful if filters actually split the rows somewhere.
     expect(nonTrivial).toBeGreaterThan(50);
-  });
+    // A deadline, not a performance bound: 100 runs against PostgreSQL take ~10 s idle, ~30 s on a loaded machine.
+  }, 180_000);
 
   // Beyond today's matrix: any mix of can/cannot rules over the operators the translator claims to
   // support, on nullable columns, must still agree with CASL (and must throw rather than disagree).
