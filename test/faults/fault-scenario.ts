@@ -246,6 +246,14 @@ export interface Tally {
   notSucceeded: number;
   /** Received count per pair, for duplicate bounds. */
   perPair: Map<string, number>;
+  /**
+   * Extra receipts the platform cannot have known about: a pair received more often than its
+   * failed attempts (timeout, reset: the platform never got the 2xx) explain. At-least-once means a
+   * send whose answer was lost is sent again; anything beyond that is a double claim.
+   */
+  unexplainedDuplicates: number;
+  /** Pairs with more receipts than their failed attempts explain. */
+  unexplainedPairs: string[];
   /** Secret material found in the api and worker logs (LOG_LEVEL=log, as in production): must be empty. */
   secretsInLogs: string[];
 }
@@ -481,6 +489,14 @@ export class FaultScenario {
     const missingRows = [...expected].filter((p) => !rowPairs.has(p)).length;
     const extraRows = [...rowPairs.keys()].filter((p) => !expected.has(p)).length;
     const notSucceeded = [...expected].filter((p) => rowPairs.get(p) !== 'succeeded').length;
+    const failed = await this.db.query<{ event_id: string; webhook_id: string; n: string }>(
+      `SELECT d.event_id, d.webhook_id, count(*) AS n FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+       WHERE d.workspace_id = $1 AND d.webhook_id = ANY($2) AND a.error IS NOT NULL GROUP BY 1, 2`,
+      [this.seeded.workspaceId, this.seeded.hooks.map((h) => h.id)],
+    );
+    const failedPerPair = new Map(failed.rows.map((r) => [`${pathOf.get(r.webhook_id)} ${r.event_id}`, Number(r.n)]));
+    const unexplainedPairs = [...perPair].filter(([p, n]) => n - 1 > (failedPerPair.get(p) ?? 0)).map(([p]) => p);
+    const unexplainedDuplicates = [...perPair].reduce((sum, [p, n]) => sum + Math.max(0, n - 1 - (failedPerPair.get(p) ?? 0)), 0);
 
     return {
       name: this.name,
@@ -495,6 +511,8 @@ export class FaultScenario {
       extraRows,
       notSucceeded,
       perPair,
+      unexplainedDuplicates,
+      unexplainedPairs,
       secretsInLogs: this.secretsInLogs(),
     };
   }
@@ -525,7 +543,7 @@ export class FaultScenario {
 
   /** The line the suite prints for each scenario. */
   report(t: Tally, extra: Record<string, string | number> = {}): string {
-    const line = `scenario=${t.name} events=${t.events} expected=${t.expected} received=${t.received} duplicates=${t.duplicates} lost=${t.lost}`;
+    const line = `scenario=${t.name} events=${t.events} expected=${t.expected} received=${t.received} duplicates=${t.duplicates} unexplained_duplicates=${t.unexplainedDuplicates} lost=${t.lost}`;
     const details = Object.entries({ ...extra, seconds: ((Date.now() - this.startedAt) / 1000).toFixed(1) })
       .map(([k, v]) => `${k}=${v}`)
       .join(' ');
