@@ -1,10 +1,11 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { Link, Redirect, Route, Switch, useLocation, useParams } from 'wouter';
 import { api, call, type Schemas } from './api/client';
 import { Alert } from './components/ui';
 import { AuthPage } from './pages/AuthPage';
 import { CreateWorkspaceForm } from './pages/CreateWorkspaceForm';
 import { MembersPage } from './pages/MembersPage';
+import { MyInvitationsPage } from './pages/MyInvitationsPage';
 import { WebhookLogsPage } from './pages/WebhookLogsPage';
 import { WebhooksPage } from './pages/WebhooksPage';
 import { useSession } from './session';
@@ -32,6 +33,11 @@ export function App() {
   }
   return (
     <Switch>
+      <Route path="/invitations">
+        <AccountShell>
+          <MyInvitationsPage />
+        </AccountShell>
+      </Route>
       <Route path="/w/:wid/*?">
         <WorkspaceShell />
       </Route>
@@ -39,6 +45,16 @@ export function App() {
         <Home />
       </Route>
     </Switch>
+  );
+}
+
+/** Pages about the person rather than a workspace: the header and the page. */
+function AccountShell({ children }: { children: ReactNode }) {
+  return (
+    <div className="page narrow">
+      <Header />
+      <main id="main">{children}</main>
+    </div>
   );
 }
 
@@ -72,6 +88,7 @@ function Header({ wid }: { wid?: string }) {
       </Link>
       {wid && <WorkspaceSwitcher wid={wid} />}
       <span className="spacer" />
+      <Link href="/invitations">My invitations</Link>
       <span className="muted">{me?.email}</span>
       <button
         type="button"
