@@ -1,10 +1,10 @@
-import axe from 'axe-core';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, seriousA11yViolations, until } from '../support/browser';
 import { ApiClient, seedWorkspace, signup, TestWorkspace, verifyEmail } from '../support/api-client';
 import { Receiver } from '../support/receiver';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -14,34 +14,11 @@ import { startTestApp, TestApp } from '../support/test-app';
  * a real receiver on 127.0.0.1. The bundle is built by test/support/console-build.ts before the run.
  */
 // Browser globals used inside page.evaluate (this project compiles without the DOM lib).
-declare const window: unknown;
 declare const document: unknown;
 declare const localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const IMAGES = resolve(__dirname, '..', '..', 'docs', 'images');
 const BROWSER_TEST_TIMEOUT = 120_000;
-
-/** Polls `check` until it returns a truthy value or the deadline passes (no fixed sleeps). */
-async function until<T>(check: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** axe-core in the page: no serious or critical violation. Evaluated over CDP, so a strict CSP does not block it. */
-async function seriousA11yViolations(page: Page): Promise<string[]> {
-  await page.evaluate(axe.source);
-  const violations = await page.evaluate(async () => {
-    const result = await (window as { axe: typeof axe }).axe.run(document as Parameters<typeof axe.run>[0], { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.join(', ')}`);
-}
 
 /** Screenshots for the README: into docs/images when missing or when UPDATE_SCREENSHOTS=1, else a temp dir. */
 function screenshotPath(name: string): string {
@@ -62,28 +39,13 @@ describe('web console (Chromium)', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
     [t, strict, receiver] = await Promise.all([
       startTestApp(),
       // Private targets refused, as in production: the form shows the 422 next to the URL.
       startTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORK: 'false' }),
       new Receiver().start(),
     ]);
-    // launch() gives every run a fresh temporary user-data-dir; each context below is a separate profile.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterEach(() => {

@@ -2,6 +2,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { Link, Redirect, Route, Switch, useLocation, useParams } from 'wouter';
 import { api, call, type Schemas } from './api/client';
 import { Alert } from './components/ui';
+import { AccountPage, ForgotPasswordPage, ResetPasswordPage, VerifyBanner, VerifyEmailPage } from './pages/AccountPages';
 import { AuthPage } from './pages/AuthPage';
 import { CreateWorkspaceForm } from './pages/CreateWorkspaceForm';
 import { MembersPage } from './pages/MembersPage';
@@ -25,6 +26,21 @@ export function App() {
         <Route path="/login">
           <AuthPage mode="login" />
         </Route>
+        <Route path="/forgot-password">
+          <main id="main" className="auth">
+            <ForgotPasswordPage />
+          </main>
+        </Route>
+        <Route path="/reset-password">
+          <main id="main" className="auth">
+            <ResetPasswordPage />
+          </main>
+        </Route>
+        <Route path="/verify-email">
+          <main id="main" className="auth">
+            <VerifyEmailPage />
+          </main>
+        </Route>
         <Route>
           <Redirect to="/login" replace />
         </Route>
@@ -36,6 +52,21 @@ export function App() {
       <Route path="/invitations">
         <AccountShell>
           <MyInvitationsPage />
+        </AccountShell>
+      </Route>
+      <Route path="/account">
+        <AccountShell>
+          <AccountPage />
+        </AccountShell>
+      </Route>
+      <Route path="/verify-email">
+        <AccountShell>
+          <VerifyEmailPage />
+        </AccountShell>
+      </Route>
+      <Route path="/reset-password">
+        <AccountShell>
+          <ResetPasswordPage />
         </AccountShell>
       </Route>
       <Route path="/w/:wid/*?">
@@ -53,6 +84,7 @@ function AccountShell({ children }: { children: ReactNode }) {
   return (
     <div className="page narrow">
       <Header />
+      <VerifyBanner />
       <main id="main">{children}</main>
     </div>
   );
@@ -66,6 +98,7 @@ function Home() {
   return (
     <div className="page narrow">
       <Header />
+      <VerifyBanner />
       <main id="main">
         <h1>Create your first workspace</h1>
         <p>A workspace holds your team's investments, members and webhooks.</p>
@@ -89,6 +122,7 @@ function Header({ wid }: { wid?: string }) {
       {wid && <WorkspaceSwitcher wid={wid} />}
       <span className="spacer" />
       <Link href="/invitations">My invitations</Link>
+      <Link href="/account">Account</Link>
       <span className="muted">{me?.email}</span>
       <button
         type="button"
@@ -151,6 +185,7 @@ function WorkspaceShell() {
   return (
     <div className="page">
       <Header wid={wid} />
+      <VerifyBanner />
       <div className="layout">
         <nav aria-label="Settings" className="sidenav">
           <p className="nav-heading">Settings › Workspace › Advanced</p>
