@@ -1,11 +1,11 @@
-import axe from 'axe-core';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
+import { launchChromium, seriousA11yViolations, until } from '../support/browser';
+import { ApiClient, seedWorkspace, signup, TestWorkspace, verifyEmail } from '../support/api-client';
 import { Receiver } from '../support/receiver';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -14,34 +14,11 @@ import { startTestApp, TestApp } from '../support/test-app';
  * a real receiver on 127.0.0.1. The bundle is built by test/support/console-build.ts before the run.
  */
 // Browser globals used inside page.evaluate (this project compiles without the DOM lib).
-declare const window: unknown;
 declare const document: unknown;
 declare const localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const IMAGES = resolve(__dirname, '..', '..', 'docs', 'images');
 const BROWSER_TEST_TIMEOUT = 120_000;
-
-/** Polls `check` until it returns a truthy value or the deadline passes (no fixed sleeps). */
-async function until<T>(check: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** axe-core in the page: no serious or critical violation. Evaluated over CDP, so a strict CSP does not block it. */
-async function seriousA11yViolations(page: Page): Promise<string[]> {
-  await page.evaluate(axe.source);
-  const violations = await page.evaluate(async () => {
-    const result = await (window as { axe: typeof axe }).axe.run(document as Parameters<typeof axe.run>[0], { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.join(', ')}`);
-}
 
 /** Screenshots for the README: into docs/images when missing or when UPDATE_SCREENSHOTS=1, else a temp dir. */
 function screenshotPath(name: string): string {
@@ -62,28 +39,13 @@ describe('web console (Chromium)', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
     [t, strict, receiver] = await Promise.all([
       startTestApp(),
       // Private targets refused, as in production: the form shows the 422 next to the URL.
       startTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORK: 'false' }),
       new Receiver().start(),
     ]);
-    // launch() gives every run a fresh temporary user-data-dir; each context below is a separate profile.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterEach(() => {
@@ -338,7 +300,7 @@ describe('web console (Chromium)', () => {
 
         await page.getByRole('link', { name: 'Members' }).click();
         await page.getByRole('row', { name: /Owner/ }).first().waitFor();
-        expect(await page.getByRole('form', { name: 'Add member' }).count()).toBe(0);
+        expect(await page.getByRole('form', { name: 'Invite member' }).count()).toBe(0);
         expect(await page.getByRole('button', { name: /^Remove / }).count()).toBe(0);
         expect(await page.getByRole('combobox', { name: /^Role of/ }).count()).toBe(0);
         expect(await page.getByRole('form', { name: 'Create team' }).count()).toBe(0);
@@ -377,7 +339,7 @@ describe('web console (Chromium)', () => {
 
         await page.getByRole('link', { name: 'Members' }).click();
         await page.getByRole('row', { name: /Owner/ }).first().waitFor();
-        expect(await page.getByRole('form', { name: 'Add member' }).count()).toBe(0);
+        expect(await page.getByRole('form', { name: 'Invite member' }).count()).toBe(0);
         // A member may leave (remove itself) but not remove others.
         expect(await page.getByRole('button', { name: 'Leave workspace' }).count()).toBe(1);
         expect(await page.getByRole('button', { name: /^Remove / }).count()).toBe(0);
@@ -403,32 +365,68 @@ describe('web console (Chromium)', () => {
         await page.getByRole('button', { name: 'Disable Admin hook' }).waitFor();
 
         await page.getByRole('link', { name: 'Members' }).click();
-        const addForm = page.getByRole('form', { name: 'Add member' });
+        const addForm = page.getByRole('form', { name: 'Invite member' });
         await addForm.waitFor();
         const roleOptions = await addForm.getByLabel('Role').locator('option').allTextContents();
         expect(roleOptions).toEqual(['admin', 'member', 'viewer']);
 
-        // Unknown e-mail: a clear message next to the field.
-        await addForm.getByLabel('E-mail').fill(`nobody-${Date.now()}@example.com`);
-        await addForm.getByRole('button', { name: 'Add member' }).click();
-        await addForm.getByText('No account uses this e-mail yet').waitFor();
+        // An address with no account yet can be invited; the invitation is pending until revoked.
+        const stranger = `nobody-${Date.now()}@example.com`;
+        await addForm.getByLabel('E-mail').fill(stranger);
+        await addForm.getByRole('button', { name: 'Send invitation' }).click();
+        await page.getByText(`Invited ${stranger} as member.`).waitFor();
+        const pending = page.getByRole('region', { name: 'Pending invitations' });
+        await pending.getByRole('row', { name: new RegExp(stranger) }).waitFor();
+        // Invited twice: the server's 409, next to the address.
+        await addForm.getByLabel('E-mail').fill(stranger);
+        await addForm.getByRole('button', { name: 'Send invitation' }).click();
+        await addForm.getByText(/already has a pending invitation/).waitFor();
+        expect(await addForm.getByLabel('E-mail').getAttribute('aria-invalid')).toBe('true');
+        await pending.getByRole('button', { name: `Revoke invitation to ${stranger}` }).click();
+        await page.getByText(`Revoked the invitation to ${stranger}.`).waitFor();
+        expect(await pending.getByRole('row', { name: new RegExp(stranger) }).count()).toBe(0);
+        const invitations = (await ws.admin.api.get(`/v1/workspaces/${ws.id}/invitations`)).body.data as { email: string; status: string }[];
+        expect(invitations.find((i) => i.email === stranger)?.status).toBe('revoked');
 
-        // A real account: added as viewer, then promoted to member.
-        const newcomer = await new ApiClient(t.baseUrl).post('/v1/auth/signup', { email: `new-${Date.now()}@example.com`, name: 'Newcomer', password: 'password-123' });
-        await addForm.getByLabel('E-mail').fill(newcomer.body.user.email);
+        // A real account, its address verified through the mailed link: invited as viewer in the form…
+        const newcomer = await signup(new ApiClient(t.baseUrl), 'Newcomer');
+        await verifyEmail(newcomer);
+        await addForm.getByLabel('E-mail').fill(newcomer.email);
         await addForm.getByLabel('Role').selectOption('viewer');
-        await addForm.getByRole('button', { name: 'Add member' }).click();
+        await addForm.getByRole('button', { name: 'Send invitation' }).click();
+        await pending.getByRole('row', { name: new RegExp(newcomer.email) }).waitFor();
+        expect((await ws.admin.api.get(`/v1/workspaces/${ws.id}/members`)).body.data.some((m: { userId: string }) => m.userId === newcomer.id)).toBe(false);
+
+        // …then accepts in the console, on the page the invitation mail links to.
+        const mail = await t.mailbox.waitFor(newcomer.email, 'invitation');
+        expect(mail.text).toMatch(/https?:\/\/[^\s]+\/invitations\b/);
+        const invitee = await openPage(newcomer.token);
+        await invitee.goto(`${t.baseUrl}/invitations`);
+        await invitee.getByRole('heading', { name: 'My invitations' }).waitFor();
+        const invitation = invitee.getByRole('row', { name: /Fund I/ });
+        await invitation.waitFor();
+        expect(await invitation.getByRole('cell', { name: 'viewer', exact: true }).isVisible()).toBe(true);
+        expect(await seriousA11yViolations(invitee)).toEqual([]);
+        await invitation.getByRole('button', { name: 'Accept invitation to Fund I' }).click();
+        await invitee.getByText('You joined Fund I as viewer.').waitFor();
+        await invitee.getByRole('link', { name: 'Open the workspace' }).click();
+        await invitee.getByRole('heading', { name: 'Webhooks' }).waitFor();
+        expect(invitee.url()).toContain(ws.id);
+
+        // The admin sees a member now, and no pending invitation for them.
+        await page.reload();
         const newRow = page.getByRole('row', { name: /Newcomer/ });
         await newRow.waitFor();
+        expect(await page.getByRole('region', { name: 'Pending invitations' }).getByRole('row', { name: new RegExp(newcomer.email) }).count()).toBe(0);
         await newRow.getByRole('combobox', { name: 'Role of Newcomer' }).selectOption('member');
         await page.getByText('Newcomer is now member.').waitFor();
         const members = (await ws.admin.api.get(`/v1/workspaces/${ws.id}/members`)).body.data as { userId: string; role: string }[];
-        expect(members.find((m) => m.userId === newcomer.body.user.id)?.role).toBe('member');
+        expect(members.find((m) => m.userId === newcomer.id)?.role).toBe('member');
         // The owner's role is not offered to an admin.
         expect(await page.getByRole('combobox', { name: /Role of Owner/ }).count()).toBe(0);
 
         // Teams: add the newcomer to Team B.
-        await page.getByRole('form', { name: 'Add a member to Team B' }).getByLabel('Member').selectOption({ label: `Newcomer (${newcomer.body.user.email})` });
+        await page.getByRole('form', { name: 'Add a member to Team B' }).getByLabel('Member').selectOption({ label: `Newcomer (${newcomer.email})` });
         await page.getByRole('button', { name: 'Add to Team B' }).click();
         await page.getByRole('button', { name: 'Remove Newcomer from Team B' }).waitFor();
 

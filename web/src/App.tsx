@@ -1,10 +1,12 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { Link, Redirect, Route, Switch, useLocation, useParams } from 'wouter';
 import { api, call, type Schemas } from './api/client';
 import { Alert } from './components/ui';
+import { AccountPage, ForgotPasswordPage, ResetPasswordPage, VerifyBanner, VerifyEmailPage } from './pages/AccountPages';
 import { AuthPage } from './pages/AuthPage';
 import { CreateWorkspaceForm } from './pages/CreateWorkspaceForm';
 import { MembersPage } from './pages/MembersPage';
+import { MyInvitationsPage } from './pages/MyInvitationsPage';
 import { WebhookLogsPage } from './pages/WebhookLogsPage';
 import { WebhooksPage } from './pages/WebhooksPage';
 import { useSession } from './session';
@@ -24,6 +26,21 @@ export function App() {
         <Route path="/login">
           <AuthPage mode="login" />
         </Route>
+        <Route path="/forgot-password">
+          <main id="main" className="auth">
+            <ForgotPasswordPage />
+          </main>
+        </Route>
+        <Route path="/reset-password">
+          <main id="main" className="auth">
+            <ResetPasswordPage />
+          </main>
+        </Route>
+        <Route path="/verify-email">
+          <main id="main" className="auth">
+            <VerifyEmailPage />
+          </main>
+        </Route>
         <Route>
           <Redirect to="/login" replace />
         </Route>
@@ -32,6 +49,26 @@ export function App() {
   }
   return (
     <Switch>
+      <Route path="/invitations">
+        <AccountShell>
+          <MyInvitationsPage />
+        </AccountShell>
+      </Route>
+      <Route path="/account">
+        <AccountShell>
+          <AccountPage />
+        </AccountShell>
+      </Route>
+      <Route path="/verify-email">
+        <AccountShell>
+          <VerifyEmailPage />
+        </AccountShell>
+      </Route>
+      <Route path="/reset-password">
+        <AccountShell>
+          <ResetPasswordPage />
+        </AccountShell>
+      </Route>
       <Route path="/w/:wid/*?">
         <WorkspaceShell />
       </Route>
@@ -39,6 +76,17 @@ export function App() {
         <Home />
       </Route>
     </Switch>
+  );
+}
+
+/** Pages about the person rather than a workspace: the header and the page. */
+function AccountShell({ children }: { children: ReactNode }) {
+  return (
+    <div className="page narrow">
+      <Header />
+      <VerifyBanner />
+      <main id="main">{children}</main>
+    </div>
   );
 }
 
@@ -50,6 +98,7 @@ function Home() {
   return (
     <div className="page narrow">
       <Header />
+      <VerifyBanner />
       <main id="main">
         <h1>Create your first workspace</h1>
         <p>A workspace holds your team's investments, members and webhooks.</p>
@@ -72,6 +121,8 @@ function Header({ wid }: { wid?: string }) {
       </Link>
       {wid && <WorkspaceSwitcher wid={wid} />}
       <span className="spacer" />
+      <Link href="/invitations">My invitations</Link>
+      <Link href="/account">Account</Link>
       <span className="muted">{me?.email}</span>
       <button
         type="button"
@@ -134,6 +185,7 @@ function WorkspaceShell() {
   return (
     <div className="page">
       <Header wid={wid} />
+      <VerifyBanner />
       <div className="layout">
         <nav aria-label="Settings" className="sidenav">
           <p className="nav-heading">Settings › Workspace › Advanced</p>

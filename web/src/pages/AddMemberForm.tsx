@@ -3,29 +3,31 @@ import { api, ApiError, call, type Role } from '../api/client';
 import { Alert, Field } from '../components/ui';
 
 /**
- * Adds a person to the workspace. The only component that knows how: today POST /members with an
- * existing account's e-mail; switching to invitations changes this file alone.
+ * Invites a person to the workspace: POST /invitations with an e-mail and a role. They join once they
+ * have verified that address and accepted (the mail links to /invitations). The only component that
+ * knows how people are added.
  */
 export function AddMemberForm({ wid, roles, onAdded }: { wid: string; roles: Role[]; onAdded(message: string): void }) {
   const [email, setEmail] = useState('');
-  const [role, setRole] = useState<Role>('member');
+  const [role, setRole] = useState<Role>(roles.includes('member') ? 'member' : roles[0]);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   return (
     <form
       className="inline-form"
-      aria-label="Add member"
+      aria-label="Invite member"
       onSubmit={async (e) => {
         e.preventDefault();
         setBusy(true);
         setError(null);
         try {
-          await call(api.POST('/v1/workspaces/{wid}/members', { params: { path: { wid } }, body: { email, role } }), ['email', 'role']);
+          await call(api.POST('/v1/workspaces/{wid}/invitations', { params: { path: { wid } }, body: { email, role } }), ['email', 'role']);
           setEmail('');
-          onAdded(`Added ${email} as ${role}.`);
+          onAdded(`Invited ${email} as ${role}. They join once they accept.`);
         } catch (err) {
           const apiError = err as ApiError;
-          setError(apiError.status === 404 ? new ApiError(404, ['No account uses this e-mail yet: ask them to sign up first.'], { email: ['No account uses this e-mail yet: ask them to sign up first.'] }) : apiError);
+          // 409: already a member, or already invited; the server's sentence says which, next to the address.
+          setError(apiError.status === 409 ? new ApiError(409, apiError.messages, { email: apiError.messages }) : apiError);
         } finally {
           setBusy(false);
         }
@@ -43,7 +45,7 @@ export function AddMemberForm({ wid, roles, onAdded }: { wid: string; roles: Rol
         </select>
       </div>
       <button type="submit" className="primary" disabled={busy}>
-        Add member
+        Send invitation
       </button>
       {error && !error.fields.email && <Alert>{error.message}</Alert>}
     </form>

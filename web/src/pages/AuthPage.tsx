@@ -44,8 +44,8 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
           type="password"
           autoComplete={signup ? 'new-password' : 'current-password'}
           required
-          minLength={signup ? 8 : undefined}
-          hint={signup ? 'At least 8 characters.' : undefined}
+          minLength={signup ? 10 : undefined}
+          hint={signup ? 'At least 10 characters, not a commonly breached password.' : undefined}
           value={form.password}
           onChange={set('password')}
           errors={error?.fields.password}
@@ -64,7 +64,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
           </>
         ) : (
           <>
-            New here? <Link href="/signup">Create an account</Link>
+            <Link href="/forgot-password">Forgot your password?</Link> · New here? <Link href="/signup">Create an account</Link>
           </>
         )}
       </p>

@@ -9,6 +9,7 @@ import { AddMemberForm } from './AddMemberForm';
 type Member = Schemas['MemberView'];
 type Team = Schemas['TeamView'];
 type ApiKey = Schemas['ApiKeyView'];
+type Invitation = Schemas['InvitationView'];
 const ROLES: Role[] = ['owner', 'admin', 'member', 'viewer'];
 
 /** Members with roles, teams and their members, API keys: what admins manage; others see what they may read. */
@@ -21,20 +22,31 @@ export function MembersPage() {
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [removing, setRemoving] = useState<Member | null>(null);
+  const [invitations, setInvitations] = useState<Invitation[]>([]);
+
+  // Roles the caller may grant: CASL says whether it may invite with that role (only owners invite owners).
+  const grantable = ROLES.filter((role) => ability.can('create', subject('Invitation', { role })));
+  const canAddMembers = grantable.length > 0;
+  const canManageTeams = ability.can('create', 'Team');
+  const canSeeInvitations = ability.can('read', 'Invitation');
 
   const load = useCallback(async () => {
     try {
-      const [m, t] = await Promise.all([
+      const [m, t, i] = await Promise.all([
         allPages<Member>((cursor) => call(api.GET('/v1/workspaces/{wid}/members', { params: { path: { wid }, query: { limit: 100, cursor } } }))),
         allPages<Team>((cursor) => call(api.GET('/v1/workspaces/{wid}/teams', { params: { path: { wid }, query: { limit: 100, cursor } } }))),
+        canSeeInvitations
+          ? allPages<Invitation>((cursor) => call(api.GET('/v1/workspaces/{wid}/invitations', { params: { path: { wid }, query: { limit: 100, cursor } } })))
+          : Promise.resolve([]),
       ]);
       setMembers(m);
       setTeams(t);
+      setInvitations(i.filter((inv) => inv.status === 'pending'));
     } catch (err) {
       setError(errorMessage(err));
       setMembers((prev) => prev ?? []);
     }
-  }, [wid]);
+  }, [wid, canSeeInvitations]);
 
   useEffect(() => {
     void load();
@@ -53,11 +65,6 @@ export function MembersPage() {
       await load();
     }
   };
-
-  // Roles the caller may grant: CASL says whether it may create a member with that role (only owners grant owner).
-  const grantable = ROLES.filter((role) => ability.can('create', subject('Member', { role })));
-  const canAddMembers = grantable.length > 0;
-  const canManageTeams = ability.can('create', 'Team');
 
   return (
     <>
@@ -133,6 +140,55 @@ export function MembersPage() {
           </div>
         )}
       </section>
+
+      {canSeeInvitations && (
+        <section aria-labelledby="invitations-heading" className="section">
+          <h2 id="invitations-heading">Pending invitations</h2>
+          {invitations.length === 0 ? (
+            <p className="empty">No pending invitations.</p>
+          ) : (
+            <div className="table-wrap">
+              <table>
+                <caption className="sr-only">Pending invitations to {workspace.name}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">E-mail</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Expires</th>
+                    <th scope="col">Actions</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {invitations.map((inv) => (
+                    <tr key={inv.id}>
+                      <th scope="row">{inv.email}</th>
+                      <td>{inv.role}</td>
+                      <td>{formatTime(inv.expiresAt)}</td>
+                      <td>
+                        {ability.can('delete', subject('Invitation', { ...inv })) && (
+                          <button
+                            type="button"
+                            className="danger"
+                            aria-label={`Revoke invitation to ${inv.email}`}
+                            onClick={() =>
+                              act(async () => {
+                                await call(api.DELETE('/v1/workspaces/{wid}/invitations/{id}', { params: { path: { wid, id: inv.id } } }));
+                                return `Revoked the invitation to ${inv.email}.`;
+                              })
+                            }
+                          >
+                            Revoke
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
+      )}
 
       <TeamsSection wid={wid} teams={teams} members={members ?? []} canManage={canManageTeams} act={act} />
       <ApiKeysSection wid={wid} />
