@@ -151,6 +151,24 @@ describe('console account pages (Chromium)', () => {
   );
 
   it(
+    'a reset link opened while signed in: the session ends and the login page says why',
+    async () => {
+      const user = await signup(new ApiClient(t.baseUrl), 'Signedin');
+      expect((await new ApiClient(t.baseUrl).post('/v1/auth/password-reset', { email: user.email })).status).toBe(202);
+      const mail = await t.mailbox.waitFor(user.email, 'password-reset');
+      const page = await openPage(user.token);
+      await page.goto(linkIn(mail, '/reset-password'));
+      await page.getByLabel('New password', { exact: true }).fill('signed-in-passphrase-3');
+      await page.getByRole('button', { name: 'Set new password' }).click();
+      await page.getByRole('heading', { name: 'Log in' }).waitFor();
+      await page.getByText('Your password is changed and every session has ended.').waitFor();
+      expect(await page.evaluate(() => localStorage.getItem('cc.token'))).toBeNull();
+      expect((await user.api.get('/v1/me')).status).toBe(401);
+    },
+    BROWSER_TEST_TIMEOUT,
+  );
+
+  it(
     'account: sessions listed, one revoked, all others logged out; change password with errors by the field; log out ends the session',
     async () => {
       const user = await signup(new ApiClient(t.baseUrl), 'Sessions');

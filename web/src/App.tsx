@@ -102,6 +102,9 @@ function Home() {
       <main id="main">
         <h1>Create your first workspace</h1>
         <p>A workspace holds your team's investments, members and webhooks.</p>
+        <p>
+          Invited to a workspace? Accept it in <Link href="/invitations">your invitations</Link>.
+        </p>
         <CreateWorkspaceForm />
       </main>
     </div>

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Link, useSearch } from 'wouter';
+import { Link, useLocation, useSearch } from 'wouter';
 import { api, ApiError, allPages, call, errorMessage, type Schemas } from '../api/client';
 import { Alert, ConfirmDialog, Field, formatTime } from '../components/ui';
 import { useSession } from '../session';
@@ -85,6 +85,7 @@ export function ForgotPasswordPage() {
 export function ResetPasswordPage() {
   const token = new URLSearchParams(useSearch()).get('token') ?? '';
   const { me, signOut } = useSession();
+  const [, navigate] = useLocation();
   const [password, setPassword] = useState('');
   const [done, setDone] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
@@ -108,8 +109,12 @@ export function ResetPasswordPage() {
             setError(null);
             try {
               await call(api.POST('/v1/auth/password-reset/confirm', { body: { token, password } }), ['password', 'token']);
-              // The server ended every session, this browser's too.
-              if (me) await signOut();
+              // The server ended every session, this browser's too: to the login page, which says why.
+              if (me) {
+                await signOut();
+                navigate('/login?reset=done');
+                return;
+              }
               setDone(true);
             } catch (err) {
               setError(err as ApiError);

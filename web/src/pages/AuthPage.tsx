@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Link, useLocation } from 'wouter';
+import { Link, useLocation, useSearch } from 'wouter';
 import { api, ApiError, call } from '../api/client';
 import { Alert, Field } from '../components/ui';
 import { useSession } from '../session';
@@ -11,12 +11,14 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const signup = mode === 'signup';
+  const afterReset = new URLSearchParams(useSearch()).get('reset') === 'done';
   const set = (key: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value });
 
   return (
     <main id="main" className="auth">
       <h1>Countercyclical</h1>
       <h2>{signup ? 'Create your account' : 'Log in'}</h2>
+      {afterReset && !signup && <Alert kind="success">Your password is changed and every session has ended. Log in with the new password.</Alert>}
       <form
         onSubmit={async (e) => {
           e.preventDefault();
