@@ -4,7 +4,7 @@ import { HostileReceivers, startHostileReceivers } from './fault-receivers';
 import { FaultScenario } from './fault-scenario';
 
 const TIMEOUT_MS = 1_000;
-const ATTEMPTS = 3;
+const ATTEMPTS = 5; // WEBHOOK_RETRY_SCHEDULE below: enough that a healthy endpoint survives a stall of the test process
 const MB = 1024 * 1024;
 
 type Hostile = 'timeout' | 'reset' | 'huge' | 'drip' | 'redirect' | 'garbage';
@@ -47,7 +47,7 @@ describe('fault injection: hostile receivers', () => {
 
   it('fails each hostile attempt cleanly with the right error kind while healthy endpoints keep receiving', async () => {
     s = await FaultScenario.start('hostile-receivers', {
-      env: { WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS), WEBHOOK_RETRY_SCHEDULE: '0,200ms,500ms', DELIVERY_LEASE_MARGIN_MS: '3000' },
+      env: { WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS), WEBHOOK_RETRY_SCHEDULE: '0,200ms,500ms,1s,1s', DELIVERY_LEASE_MARGIN_MS: '3000' },
       workerNodeArgs: WORKER_NODE_ARGS,
     });
     const scenario = s;
