@@ -1,5 +1,6 @@
 import { Delivery } from '../delivery/delivery.entity';
 import { DeliveryAttempt } from '../delivery/delivery-attempt.entity';
+import { DeliverySkip } from '../delivery/delivery-skip.entity';
 import { OutboxEvent } from '../events/outbox-event.entity';
 import { AccessToken } from '../identity/access-token.entity';
 import { AccountToken } from '../identity/account-token.entity';
@@ -22,6 +23,6 @@ export const ENTITIES = [
   User, AccessToken, ApiKey,
   Workspace, Membership, Team, TeamMember,
   Investment, Valuation, Memo, Assumption, Pipeline,
-  OutboxEvent, Webhook, Delivery, DeliveryAttempt,
+  OutboxEvent, Webhook, Delivery, DeliveryAttempt, DeliverySkip,
   AccountToken, Invitation,
 ];

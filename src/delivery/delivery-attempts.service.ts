@@ -48,8 +48,8 @@ interface AttemptRecord extends AttemptOutcome {
 const RECORD_SQL = `
 WITH attempt_rows AS (
   INSERT INTO delivery_attempts
-    (delivery_id, number, started_at, duration_ms, request_headers, response_status, response_headers, response_body, error, error_message)
-  SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::jsonb[], $6::int[], $7::jsonb[], $8::text[], $9::text[], $10::text[])
+    (delivery_id, number, started_at, duration_ms, request_headers, response_status, response_headers, response_body, error, error_message, webhook_id)
+  SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::jsonb[], $6::int[], $7::jsonb[], $8::text[], $9::text[], $10::text[], $17::uuid[])
 ), delivery_rows AS (
   UPDATE deliveries d
   SET status = v.status, attempt_count = v.number, response_status = v.response_status,
@@ -168,6 +168,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       [...new Set(gone)],
       [...new Set(failing)].filter((id) => !succeeded.includes(id)),
       this.config.webhookDisableAfterMs,
+      col((r) => r.webhookId),
     ]);
   }
 

@@ -16,6 +16,8 @@ export type CancelReason = (typeof CANCEL_REASONS)[number];
 @Entity('deliveries')
 @Index(['eventId', 'webhookId'], { unique: true })
 @Index(['webhookId', 'createdAt'])
+// The workspace-wide delivery search (GET /v1/workspaces/:wid/deliveries), newest first.
+@Index(['workspaceId', 'createdAt'])
 // The reconciler's scan: due work that may have lost its queue job.
 @Index('idx_deliveries_due', ['nextAttemptAt'], { where: "status IN ('pending', 'retrying')" })
 export class Delivery {

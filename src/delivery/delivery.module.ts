@@ -14,6 +14,8 @@ import { DeliveryRetryError } from './delivery-retry.error';
 import { DELIVERIES_QUEUE, MAX_LOGGED_RESPONSE_BYTES, SCHEDULED_BACKOFF, USER_AGENT } from './delivery.constants';
 import { FanOutService } from './fan-out.service';
 import { HttpSender } from './http-sender';
+import { DeliveryInsightsService } from './delivery-insights.service';
+import { DeliverySearchController, EventDecisionsController, WebhookStatsController } from './operations.controller';
 
 /**
  * Delivery: permission-scoped fan-out, signing, sending, retries, the attempt log, the
@@ -35,7 +37,7 @@ import { HttpSender } from './http-sender';
       },
     }),
   ],
-  controllers: [DeliveriesController],
+  controllers: [DeliveriesController, EventDecisionsController, DeliverySearchController, WebhookStatsController],
   providers: [
     {
       provide: HttpSender,
@@ -53,6 +55,7 @@ import { HttpSender } from './http-sender';
     DeliveriesProcessor,
     DeliveryReconciler,
     DeliveriesService,
+    DeliveryInsightsService,
   ],
 })
 export class DeliveryModule {}

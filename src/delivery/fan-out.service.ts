@@ -16,6 +16,7 @@ import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob, FANOUT_
 import { entitlement } from './entitlement';
 import { EventRecord, serializePayload } from './webhook-payload';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
+import type { SkipReason } from './delivery-skip.entity';
 
 interface SubscribedWebhook {
   id: string;
@@ -24,6 +25,8 @@ interface SubscribedWebhook {
   url: string;
   secrets: StoredSecret[];
   created_by_id: string;
+  enabled: boolean;
+  created_at: Date;
   /** null when the creator is no longer a member of the workspace. */
   role: Role | null;
   ability_version: number | null;
@@ -37,6 +40,13 @@ interface Entitled {
   data: EventData | null;
 }
 
+/** A decision not to deliver (delivery_skips). */
+interface Skipped {
+  event: DomainEvent;
+  webhookId: string;
+  reason: SkipReason;
+}
+
 interface CreatedDelivery {
   id: string;
   event_id: string;
@@ -46,18 +56,19 @@ interface CreatedDelivery {
 
 const MAX_ATTEMPTS_IN_FLIGHT = 2_000;
 
-// Indexed by (workspace_id) WHERE enabled: the cost depends on these workspaces' webhooks only.
+// Indexed by (workspace_id): the cost depends on these workspaces' webhooks only. Disabled ones
+// come too, so that the decision not to deliver to them is recorded (delivery_skips).
 // The creators' memberships come in the same round trip; ability_version keys the ability cache.
 const SUBSCRIBED_WEBHOOKS_SQL = `
-SELECT w.id, w.workspace_id, w.events, w.url, w.secrets, w.created_by_id, m.role, m.ability_version
+SELECT w.id, w.workspace_id, w.events, w.url, w.secrets, w.created_by_id, w.enabled, w.created_at, m.role, m.ability_version
 FROM webhooks w
 LEFT JOIN memberships m ON m.workspace_id = w.workspace_id AND m.user_id = w.created_by_id
-WHERE w.workspace_id = ANY($1::uuid[]) AND w.enabled AND w.events && $2::text[]`;
+WHERE w.workspace_id = ANY($1::uuid[]) AND w.events && $2::text[]`;
 
 /**
  * Subscribes to every domain event, taking the events of one relay batch together: one query for
- * the subscribed webhooks, one insert of all their deliveries, one statement logging all the
- * first attempts. A delivery is created per enabled webhook whose owner's current CASL ability
+ * the subscribed webhooks, one statement inserting all their deliveries and all the decisions not to
+ * deliver (delivery_skips, with the reason), one statement logging all the first attempts. A delivery is created per enabled webhook whose owner's current CASL ability
  * may read the event's object (`entitlement`), then attempted at once; later attempts ask again. Safe to run twice for the same events (a
  * crash, a re-enqueue): deliveries are unique per (event, webhook) and only unleased ones are attempted.
  */
@@ -87,27 +98,24 @@ export class FanOutService implements OnModuleInit {
     ]);
     if (!webhooks.length) return;
 
-    const orphaned = webhooks.filter((w) => w.role === null).map((w) => w.id);
+    const orphaned = webhooks.filter((w) => w.enabled && w.role === null).map((w) => w.id);
     if (orphaned.length) await this.disableOrphaned(orphaned);
 
     const entitled: Entitled[] = [];
+    const skipped: Skipped[] = [];
     for (const event of known) {
+      const happenedAt = Date.parse(event.createdAt);
       for (const webhook of webhooks) {
-        if (webhook.role === null || webhook.workspace_id !== event.workspaceId || !webhook.events.includes(event.type)) continue;
-        const ability = await this.abilities.abilityFor({
-          workspaceId: event.workspaceId,
-          userId: webhook.created_by_id,
-          role: webhook.role,
-          abilityVersion: webhook.ability_version!,
-        });
-        const allowed = entitlement(ability, event.type, event.data);
-        if (!allowed.readable) continue;
-        entitled.push({ event, webhook, data: allowed.narrowed ? allowed.data : null });
+        if (webhook.workspace_id !== event.workspaceId || !webhook.events.includes(event.type)) continue;
+        const decision = await this.decide(event, happenedAt, webhook);
+        if ('reason' in decision) skipped.push({ event, webhookId: webhook.id, reason: decision.reason });
+        else entitled.push({ event, webhook, data: decision.data });
       }
     }
-    if (!entitled.length) return;
+    if (!entitled.length && !skipped.length) return;
 
-    const created = await this.createDeliveries(entitled);
+    const created = await this.createDeliveries(entitled, skipped);
+    if (!created.length) return;
     const byPair = new Map(entitled.map((e) => [`${e.event.id}:${e.webhook.id}`, e]));
     const bodies = new Map<string, Buffer>();
     const batch: ClaimedDelivery[] = created.map(({ id, event_id, webhook_id, attempt_count }) => {
@@ -140,13 +148,42 @@ export class FanOutService implements OnModuleInit {
   }
 
   /**
-   * Inserts the deliveries already leased to this worker, in one statement. On a re-run, existing
-   * rows are not duplicated; those still due and unleased are claimed instead.
+   * Why `webhook` does not get `event`, or what it gets (docs/delivery.md "Which webhooks get an
+   * event"): disabled at fan-out (or its owner left) → `disabled`; created after the event happened
+   * (webhooks.created_at later than events.created_at, to the millisecond) → `created_after_event`;
+   * owner may not read the object now → `not_permitted`.
    */
-  private async createDeliveries(entitled: Entitled[]): Promise<CreatedDelivery[]> {
+  private async decide(
+    event: DomainEvent,
+    happenedAt: number,
+    webhook: SubscribedWebhook,
+  ): Promise<{ reason: SkipReason } | { data: EventData | null }> {
+    if (!webhook.enabled || webhook.role === null) return { reason: 'disabled' };
+    if (new Date(webhook.created_at).getTime() > happenedAt) return { reason: 'created_after_event' };
+    const ability = await this.abilities.abilityFor({
+      workspaceId: event.workspaceId,
+      userId: webhook.created_by_id,
+      role: webhook.role,
+      abilityVersion: webhook.ability_version!,
+    });
+    const allowed = entitlement(ability, event.type, event.data);
+    if (!allowed.readable) return { reason: 'not_permitted' };
+    return { data: allowed.narrowed ? allowed.data : null };
+  }
+
+  /**
+   * Inserts the deliveries already leased to this worker and the skip decisions, in one statement.
+   * On a re-run, existing rows are not duplicated; those still due and unleased are claimed instead.
+   */
+  private async createDeliveries(entitled: Entitled[], skipped: Skipped[]): Promise<CreatedDelivery[]> {
     const leaseMs = this.config.webhookTimeoutMs + this.config.deliveryLeaseMarginMs;
     const inserted: CreatedDelivery[] = await this.dataSource.query(
-      `INSERT INTO deliveries (event_id, webhook_id, workspace_id, event_type, status, next_attempt_at, lease_until)
+      `WITH skips AS (
+         INSERT INTO delivery_skips (event_id, webhook_id, workspace_id, reason)
+         SELECT * FROM unnest($6::text[], $7::uuid[], $8::uuid[], $9::text[])
+         ON CONFLICT (event_id, webhook_id) DO NOTHING
+       )
+       INSERT INTO deliveries (event_id, webhook_id, workspace_id, event_type, status, next_attempt_at, lease_until)
        SELECT p.event_id, p.webhook_id, p.workspace_id, p.event_type, 'pending', now(), now() + ($1 || ' milliseconds')::interval
        FROM unnest($2::text[], $3::uuid[], $4::uuid[], $5::text[]) AS p(event_id, webhook_id, workspace_id, event_type)
        ON CONFLICT (event_id, webhook_id) DO NOTHING
@@ -157,6 +194,10 @@ export class FanOutService implements OnModuleInit {
         entitled.map((e) => e.webhook.id),
         entitled.map((e) => e.event.workspaceId),
         entitled.map((e) => e.event.type),
+        skipped.map((s) => s.event.id),
+        skipped.map((s) => s.webhookId),
+        skipped.map((s) => s.event.workspaceId),
+        skipped.map((s) => s.reason),
       ],
     );
     if (inserted.length === entitled.length) return inserted;

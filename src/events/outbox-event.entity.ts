@@ -18,6 +18,8 @@ export interface EventData {
 @Index('idx_events_unrelayed', ['id'], { where: 'relayed_at IS NULL' })
 // The sweeper's scan for events a subscriber has not finished (its queue job was lost or failed).
 @Index('idx_events_unfinished', ['relayedAt'], { where: "relayed_at IS NOT NULL AND pending_subscribers <> '{}'" })
+// The delivery search by object id (data.object.id): an expression index, created by hand in a migration.
+@Index('idx_events_object', { synchronize: false })
 export class OutboxEvent {
   /** `evt_` + a ULID: sortable by creation time. */
   @PrimaryColumn('text')

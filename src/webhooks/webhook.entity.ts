@@ -64,4 +64,12 @@ export class Webhook extends WorkspaceOwnedEntity {
   /** When the current run of failed deliveries began; null once any delivery succeeds. */
   @Column('timestamptz', { nullable: true })
   failingSince: Date | null;
+
+  /** Failed attempts in a row (any success resets it): WEBHOOK_FAILING_AFTER of them raise `webhook.failing`. */
+  @Column('integer', { default: 0 })
+  consecutiveFailures: number;
+
+  /** When an operational alert about this webhook was last mailed (at most one per WEBHOOK_ALERT_MAIL_INTERVAL). */
+  @Column('timestamptz', { nullable: true })
+  alertMailedAt: Date | null;
 }
