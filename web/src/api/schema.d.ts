@@ -833,6 +833,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/workspaces/{wid}/events/{eventId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Why (not)? An event and, for every webhook subscribed to its type, whether it was delivered and why not
+         * @description Owners and admins see every webhook of the workspace, members their own. 404 unless the caller may read the event's object.
+         */
+        get: operations["EventDecisionsController_explain"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workspaces/{wid}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search deliveries across the workspace, newest first
+         * @description Owners and admins: the deliveries of every webhook; members: of their own webhooks. Filters combine (AND).
+         */
+        get: operations["DeliverySearchController_search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workspaces/{wid}/webhooks/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook's health over a window (default the last 24 hours, at most 31 days), with hourly buckets */
+        get: operations["WebhookStatsController_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -2232,6 +2289,188 @@ export interface components {
              * @example 0
              */
             skipped: number;
+        };
+        EventActorView: {
+            /**
+             * @example user
+             * @enum {string}
+             */
+            type: "user" | "api_key" | "system";
+            /** Format: uuid */
+            id: string | null;
+        };
+        WebhookDecisionView: {
+            /** Format: uuid */
+            webhookId: string;
+            /** @example CRM sync */
+            webhookName: string;
+            /**
+             * @description delivered: a delivery exists (see deliveryId, status); skipped: fan-out decided not to deliver (see reason); pending: the event has not been fanned out yet
+             * @example skipped
+             * @enum {string}
+             */
+            decision: "delivered" | "skipped" | "pending";
+            /**
+             * @description Set when skipped. not_permitted: the webhook's owner may not read the event's object; disabled: the webhook was disabled when the event was fanned out; created_after_event: the webhook was created after the event happened; filtered: the webhook's filter did not match; not_subscribed: the webhook subscribed to this type after the event was fanned out
+             * @example not_permitted
+             * @enum {string|null}
+             */
+            reason: "not_permitted" | "disabled" | "created_after_event" | "filtered" | "not_subscribed" | null;
+            /**
+             * Format: uuid
+             * @example null
+             */
+            deliveryId: string | null;
+            /**
+             * @description The delivery status when delivered
+             * @example null
+             * @enum {string|null}
+             */
+            status: "pending" | "succeeded" | "retrying" | "failed" | "cancelled" | null;
+            /**
+             * @description Why a delivered (then cancelled) delivery was not sent
+             * @example null
+             * @enum {string|null}
+             */
+            cancelReason: "webhook_disabled" | "not_permitted" | null;
+        };
+        EventDecisionsView: {
+            /** @example evt_01KB3Q7ZJ8M2Y5D4XW0N6T9RHC */
+            id: string;
+            /** @example investment.updated */
+            type: string;
+            /**
+             * @description The event's data.object.id
+             * @example 0b7c6a52-3f0e-4c1b-9a53-4f1d2f6b8e11
+             */
+            objectId: string | null;
+            /** @example 2026-11-27T10:00:00.000Z */
+            createdAt: string;
+            actor: components["schemas"]["EventActorView"];
+            /** @description One per webhook of the workspace subscribed to the event's type (members: their own webhooks only) */
+            decisions: components["schemas"]["WebhookDecisionView"][];
+        };
+        DeliverySearchView: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description Also the webhook-id header of every attempt
+             * @example evt_01KB3Q7ZJ8M2Y5D4XW0N6T9RHC
+             */
+            eventId: string;
+            /** @example investment.updated */
+            eventType: string;
+            /**
+             * @example succeeded
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "retrying" | "failed" | "cancelled";
+            /**
+             * @description Why a `cancelled` delivery was not sent: webhook_disabled (disabled or paused), not_permitted (when the attempt was due, the webhook's current owner could not read the event's object); null otherwise
+             * @example null
+             * @enum {string|null}
+             */
+            cancelReason: "webhook_disabled" | "not_permitted" | null;
+            /** @example 1 */
+            attemptCount: number;
+            /** @example 200 */
+            responseStatus: number | null;
+            /**
+             * @description When the next attempt is due
+             * @example null
+             */
+            nextAttemptAt: string | null;
+            /** @example 2026-11-27T10:00:00.000Z */
+            createdAt: string;
+            /** @example 2026-11-27T10:00:00.120Z */
+            updatedAt: string;
+            /**
+             * @description How long the latest attempt took (null before the first)
+             * @example 42
+             */
+            lastDurationMs: number | null;
+            /** Format: uuid */
+            webhookId: string;
+        };
+        StatsBucketView: {
+            /**
+             * @description Start of the hour
+             * @example 2026-11-27T10:00:00.000Z
+             */
+            start: string;
+            /**
+             * @description Attempts that succeeded in this hour
+             * @example 120
+             */
+            succeeded: number;
+            /**
+             * @description Attempts that failed in this hour
+             * @example 3
+             */
+            failed: number;
+        };
+        WebhookStatsView: {
+            /** @example 2026-11-26T10:00:00.000Z */
+            since: string;
+            /** @example 2026-11-27T10:00:00.000Z */
+            until: string;
+            /**
+             * @description Deliveries created in the window
+             * @example 130
+             */
+            total: number;
+            /**
+             * @description … of which succeeded
+             * @example 120
+             */
+            succeeded: number;
+            /**
+             * @description … failed (every attempt used, or a permanent error)
+             * @example 3
+             */
+            failed: number;
+            /**
+             * @description … waiting for a retry
+             * @example 2
+             */
+            retrying: number;
+            /**
+             * @description … not attempted yet
+             * @example 5
+             */
+            pending: number;
+            /**
+             * @description succeeded / (succeeded + failed); null when neither
+             * @example 0.9756
+             */
+            successRate: number | null;
+            /**
+             * @description Median duration of the attempts in the window
+             * @example 42
+             */
+            p50DurationMs: number | null;
+            /**
+             * @description 95th percentile duration of the attempts in the window
+             * @example 180
+             */
+            p95DurationMs: number | null;
+            /**
+             * @description The latest successful attempt (any time)
+             * @example 2026-11-27T09:59:00.000Z
+             */
+            lastSuccessAt: string | null;
+            /**
+             * @description The latest failed attempt (any time)
+             * @example 2026-11-27T08:00:00.000Z
+             */
+            lastFailureAt: string | null;
+            /**
+             * @description The error of the latest failed attempt
+             * @example timeout: no answer within 10000 ms
+             */
+            lastError: string | null;
+            /** @description Attempts per hour, oldest first, every hour of the window */
+            series: components["schemas"]["StatsBucketView"][];
         };
         /** @description Every error answer has this shape */
         Error: {
@@ -8012,6 +8251,208 @@ export interface operations {
                 };
             };
             /** @description The caller's role may not update Webhook */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    EventDecisionsController_explain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                eventId: string;
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventDecisionsView"];
+                };
+            };
+            /** @description A malformed event id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not read Webhook */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    DeliverySearchController_search: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+                status?: "pending" | "succeeded" | "retrying" | "failed" | "cancelled";
+                eventType?: string;
+                /** @description Only this webhook */
+                webhookId?: string;
+                /** @description Only deliveries of this event */
+                eventId?: string;
+                /** @description Only events about this object (the event's data.object.id) */
+                objectId?: string;
+                /** @description Only deliveries whose latest attempt failed with this kind of error */
+                errorKind?: "timeout" | "connection_refused" | "connection_reset" | "dns" | "blocked_address" | "tls" | "http_status" | "invalid_response" | "network";
+                /** @description Deliveries created at or after this time */
+                since?: string;
+                /** @description Deliveries created before this time */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first; pass nextCursor as ?cursor= for the next page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageDto"] & {
+                        data?: components["schemas"]["DeliverySearchView"][];
+                    };
+                };
+            };
+            /** @description A malformed filter, or since not before until */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not read Webhook */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    WebhookStatsController_stats: {
+        parameters: {
+            query?: {
+                /** @description From this time (inclusive) */
+                since?: string;
+                /** @description Up to this time (exclusive) */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookStatsView"];
+                };
+            };
+            /** @description A malformed time, since not before until, or a window over 31 days */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not read Webhook */
             403: {
                 headers: {
                     [name: string]: unknown;
