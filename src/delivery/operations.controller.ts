@@ -6,7 +6,7 @@ import { WorkspaceController } from '../common/workspace-route';
 import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { DeliveryInsightsService } from './delivery-insights.service';
-import { DeliverySearchQueryDto, DeliverySearchView, EventDecisionsView, TimeWindowQueryDto, WebhookStatsView } from './operations.dto';
+import { EVENT_ID_PATTERN, DeliverySearchQueryDto, DeliverySearchView, EventDecisionsView, TimeWindowQueryDto, WebhookStatsView } from './operations.dto';
 
 @WorkspaceController('events', 'webhook deliveries')
 export class EventDecisionsController {
@@ -14,7 +14,7 @@ export class EventDecisionsController {
 
   @Get(':eventId')
   @Policy('read', 'Webhook')
-  @ApiParam({ name: 'eventId', type: String, example: 'evt_01KB3Q7ZJ8M2Y5D4XW0N6T9RHC' })
+  @ApiParam({ name: 'eventId', schema: { type: 'string', pattern: EVENT_ID_PATTERN.source }, example: 'evt_01KB3Q7ZJ8M2Y5D4XW0N6T9RHC' })
   @ApiOperation({
     summary: 'Why (not)? An event and, for every webhook subscribed to its type, whether it was delivered and why not',
     description:

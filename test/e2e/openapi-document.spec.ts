@@ -22,9 +22,12 @@ describe('the OpenAPI document', () => {
     expect(doc.components.securitySchemes.bearer.bearerFormat).not.toMatch(/jwt/i);
   });
 
-  it('types every path parameter as a UUID string', () => {
+  it('types every path parameter as a UUID string (an event id as its evt_ pattern)', () => {
+    const eventId = { type: 'string', pattern: '^evt_[0-9A-HJKMNP-TV-Z]{26}$' };
     for (const { route, op } of operations()) {
-      for (const p of (op.parameters ?? []).filter((p: any) => p.in === 'path')) expect(p.schema, `${route} ${p.name}`).toEqual({ type: 'string', format: 'uuid' });
+      for (const p of (op.parameters ?? []).filter((p: any) => p.in === 'path')) {
+        expect(p.schema, `${route} ${p.name}`).toEqual(p.name === 'eventId' ? eventId : { type: 'string', format: 'uuid' });
+      }
     }
   });
 

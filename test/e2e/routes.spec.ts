@@ -94,6 +94,10 @@ const EXPECTED: Record<string, string> = {
   'POST /v1/workspaces/:wid/webhooks/:id/rotate-secret': 'update Webhook',
   'POST /v1/workspaces/:wid/webhooks/:id/test': 'update Webhook',
   'GET /v1/workspaces/:wid/webhooks/:id/deliveries': 'read Webhook',
+  // Operations (issue 16): why (not), the delivery search, health.
+  'GET /v1/workspaces/:wid/events/:eventId': 'read Webhook',
+  'GET /v1/workspaces/:wid/deliveries': 'read Webhook',
+  'GET /v1/workspaces/:wid/webhooks/:id/stats': 'read Webhook',
   'GET /v1/workspaces/:wid/webhooks/:id/deliveries/:did': 'read Webhook',
   'POST /v1/workspaces/:wid/webhooks/:id/deliveries/:did/redeliver': 'update Webhook',
   'POST /v1/workspaces/:wid/webhooks/:id/recover': 'update Webhook',
