@@ -8,7 +8,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   a webhook's health over a window is one index range scan, whatever the table's size.
  * - `deliveries (workspace_id, created_at)`: the workspace-wide delivery search, newest first.
  * - `events (workspace_id, data->'object'->>'id')`: the search by object id.
- * - `webhooks.consecutive_failures` and `alert_mailed_at`: the failing/disabled/recovered alerts.
+ * - `webhooks.consecutive_failures`, `alert_state` and `alert_mailed_at`: the failing/disabled/recovered alerts.
  */
 export class DeliveryDecisions1796170718770 implements MigrationInterface {
   name = 'DeliveryDecisions1796170718770';
@@ -18,6 +18,7 @@ export class DeliveryDecisions1796170718770 implements MigrationInterface {
       `CREATE TABLE "delivery_skips" ("event_id" text NOT NULL, "webhook_id" uuid NOT NULL, "workspace_id" uuid NOT NULL, "reason" text NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_332fa0c73036f1cffdc9a8c5111" PRIMARY KEY ("event_id", "webhook_id"))`,
     );
     await queryRunner.query(`ALTER TABLE "webhooks" ADD "consecutive_failures" integer NOT NULL DEFAULT '0'`);
+    await queryRunner.query(`ALTER TABLE "webhooks" ADD "alert_state" text`);
     await queryRunner.query(`ALTER TABLE "webhooks" ADD "alert_mailed_at" TIMESTAMP WITH TIME ZONE`);
     await queryRunner.query(`ALTER TABLE "delivery_attempts" ADD "webhook_id" uuid`);
     await queryRunner.query(`UPDATE "delivery_attempts" a SET "webhook_id" = d."webhook_id" FROM "deliveries" d WHERE d."id" = a."delivery_id"`);
@@ -42,6 +43,7 @@ export class DeliveryDecisions1796170718770 implements MigrationInterface {
     await queryRunner.query(`DROP INDEX "public"."idx_delivery_attempts_health"`);
     await queryRunner.query(`ALTER TABLE "delivery_attempts" DROP COLUMN "webhook_id"`);
     await queryRunner.query(`ALTER TABLE "webhooks" DROP COLUMN "alert_mailed_at"`);
+    await queryRunner.query(`ALTER TABLE "webhooks" DROP COLUMN "alert_state"`);
     await queryRunner.query(`ALTER TABLE "webhooks" DROP COLUMN "consecutive_failures"`);
     await queryRunner.query(`DROP TABLE "delivery_skips"`);
   }

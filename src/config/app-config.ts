@@ -17,6 +17,10 @@ export interface AppConfig {
   webhookRetryScheduleMs: number[];
   webhookAllowPrivateNetwork: boolean;
   webhookDisableAfterMs: number;
+  /** Failed attempts in a row after which `webhook.failing` is emitted (WEBHOOK_FAILING_AFTER). */
+  webhookFailingAfter: number;
+  /** At most one alert mail per webhook per this long (WEBHOOK_ALERT_MAIL_INTERVAL). */
+  webhookAlertMailIntervalMs: number;
   webhookSecretOverlapMs: number;
   webhookLogRetentionMs: number;
   /** Empty outside production when unset: the key then comes from webhookSecretKeyFile (generated on first start). */
@@ -166,6 +170,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookRetryScheduleMs: parseWith(env, 'WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE, parseRetrySchedule, errors),
     webhookAllowPrivateNetwork: parseWith(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORK', 'false', bool, errors),
     webhookDisableAfterMs: parseWith(env, 'WEBHOOK_DISABLE_AFTER', '5d', positiveDuration, errors),
+    webhookFailingAfter: parseWith(env, 'WEBHOOK_FAILING_AFTER', '4', integer(1, 1000), errors),
+    webhookAlertMailIntervalMs: parseWith(env, 'WEBHOOK_ALERT_MAIL_INTERVAL', '1h', positiveDuration, errors),
     webhookSecretOverlapMs: parseWith(env, 'WEBHOOK_SECRET_OVERLAP', '24h', parseDuration, errors),
     webhookLogRetentionMs: parseWith(env, 'WEBHOOK_LOG_RETENTION', '30d', positiveDuration, errors),
     webhookSecretKey: read(env, 'WEBHOOK_SECRET_KEY', ''),

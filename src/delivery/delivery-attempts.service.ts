@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EventEmitter, once } from 'node:events';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -11,6 +11,7 @@ import { nextRetryDelay } from './retry-policy';
 import { signPayload } from './signing';
 import { USER_AGENT } from './delivery.constants';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
+import { HealthChange, WebhookHealthAlerts } from './webhook-health-alerts.service';
 
 /** A delivery this worker has leased and is about to attempt. */
 export interface ClaimedDelivery {
@@ -44,7 +45,10 @@ interface AttemptRecord extends AttemptOutcome {
 }
 
 // One statement records a whole batch: the attempts, the deliveries' new state, and the
-// webhooks' health (failing streak, auto-disable on `failing` or `gone`).
+// webhooks' health (failed attempts in a row, failing streak, auto-disable on `failing` or `gone`).
+// It answers the changes of health to announce (webhook.failing / disabled / recovered): the
+// announcement flips webhooks.alert_state with its event, so until it is made these rows are
+// written again and answered again (a crash in between delays an alert, never loses it).
 const RECORD_SQL = `
 WITH attempt_rows AS (
   INSERT INTO delivery_attempts
@@ -57,19 +61,38 @@ WITH attempt_rows AS (
   FROM unnest($1::uuid[], $11::text[], $2::int[], $6::int[], $12::timestamptz[]) AS v(id, status, number, response_status, next_attempt_at)
   WHERE d.id = v.id
 ), healthy AS (
-  UPDATE webhooks SET failing_since = NULL WHERE id = ANY($13::uuid[]) AND failing_since IS NOT NULL
+  UPDATE webhooks SET failing_since = NULL, consecutive_failures = 0
+  WHERE id = ANY($13::uuid[]) AND (failing_since IS NOT NULL OR consecutive_failures > 0 OR alert_state IS NOT NULL)
+  RETURNING id, alert_state
 ), gone AS (
-  UPDATE webhooks SET enabled = false, disabled_reason = 'gone', updated_at = now() WHERE id = ANY($14::uuid[]) AND enabled
+  UPDATE webhooks SET enabled = false, disabled_reason = 'gone', updated_at = now()
+  WHERE id = ANY($14::uuid[]) AND (enabled OR (disabled_reason = 'gone' AND alert_state IS DISTINCT FROM 'disabled'))
+  RETURNING id, alert_state
+), failing AS (
+  UPDATE webhooks w
+  SET failing_since = COALESCE(w.failing_since, now()),
+      consecutive_failures = LEAST(w.consecutive_failures + f.n, $18::int),
+      enabled = CASE WHEN w.failing_since < now() - ($16 || ' milliseconds')::interval THEN false ELSE w.enabled END,
+      disabled_reason = CASE WHEN w.enabled AND w.failing_since < now() - ($16 || ' milliseconds')::interval THEN 'failing' ELSE w.disabled_reason END,
+      updated_at = now()
+  FROM unnest($15::uuid[], $19::int[]) AS f(id, n)
+  WHERE w.id = f.id
+    -- Only a change of state writes: the start of a failing streak, the first WEBHOOK_FAILING_AFTER
+    -- failures, the disable, or a change of health not yet announced. Rewriting every failing
+    -- webhook on every batch made a retry storm contend on the webhook rows.
+    AND (w.failing_since IS NULL OR w.consecutive_failures < $18::int
+         OR (w.enabled AND w.failing_since < now() - ($16 || ' milliseconds')::interval)
+         OR (w.enabled AND w.alert_state IS NULL)
+         OR (NOT w.enabled AND w.disabled_reason = 'failing' AND w.alert_state IS DISTINCT FROM 'disabled'))
+  RETURNING w.id, w.enabled, w.disabled_reason, w.consecutive_failures, w.alert_state
 )
-UPDATE webhooks
-SET failing_since = COALESCE(failing_since, now()),
-    enabled = CASE WHEN failing_since < now() - ($16 || ' milliseconds')::interval THEN false ELSE enabled END,
-    disabled_reason = CASE WHEN enabled AND failing_since < now() - ($16 || ' milliseconds')::interval THEN 'failing' ELSE disabled_reason END,
-    updated_at = now()
-WHERE id = ANY($15::uuid[])
-  -- Only a change of state writes: the start of a failing streak, or the disable. Rewriting every
-  -- failing webhook on every batch made a retry storm contend on the webhook rows.
-  AND (failing_since IS NULL OR (enabled AND failing_since < now() - ($16 || ' milliseconds')::interval))`;
+SELECT id, 'recovered' AS kind FROM healthy WHERE alert_state IS NOT NULL
+UNION ALL
+SELECT id, 'disabled' FROM gone WHERE alert_state IS DISTINCT FROM 'disabled'
+UNION ALL
+SELECT id, CASE WHEN enabled THEN 'failing' ELSE 'disabled' END FROM failing
+WHERE (enabled AND consecutive_failures >= $18::int AND alert_state IS NULL)
+   OR (NOT enabled AND disabled_reason = 'failing' AND alert_state IS DISTINCT FROM 'disabled')`;
 
 /**
  * Makes attempts: signs the exact bytes, POSTs them through the shared keep-alive client, decides
@@ -86,7 +109,9 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly secrets: WebhookSecretsService,
     private readonly sender: HttpSender,
+    private readonly health: WebhookHealthAlerts,
   ) {}
+  private readonly logger = new Logger(DeliveryAttemptsService.name);
 
   async run(batch: ClaimedDelivery[]): Promise<AttemptOutcome[]> {
     if (!batch.length) return [];
@@ -148,10 +173,14 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
 
   private async record(records: AttemptRecord[]): Promise<void> {
     const col = <T>(pick: (r: AttemptRecord) => T) => records.map(pick);
-    const succeeded = records.filter((r) => r.status === 'succeeded').map((r) => r.webhookId);
+    const succeeded = new Set(records.filter((r) => r.status === 'succeeded').map((r) => r.webhookId));
     const gone = records.filter((r) => r.gone).map((r) => r.webhookId);
-    const failing = records.filter((r) => r.status !== 'succeeded' && !r.gone).map((r) => r.webhookId);
-    await this.dataSource.query(RECORD_SQL, [
+    // Failed attempts per webhook, for those with no success in this batch.
+    const failures = new Map<string, number>();
+    for (const r of records) {
+      if (r.status !== 'succeeded' && !r.gone && !succeeded.has(r.webhookId)) failures.set(r.webhookId, (failures.get(r.webhookId) ?? 0) + 1);
+    }
+    const changes: HealthChange[] = await this.dataSource.query(RECORD_SQL, [
       col((r) => r.deliveryId),
       col((r) => r.number),
       col((r) => r.startedAt),
@@ -164,12 +193,18 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       col((r) => (r.result.errorMessage ? r.result.errorMessage.slice(0, 1000) : null)),
       col((r) => r.status),
       col((r) => r.nextAttemptAt),
-      [...new Set(succeeded)],
+      [...succeeded],
       [...new Set(gone)],
-      [...new Set(failing)].filter((id) => !succeeded.includes(id)),
+      [...failures.keys()],
       this.config.webhookDisableAfterMs,
       col((r) => r.webhookId),
+      this.config.webhookFailingAfter,
+      [...failures.values()],
     ]);
+    if (changes.length) {
+      // Off the hot path: rare (a change of health), and never allowed to fail the attempts' record.
+      void this.health.announce(changes).catch((err: Error) => this.logger.warn(`health alerts deferred: ${err.message}`));
+    }
   }
 
   /** On SIGTERM: let the attempts in flight finish and be logged (each is bounded by the timeout), then close. */

@@ -2,7 +2,7 @@ import { BadRequestException, Injectable, NotFoundException } from '@nestjs/comm
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PageDto, paginate } from '../common/pagination';
-import { eventTypeInfo, TEST_EVENT_TYPE } from '../events/event-catalog';
+import { eventTypeInfo, isOperationalEventType, TEST_EVENT_TYPE } from '../events/event-catalog';
 import type { EventActor, EventData } from '../events/outbox-event.entity';
 import { can } from '../permissions/authorize';
 import { abilityToSql } from '../permissions/rules-to-sql';
@@ -13,6 +13,7 @@ import { toDeliveryView } from './deliveries.service';
 import { FANOUT_SUBSCRIBER } from './delivery.constants';
 import { Delivery } from './delivery.entity';
 import type { SkipReason } from './delivery-skip.entity';
+import { describeError } from './webhook-health-alerts.service';
 import {
   DeliverySearchQueryDto,
   DeliverySearchView,
@@ -78,7 +79,9 @@ export class DeliveryInsightsService {
       .orderBy('webhook.createdAt', 'ASC')
       .addOrderBy('webhook.id', 'ASC');
     const scope = abilityToSql(ctx.ability, 'read', 'Webhook', 'webhook', this.dataSource.getMetadata(Webhook));
-    const webhooks = await qb.andWhere(scope.sql, scope.params).getMany();
+    const about = isOperationalEventType(event.type) ? event.data.object.id : undefined;
+    // An operational event is never delivered through the webhook it is about: that one is not listed.
+    const webhooks = (await qb.andWhere(scope.sql, scope.params).getMany()).filter((w) => w.id !== about);
 
     const ids = webhooks.map((w) => w.id);
     const [deliveries, skips]: [
@@ -255,10 +258,6 @@ function window(query: { since?: string; until?: string }): { since: Date | null
   return { since, until };
 }
 
-function describeError(row: { error: string; error_message: string | null; response_status: number | null }): string {
-  if (row.error === 'http_status' && row.response_status !== null) return `http_status: ${row.response_status}`;
-  return row.error_message ? `${row.error}: ${row.error_message}` : row.error;
-}
 
 /** Every hour from the one containing `since` to the one containing `until`, zeros included. */
 function hourlySeries(since: Date, until: Date, rows: { hour: string; succeeded: number; failed: number }[]): StatsBucketView[] {

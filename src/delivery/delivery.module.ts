@@ -15,6 +15,9 @@ import { DELIVERIES_QUEUE, MAX_LOGGED_RESPONSE_BYTES, SCHEDULED_BACKOFF, USER_AG
 import { FanOutService } from './fan-out.service';
 import { HttpSender } from './http-sender';
 import { DeliveryInsightsService } from './delivery-insights.service';
+import { WebhookHealthAlerts } from './webhook-health-alerts.service';
+import { WebhookAlertMailListener } from './webhook-alert-mail.listener';
+import { MailModule } from '../mail/mail.module';
 import { DeliverySearchController, EventDecisionsController, WebhookStatsController } from './operations.controller';
 
 /**
@@ -26,6 +29,7 @@ import { DeliverySearchController, EventDecisionsController, WebhookStatsControl
     PermissionsModule,
     EventsModule,
     WebhooksModule,
+    MailModule,
     BullModule.registerQueue({
       name: DELIVERIES_QUEUE,
       settings: {
@@ -56,6 +60,8 @@ import { DeliverySearchController, EventDecisionsController, WebhookStatsControl
     DeliveryReconciler,
     DeliveriesService,
     DeliveryInsightsService,
+    WebhookHealthAlerts,
+    WebhookAlertMailListener,
   ],
 })
 export class DeliveryModule {}

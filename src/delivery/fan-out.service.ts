@@ -5,7 +5,7 @@ import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { DomainEvent } from '../events/domain-event';
-import { EVENT_TYPES, eventTypeInfo } from '../events/event-catalog';
+import { eventTypeInfo, isOperationalEventType, SUBSCRIBABLE_EVENT_TYPES } from '../events/event-catalog';
 import { EventSubscriptions } from '../events/event-subscriptions';
 import type { EventData } from '../events/outbox-event.entity';
 import { AbilityService } from '../permissions/ability.service';
@@ -86,7 +86,7 @@ export class FanOutService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.subscriptions.subscribeBatch(FANOUT_SUBSCRIBER, EVENT_TYPES, (events) => this.fanOut(events));
+    this.subscriptions.subscribeBatch(FANOUT_SUBSCRIBER, SUBSCRIBABLE_EVENT_TYPES, (events) => this.fanOut(events));
   }
 
   async fanOut(events: DomainEvent[]): Promise<void> {
@@ -107,6 +107,8 @@ export class FanOutService implements OnModuleInit {
       const happenedAt = Date.parse(event.createdAt);
       for (const webhook of webhooks) {
         if (webhook.workspace_id !== event.workspaceId || !webhook.events.includes(event.type)) continue;
+        // An alert about a webhook never goes through that webhook (a failing endpoint cannot feed itself alerts).
+        if (isOperationalEventType(event.type) && event.data.object.id === webhook.id) continue;
         const decision = await this.decide(event, happenedAt, webhook);
         if ('reason' in decision) skipped.push({ event, webhookId: webhook.id, reason: decision.reason });
         else entitled.push({ event, webhook, data: decision.data });
@@ -160,6 +162,8 @@ export class FanOutService implements OnModuleInit {
   ): Promise<{ reason: SkipReason } | { data: EventData | null }> {
     if (!webhook.enabled || webhook.role === null) return { reason: 'disabled' };
     if (new Date(webhook.created_at).getTime() > happenedAt) return { reason: 'created_after_event' };
+    // Operational events go only to webhooks owned by an owner or admin (an owner demoted since: skipped).
+    if (isOperationalEventType(event.type) && webhook.role !== 'owner' && webhook.role !== 'admin') return { reason: 'not_permitted' };
     const ability = await this.abilities.abilityFor({
       workspaceId: event.workspaceId,
       userId: webhook.created_by_id,

@@ -12,6 +12,8 @@ export interface PublishInput {
   actor: EventActor;
   object: Record<string, unknown>;
   previousAttributes?: Record<string, unknown>;
+  /** More members of `data` beside `object` (operational events: `lastError`, `reason`). */
+  extra?: Record<string, unknown>;
 }
 
 /**
@@ -67,5 +69,6 @@ export class EventPublisher {
 }
 
 function eventData(input: PublishInput) {
-  return input.previousAttributes ? { object: input.object, previousAttributes: input.previousAttributes } : { object: input.object };
+  const data = input.previousAttributes ? { object: input.object, previousAttributes: input.previousAttributes } : { object: input.object };
+  return input.extra ? { ...data, ...input.extra } : data;
 }

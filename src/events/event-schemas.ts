@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Type } from '@nestjs/common';
-import { EVENT_CATALOG, EventSubject, EventType, TEST_EVENT_TYPE } from './event-catalog';
+import { EVENT_CATALOG, EventSubject, EventType, OPERATIONAL_EVENT_CATALOG, OperationalEventType, TEST_EVENT_TYPE } from './event-catalog';
 
 /**
  * The event catalogue's payload schemas. Each subject has ONE definition: the view class its
@@ -42,6 +42,7 @@ const SWAGGER_PROPERTY_NAMES = 'swagger/apiModelPropertiesArray';
 
 interface PropertyMetadata {
   type?: unknown;
+  items?: { type?: unknown; enum?: unknown[] };
   isArray?: boolean;
   format?: string;
   enum?: unknown[];
@@ -64,6 +65,8 @@ function jsonType(type: unknown): string {
 
 /** The JSON Schema (2020-12, as OpenAPI 3.1 uses) of one view property. */
 function propertySchema(meta: PropertyMetadata, designType: unknown): JsonSchema {
+  // An array of enum values (`isArray` with `enum`): Swagger keeps the item type and enum in `items`.
+  if (meta.type === 'array' && meta.items) meta = { ...meta, type: meta.items.type, enum: meta.items.enum ?? meta.enum };
   const base = jsonType(meta.type ?? designType);
   let schema: JsonSchema = { type: base };
   if (meta.format) schema.format = meta.format;
@@ -82,7 +85,7 @@ interface ObjectModel {
   example: Record<string, unknown>;
 }
 
-const cache = new Map<EventSubject, ObjectModel>();
+const cache = new Map<string, ObjectModel>();
 
 /** Stable example UUIDs, one per field name, so examples read the same on every call. */
 function exampleUuid(seed: string): string {
@@ -92,10 +95,10 @@ function exampleUuid(seed: string): string {
 
 const EXAMPLE_TIME = '2026-11-27T10:00:00.000Z';
 
-function objectModel(subject: EventSubject): ObjectModel {
+function objectModel(subject: EventSubject | 'webhook'): ObjectModel {
   const cached = cache.get(subject);
   if (cached) return cached;
-  const { view } = definition(subject);
+  const view = subject === 'webhook' ? webhookView() : definition(subject).view;
   const proto = view.prototype as object;
   const names = ((Reflect.getMetadata(SWAGGER_PROPERTY_NAMES, proto) as string[] | undefined) ?? []).map((n) => n.replace(/^:/, ''));
   const properties: Record<string, JsonSchema> = {};
@@ -230,3 +233,50 @@ export function testEventExample(): Record<string, unknown> {
   };
 }
 
+
+let webhookViewClass: Type<unknown> | null = null;
+
+/** Marks the webhook view class as `data.object` of the operational events (webhooks registers it). */
+export function WebhookEventObject(): ClassDecorator {
+  return (target) => {
+    webhookViewClass = target as unknown as Type<unknown>;
+  };
+}
+
+function webhookView(): Type<unknown> {
+  if (!webhookViewClass) throw new Error('No @WebhookEventObject view registered');
+  return webhookViewClass;
+}
+
+const LAST_ERROR_SCHEMA: JsonSchema = {
+  type: ['string', 'null'],
+  description: 'The error of the last failed attempt, e.g. "http_status: 500" or "timeout: …"',
+};
+
+/** The JSON Schema of an operational event (`webhook.failing`, `webhook.disabled`, `webhook.recovered`). */
+export function operationalEventSchema(type: OperationalEventType): JsonSchema {
+  const info = OPERATIONAL_EVENT_CATALOG.find((e) => e.type === type)!;
+  const object = objectModel('webhook').schema;
+  const properties: Record<string, JsonSchema> = {
+    object: { ...object, description: 'The webhook this is about (never its secret)' },
+  };
+  if (type !== 'webhook.recovered') properties.lastError = LAST_ERROR_SCHEMA;
+  if (type === 'webhook.disabled') properties.reason = { type: 'string', enum: ['failing', 'gone'], description: 'Why it was disabled' };
+  return envelope(type, info.description, { type: 'object', properties, required: Object.keys(properties), additionalProperties: false });
+}
+
+export function operationalEventExample(type: OperationalEventType): Record<string, unknown> {
+  const { example } = objectModel('webhook');
+  const object = { ...example, ...(type === 'webhook.disabled' ? { enabled: false, disabledReason: 'failing' } : {}) };
+  const data: Record<string, unknown> = { object };
+  if (type !== 'webhook.recovered') data.lastError = 'http_status: 500';
+  if (type === 'webhook.disabled') data.reason = 'failing';
+  return {
+    id: 'evt_01JDZ8Q2X4N3K5M7P9R1S3T5V9',
+    type,
+    createdAt: EXAMPLE_TIME,
+    workspaceId: example.workspaceId,
+    actor: { type: 'system', id: null },
+    data,
+  };
+}

@@ -8,6 +8,9 @@ export interface EventActor {
 export interface EventData {
   object: Record<string, unknown>;
   previousAttributes?: Record<string, unknown>;
+  /** Operational events: the last error, and why the webhook was disabled. */
+  lastError?: string | null;
+  reason?: string;
 }
 
 /**

@@ -6,6 +6,14 @@ export interface MailTemplateData {
   'verify-email': { name: string; token: string; expiresInHours: number };
   'password-reset': { name: string; token: string; expiresInMinutes: number };
   invitation: { workspaceName: string; inviterName: string | null; role: string; expiresAt: string };
+  'webhook-alert': {
+    kind: 'failing' | 'disabled' | 'recovered';
+    webhookName: string;
+    url: string;
+    workspaceName: string;
+    lastError: string | null;
+    reason: string | null;
+  };
 }
 export type MailTemplate = keyof MailTemplateData;
 
@@ -56,6 +64,25 @@ const RENDERERS: Renderers = {
     ],
     action: { label: 'See my invitations', url: `${publicUrl}${CONSOLE_PATHS.invitations}` },
     footer: `The invitation expires on ${expiresAt}.`,
+  }),
+  'webhook-alert': ({ kind, webhookName, url, workspaceName, lastError, reason }, publicUrl) => ({
+    subject:
+      kind === 'recovered'
+        ? `Webhook "${webhookName}" has recovered`
+        : kind === 'disabled'
+          ? `Webhook "${webhookName}" was disabled`
+          : `Webhook "${webhookName}" is failing`,
+    greeting: 'Hello,',
+    paragraphs: [
+      kind === 'recovered'
+        ? `The webhook "${webhookName}" (${url}) of the workspace "${workspaceName}" delivers again.`
+        : kind === 'disabled'
+          ? `The webhook "${webhookName}" (${url}) of the workspace "${workspaceName}" was disabled (${reason === 'gone' ? 'the endpoint answered 410 Gone' : 'its deliveries kept failing'}). It receives nothing until it is enabled again.`
+          : `The webhook "${webhookName}" (${url}) of the workspace "${workspaceName}" has failed several deliveries in a row. Retries continue.`,
+      ...(lastError ? [`Last error: ${lastError}`] : []),
+    ],
+    action: { label: 'Open the console', url: `${publicUrl}/` },
+    footer: 'You receive this as the webhook\'s owner or an administrator of the workspace; at most one such mail per webhook per hour.',
   }),
 };
 

@@ -1,4 +1,6 @@
-import { eventTypeInfo } from '../events/event-catalog';
+import { BadRequestException } from '@nestjs/common';
+import { eventTypeInfo, isOperationalEventType } from '../events/event-catalog';
+import type { Role } from '../workspaces/role';
 import type { AppAbility } from '../permissions/subjects';
 
 /**
@@ -11,4 +13,17 @@ export function unreadableEventTypes(ability: AppAbility, types: readonly string
     const info = eventTypeInfo(type);
     return !info || ability.cannot('read', info.caslSubject);
   });
+}
+
+/**
+ * Operational events (webhook.failing, …) are about every webhook of the workspace: only a webhook
+ * owned by an owner or admin may subscribe to them. 400 otherwise.
+ */
+export function assertMayReceiveOperational(role: Role, types: readonly string[]): void {
+  const operational = types.filter(isOperationalEventType);
+  if (operational.length && role !== 'owner' && role !== 'admin') {
+    throw new BadRequestException([
+      `events: ${operational.join(', ')} are operational events, only for webhooks owned by an owner or admin of the workspace`,
+    ]);
+  }
 }

@@ -12,14 +12,15 @@ import {
   ValidateIf,
   ValidationArguments,
 } from 'class-validator';
-import { EVENT_TYPES } from '../events/event-catalog';
+import { SUBSCRIBABLE_EVENT_TYPES } from '../events/event-catalog';
+import { WebhookEventObject } from '../events/event-schemas';
 import { MAX_WEBHOOK_URL_LENGTH } from './url-safety';
 import { DISABLED_REASONS, DisabledReason, Webhook } from './webhook.entity';
 
 export const WEBHOOK_NAME_MAX = 200;
 export const WEBHOOK_DESCRIPTION_MAX = 1000;
 
-const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
+const KNOWN_TYPES = new Set<string>(SUBSCRIBABLE_EVENT_TYPES);
 
 /** Names the offending entries, so a typo is obvious from the 400 alone. */
 function unknownEventTypesMessage({ value }: ValidationArguments): string {
@@ -53,14 +54,14 @@ export class CreateWebhookDto {
 
   @ApiProperty({
     example: EVENTS_EXAMPLE,
-    enum: EVENT_TYPES,
+    enum: SUBSCRIBABLE_EVENT_TYPES,
     isArray: true,
     description: 'Event types to receive (GET /v1/webhook-event-types); the creator must be able to read their subject',
   })
   @IsArray()
   @ArrayNotEmpty()
   @ArrayUnique()
-  @IsIn(EVENT_TYPES, { each: true, message: unknownEventTypesMessage })
+  @IsIn(SUBSCRIBABLE_EVENT_TYPES, { each: true, message: unknownEventTypesMessage })
   events: string[];
 
   @ApiPropertyOptional({ example: 'Pushes portfolio changes to the CRM', maxLength: WEBHOOK_DESCRIPTION_MAX, nullable: true, type: String })
@@ -95,12 +96,12 @@ export class UpdateWebhookDto {
   @MaxLength(MAX_WEBHOOK_URL_LENGTH)
   url?: string;
 
-  @ApiPropertyOptional({ example: EVENTS_EXAMPLE, enum: EVENT_TYPES, isArray: true, description: 'Replaces the whole list. Changed by anyone but the owner, it makes the caller the owner' })
+  @ApiPropertyOptional({ example: EVENTS_EXAMPLE, enum: SUBSCRIBABLE_EVENT_TYPES, isArray: true, description: 'Replaces the whole list. Changed by anyone but the owner, it makes the caller the owner' })
   @OptionalNotNull()
   @IsArray()
   @ArrayNotEmpty()
   @ArrayUnique()
-  @IsIn(EVENT_TYPES, { each: true, message: unknownEventTypesMessage })
+  @IsIn(SUBSCRIBABLE_EVENT_TYPES, { each: true, message: unknownEventTypesMessage })
   events?: string[];
 
   @ApiPropertyOptional({ example: null, maxLength: WEBHOOK_DESCRIPTION_MAX, nullable: true, type: String, description: 'null clears it' })
@@ -118,12 +119,13 @@ export class UpdateWebhookDto {
   enabled?: boolean;
 }
 
+@WebhookEventObject()
 export class WebhookView {
   @ApiProperty({ format: 'uuid', example: '3f1c2b9e-8a4d-4c2e-9b7a-1d2e3f4a5b6c' }) id: string;
   @ApiProperty({ format: 'uuid', example: '0b6f9c1e-2d3a-4f5b-8c7d-9e0f1a2b3c4d' }) workspaceId: string;
   @ApiProperty({ example: 'CRM sync' }) name: string;
   @ApiProperty({ example: 'https://hooks.example.com/countercyclical' }) url: string;
-  @ApiProperty({ example: EVENTS_EXAMPLE, enum: EVENT_TYPES, isArray: true }) events: string[];
+  @ApiProperty({ example: EVENTS_EXAMPLE, enum: SUBSCRIBABLE_EVENT_TYPES, isArray: true }) events: string[];
   @ApiProperty({ example: 'Pushes portfolio changes to the CRM', nullable: true, type: String }) description: string | null;
   @ApiProperty({ example: true }) enabled: boolean;
   @ApiProperty({

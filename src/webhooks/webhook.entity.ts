@@ -69,6 +69,14 @@ export class Webhook extends WorkspaceOwnedEntity {
   @Column('integer', { default: 0 })
   consecutiveFailures: number;
 
+  /**
+   * The last operational event published about this webhook's health: `failing`, `disabled`, or
+   * null (healthy, or recovered). Flipped in the same statement as the event is written, so each
+   * change of health is announced exactly once.
+   */
+  @Column('text', { nullable: true })
+  alertState: 'failing' | 'disabled' | null;
+
   /** When an operational alert about this webhook was last mailed (at most one per WEBHOOK_ALERT_MAIL_INTERVAL). */
   @Column('timestamptz', { nullable: true })
   alertMailedAt: Date | null;

@@ -18,7 +18,7 @@ import { authorize } from '../permissions/authorize';
 import { MemberRemovalHooks } from '../permissions/member-removal-hooks';
 import type { AppAbility } from '../permissions/subjects';
 import type { WorkspaceContext } from '../permissions/workspace-context';
-import { unreadableEventTypes } from './subscription-policy';
+import { assertMayReceiveOperational, unreadableEventTypes } from './subscription-policy';
 import { checkUrlSyntax, checkWebhookUrl } from './url-safety';
 import { CreatedWebhookView, CreateWebhookDto, SecretView, toWebhookView, UpdateWebhookDto, WebhookView } from './webhook.dto';
 import { Webhook } from './webhook.entity';
@@ -63,6 +63,7 @@ export class WebhooksService implements OnModuleInit {
   async create(ctx: WorkspaceContext, dto: CreateWebhookDto): Promise<CreatedWebhookView> {
     authorize(ctx, 'create', 'Webhook', { workspaceId: ctx.workspaceId, createdById: ctx.userId });
     this.assertMaySubscribe(ctx.ability, dto.events, 'you');
+    assertMayReceiveOperational(ctx.role, dto.events);
     const url = await this.checkUrl(dto.url);
     return this.dataSource.transaction(async (tx) => {
       await this.assertBelowLimit(tx, ctx.workspaceId);
@@ -121,6 +122,7 @@ export class WebhooksService implements OnModuleInit {
       // Whoever points the webhook elsewhere (url) or widens or narrows what it carries (events)
       // becomes its owner: from then on it carries only what they may read (permissions.md).
       const transfer = (changes.url !== undefined || changes.events !== undefined) && row.createdById !== ctx.userId;
+      if (changes.url !== undefined || changes.events !== undefined) assertMayReceiveOperational(ctx.role, changes.events ?? row.events);
       if (transfer) {
         this.assertMaySubscribe(ctx.ability, changes.events ?? row.events, 'you (the new owner)');
         Object.assign(changes, { createdById: ctx.userId, previousOwnerId: row.createdById, ownerChangedAt: new Date() });
@@ -129,7 +131,7 @@ export class WebhooksService implements OnModuleInit {
       }
       if (dto.enabled === true && (!row.enabled || row.disabledReason !== null)) {
         // Re-enabling is the user's "it's fixed": forget why and since when it was failing.
-        Object.assign(changes, { enabled: true, disabledReason: null, failingSince: null });
+        Object.assign(changes, { enabled: true, disabledReason: null, failingSince: null, consecutiveFailures: 0, alertState: null });
       } else if (dto.enabled === false && (row.enabled || row.disabledReason !== null)) {
         // Paused by a user, not by the system: no disabledReason.
         Object.assign(changes, { enabled: false, disabledReason: null });

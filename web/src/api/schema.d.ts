@@ -1955,12 +1955,18 @@ export interface components {
              * @example investment.created
              * @enum {string}
              */
-            type: "investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted";
+            type: "investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted" | "webhook.failing" | "webhook.disabled" | "webhook.recovered";
             /**
              * @example investment
              * @enum {string}
              */
-            subject: "investment" | "valuation" | "memo" | "team" | "assumption" | "pipeline";
+            subject: "investment" | "valuation" | "memo" | "team" | "assumption" | "pipeline" | "webhook";
+            /**
+             * @description domain: a change of the workspace's data; operational: a webhook's health (only webhooks owned by an owner or admin may subscribe)
+             * @example domain
+             * @enum {string}
+             */
+            category: "domain" | "operational";
             /** @example Action taken when an Investment is created */
             description: string;
             /** @description JSON Schema (draft 2020-12) of the whole request body a receiver gets for this type */
@@ -1988,7 +1994,7 @@ export interface components {
              *       "memo.created"
              *     ]
              */
-            events: ("investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted")[];
+            events: ("investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted" | "webhook.failing" | "webhook.disabled" | "webhook.recovered")[];
             /** @example Pushes portfolio changes to the CRM */
             description?: string | null;
             /**
@@ -2019,7 +2025,7 @@ export interface components {
              *       "memo.created"
              *     ]
              */
-            events: ("investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted")[];
+            events: ("investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted" | "webhook.failing" | "webhook.disabled" | "webhook.recovered")[];
             /** @example Pushes portfolio changes to the CRM */
             description: string | null;
             /** @example true */
@@ -2079,7 +2085,7 @@ export interface components {
              *       "memo.created"
              *     ]
              */
-            events: ("investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted")[];
+            events: ("investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted" | "webhook.failing" | "webhook.disabled" | "webhook.recovered")[];
             /** @example Pushes portfolio changes to the CRM */
             description: string | null;
             /** @example true */
@@ -2128,7 +2134,7 @@ export interface components {
              *       "memo.created"
              *     ]
              */
-            events?: ("investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted")[];
+            events?: ("investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted" | "webhook.failing" | "webhook.disabled" | "webhook.recovered")[];
             /**
              * @description null clears it
              * @example null

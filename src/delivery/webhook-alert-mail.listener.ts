@@ -1,0 +1,68 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { WORKER_DATA_SOURCE } from '../database/data-source-options';
+import type { DomainEvent } from '../events/domain-event';
+import { OPERATIONAL_EVENT_TYPES } from '../events/event-catalog';
+import { EventSubscriptions } from '../events/event-subscriptions';
+import { MailService } from '../mail/mail.service';
+
+/** The event-bus subscriber name of the alert mails (stored in events.pending_subscribers). */
+export const ALERT_MAIL_SUBSCRIBER = 'webhook-alert-mail';
+
+/**
+ * Mails operational events to the webhook's owner and the workspace's owners and admins: at most
+ * one mail per webhook per WEBHOOK_ALERT_MAIL_INTERVAL (1 h), whatever happens meanwhile, so a
+ * flapping endpoint cannot flood anyone. The slot is claimed in PostgreSQL before sending (one
+ * statement, safe across workers): at most once, never twice.
+ */
+@Injectable()
+export class WebhookAlertMailListener implements OnModuleInit {
+  private readonly logger = new Logger(WebhookAlertMailListener.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly subscriptions: EventSubscriptions,
+    private readonly mail: MailService,
+  ) {}
+
+  onModuleInit(): void {
+    this.subscriptions.subscribe(ALERT_MAIL_SUBSCRIBER, OPERATIONAL_EVENT_TYPES, (event) => this.handle(event));
+  }
+
+  private async handle(event: DomainEvent): Promise<void> {
+    const webhookId = event.data.object.id;
+    if (typeof webhookId !== 'string') return;
+    // TypeORM answers an UPDATE with [rows, affected].
+    const [claimed]: [{ name: string; url: string; workspace_id: string; created_by_id: string }[], number] = await this.dataSource.query(
+      `UPDATE webhooks SET alert_mailed_at = now()
+       WHERE id = $1 AND (alert_mailed_at IS NULL OR alert_mailed_at <= now() - ($2 || ' milliseconds')::interval)
+       RETURNING name, url, workspace_id, created_by_id`,
+      [webhookId, this.config.webhookAlertMailIntervalMs],
+    );
+    const webhook = claimed[0];
+    if (!webhook) return;
+    const recipients: { email: string; workspace_name: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT u.email, ws.name AS workspace_name FROM memberships m
+       JOIN users u ON u.id = m.user_id JOIN workspaces ws ON ws.id = m.workspace_id
+       WHERE m.workspace_id = $1 AND (m.role IN ('owner', 'admin') OR m.user_id = $2)`,
+      [webhook.workspace_id, webhook.created_by_id],
+    );
+    const kind = event.type.slice('webhook.'.length) as 'failing' | 'disabled' | 'recovered';
+    for (const { email, workspace_name } of recipients) {
+      await this.mail
+        .send('webhook-alert', email, {
+          kind,
+          webhookName: webhook.name,
+          url: webhook.url,
+          workspaceName: workspace_name,
+          lastError: event.data.lastError ?? null,
+          reason: event.data.reason ?? null,
+        })
+        // One recipient's failure does not stop the others; the slot stays used (at most once).
+        .catch((err: Error) => this.logger.warn(`alert mail for webhook ${webhookId} not sent: ${err.message}`));
+    }
+  }
+}

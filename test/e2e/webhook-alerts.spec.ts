@@ -1,0 +1,131 @@
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
+import { Receiver } from '../support/receiver';
+import { startTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
+
+const OPERATIONAL = ['webhook.failing', 'webhook.disabled', 'webhook.recovered'];
+
+/**
+ * Operational events end to end (issue 16): failing receivers raise webhook.failing, then
+ * webhook.disabled (410) or webhook.recovered, delivered to the admins' subscribed webhooks (never
+ * through the webhook they are about) and mailed to the owner and admins at most once per webhook
+ * per hour.
+ */
+describe('webhook health alerts', () => {
+  let t: TestApp;
+  let ws: TestWorkspace;
+  const receiver = new Receiver();
+  const base = () => `/v1/workspaces/${ws.id}`;
+
+  beforeAll(async () => {
+    t = await startTestApp({ WEBHOOK_RETRY_SCHEDULE: '0,50ms,50ms', WEBHOOK_FAILING_AFTER: '4' });
+    await receiver.start();
+    ws = await seedWorkspace(new ApiClient(t.baseUrl));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.stop();
+  });
+
+  const alertsAt = (path: string) => receiver.on(path).map((r) => JSON.parse(r.body) as { id: string; type: string; actor: any; data: any });
+
+  it('are listed in an operational category with a schema and an example', async () => {
+    const res = await ws.member.api.get('/v1/webhook-event-types');
+    expect(res.status).toBe(200);
+    const operational = res.body.filter((t: any) => t.category === 'operational');
+    expect(operational.map((t: any) => t.type)).toEqual(OPERATIONAL);
+    expect(res.body.filter((t: any) => t.category === 'domain')).toHaveLength(18);
+    for (const type of operational) {
+      expect(type.subject).toBe('webhook');
+      expect(type.schema.properties.data.properties.object.properties).toHaveProperty('url');
+      expect(type.schema.properties.data.properties.object.properties).not.toHaveProperty('secret');
+      expect(type.example.type).toBe(type.type);
+    }
+  });
+
+  it('only webhooks owned by an owner or admin may subscribe (400 otherwise, nothing created)', async () => {
+    const refused = await ws.member.api.post(`${base()}/webhooks`, { name: 'm', url: receiver.url('/m'), events: ['webhook.failing'] });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body.message)).toContain('webhook.failing');
+    expect((await ws.member.api.get(`${base()}/webhooks`)).body.data).toEqual([]);
+    // A member taking over an admin's alert webhook (changing its url) would own it: refused too.
+    const admins = await ws.admin.api.post(`${base()}/webhooks`, { name: 'a', url: receiver.url('/a'), events: ['webhook.recovered'] });
+    expect(admins.status).toBe(201);
+    expect((await ws.owner.api.patch(`${base()}/webhooks/${admins.body.id}`, { url: receiver.url('/b') })).status).toBe(200);
+    await ws.owner.api.delete(`${base()}/webhooks/${admins.body.id}`);
+  });
+
+  it('failing then disabled (410), failing then recovered; once each, never through the webhook itself; one mail per webhook per hour', async () => {
+    const db = t.app.get(DataSource);
+    const create = async (name: string, events: string[]) => {
+      const res = await ws.admin.api.post(`${base()}/webhooks`, { name, url: receiver.url(`/${name}`), events });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body.id as string;
+    };
+    // Two admin alert endpoints; the second always fails, and becomes failing itself.
+    const alerts = await create('alerts', OPERATIONAL);
+    receiver.script('/noisy', [500]);
+    const noisy = await create('noisy', OPERATIONAL);
+    receiver.script('/dying', [500, 500, 500, 500, 410]);
+    const dying = await create('dying', ['pipeline.created']);
+    receiver.script('/flaky', [500, 500, 500, 500, 200]);
+    const flaky = await create('flaky', ['assumption.created']);
+
+    // 3 failed attempts each, then one more failure: webhook.failing; then 410 (dying) or 200 (flaky).
+    for (const name of ['p1', 'p2']) expect((await ws.owner.api.post(`${base()}/pipelines`, { name })).status).toBe(201);
+    for (const name of ['a1', 'a2']) expect((await ws.owner.api.post(`${base()}/assumptions`, { name, value: 1 })).status).toBe(201);
+
+    const expected = [
+      `webhook.failing:${dying}`,
+      `webhook.disabled:${dying}`,
+      `webhook.failing:${flaky}`,
+      `webhook.recovered:${flaky}`,
+      `webhook.failing:${noisy}`,
+    ].sort();
+    const got = () => alertsAt('/alerts').map((e) => `${e.type}:${e.data.object.id}`);
+    await receiver.waitFor(() => expected.every((e) => got().includes(e)), 20_000, `alerts ${JSON.stringify(got())}`);
+    // Settled: every operational event fanned out and mailed.
+    await waitFor(
+      async () => {
+        const [{ open }] = await db.query(
+          `SELECT count(*)::int AS open FROM events WHERE workspace_id = $1 AND type LIKE 'webhook.%' AND (relayed_at IS NULL OR pending_subscribers <> '{}')`,
+          [ws.id],
+        );
+        return open === 0;
+      },
+      15_000,
+      () => 'the operational events to be handled',
+    );
+    expect(got().sort()).toEqual(expected);
+
+    const disabled = alertsAt('/alerts').find((e) => e.type === 'webhook.disabled')!;
+    expect(disabled.actor).toEqual({ type: 'system', id: null });
+    expect(disabled.data).toMatchObject({ reason: 'gone', lastError: 'http_status: 410', object: { id: dying, enabled: false, url: receiver.url('/dying') } });
+    const failing = alertsAt('/alerts').find((e) => e.type === 'webhook.failing' && e.data.object.id === dying)!;
+    expect(failing.data.lastError).toBe('http_status: 500');
+    for (const e of alertsAt('/alerts')) expect(JSON.stringify(e)).not.toMatch(/whsec_|secret/);
+    // The noisy endpoint received the others' alerts, never its own.
+    expect(alertsAt('/noisy').some((e) => e.data.object.id === noisy)).toBe(false);
+    expect(alertsAt('/noisy').length).toBeGreaterThan(0);
+    expect((await ws.admin.api.get(`${base()}/webhooks/${dying}`)).body).toMatchObject({ enabled: false, disabledReason: 'gone' });
+
+    // Mail: the owner and the admin, exactly one per webhook (failing), the later alerts within the hour not mailed.
+    for (const user of [ws.owner, ws.admin]) {
+      const mails = t.mailbox.to(user.email, 'webhook-alert');
+      expect(mails.map((m) => m.subject).sort(), user.email).toEqual(
+        ['Webhook "dying" is failing', 'Webhook "flaky" is failing', 'Webhook "noisy" is failing'].sort(),
+      );
+    }
+    expect(t.mailbox.to(ws.member.email, 'webhook-alert')).toEqual([]);
+
+    // Why (not): the alert about `noisy` lists the other subscribed webhook, not noisy itself.
+    const about = alertsAt('/alerts').find((e) => e.type === 'webhook.failing' && e.data.object.id === noisy)!;
+    const why = await ws.admin.api.get(`${base()}/events/${about.id}`);
+    expect(why.status).toBe(200);
+    expect(why.body.decisions.map((d: any) => d.webhookId)).toEqual([alerts]);
+    // Members may not read another's webhook: the event about it is not found.
+    expect((await ws.member.api.get(`${base()}/events/${about.id}`)).status).toBe(404);
+  }, 60_000);
+});
