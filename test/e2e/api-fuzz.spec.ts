@@ -174,6 +174,8 @@ describe('API fuzz: malformed, oversized and mistyped requests on every document
     });
     const idsByKind = kinds(mine, ws.teamA, memberKey.id, [ws.owner.id, ws.admin.id, ws.member.id, ws.viewer.id], ws.id, invitation.id, [bystanderSession], deliveryId);
     idsByKind.teams.push(ws.teamB);
+    // An event id for /events/{eventId} (the "why (not)" view): the event of the first delivery.
+    (idsByKind as Record<string, string[]>).events = [deliveries.body.data[0].eventId as string];
     idsByKind['api-keys'].push(ownerKey.id);
     world = {
       tokens: {

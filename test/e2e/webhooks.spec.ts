@@ -51,10 +51,16 @@ describe('webhooks: management by role', () => {
   });
   afterAll(() => t?.close());
 
-  it('lists the 18 event types a webhook can subscribe to', async () => {
+  it('lists the 18 event types a webhook can subscribe to, then the operational ones', async () => {
     const res = await ws.viewer.api.get('/v1/webhook-event-types');
     expect(res.status).toBe(200);
-    expect(res.body.map((e: { type: string }) => e.type).sort()).toEqual([...EVENT_TYPES].sort());
+    const domain = res.body.filter((e: { category: string }) => e.category === 'domain');
+    expect(domain.map((e: { type: string }) => e.type).sort()).toEqual([...EVENT_TYPES].sort());
+    expect(res.body.filter((e: { category: string }) => e.category === 'operational').map((e: { type: string }) => e.type)).toEqual([
+      'webhook.failing',
+      'webhook.disabled',
+      'webhook.recovered',
+    ]);
   });
 
   describe('create', () => {
