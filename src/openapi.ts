@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { EVENT_CATALOG, TEST_EVENT_TYPE } from './events/event-catalog';
-import { eventExample, eventSchema, JsonSchema, testEventExample, testEventSchema } from './events/event-schemas';
+import { EVENT_CATALOG, OPERATIONAL_EVENT_CATALOG, TEST_EVENT_TYPE } from './events/event-catalog';
+import { eventExample, eventSchema, JsonSchema, operationalEventExample, operationalEventSchema, testEventExample, testEventSchema } from './events/event-schemas';
 
 /** The one error body of every 4xx answer (Nest's HttpException shape). */
 const ERROR_SCHEMA_NAME = 'Error';
@@ -47,6 +47,13 @@ function outgoingEvents(): { webhooks: NonNullable<OpenAPIObject['webhooks']>; s
   const entries = [
     ...EVENT_CATALOG.map((info) => ({ type: info.type as string, tag: info.subject, description: info.description, schema: eventSchema(info.type), example: eventExample(info.type) })),
     { type: TEST_EVENT_TYPE, tag: 'webhook', description: 'Sent by POST …/webhooks/:id/test to that webhook only', schema: testEventSchema(), example: testEventExample() },
+    ...OPERATIONAL_EVENT_CATALOG.map((info) => ({
+      type: info.type as string,
+      tag: 'operational',
+      description: `${info.description} (operational: only to webhooks owned by an owner or admin, never through the webhook it is about)`,
+      schema: operationalEventSchema(info.type),
+      example: operationalEventExample(info.type),
+    })),
   ];
   for (const entry of entries) {
     const name = componentName(entry.type);

@@ -2,7 +2,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_TYPES } from '../../src/events/event-catalog';
+import { EVENT_TYPES, OPERATIONAL_EVENT_TYPES, SUBSCRIBABLE_EVENT_TYPES } from '../../src/events/event-catalog';
 import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
 import { Receiver } from '../support/receiver';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -34,7 +34,7 @@ describe('event catalogue: schemas and examples of the 18 types match what is de
   it('GET /v1/webhook-event-types returns a schema and an example per type, and each example validates', async () => {
     const res = await ws.member.api.get('/v1/webhook-event-types');
     expect(res.status).toBe(200);
-    expect(res.body.map((e: { type: string }) => e.type).sort()).toEqual([...EVENT_TYPES].sort());
+    expect(res.body.map((e: { type: string }) => e.type).sort()).toEqual([...SUBSCRIBABLE_EVENT_TYPES].sort());
     const ajv = validator();
     for (const entry of res.body) {
       expect(entry.schema.properties.type.const).toBe(entry.type);
@@ -101,7 +101,7 @@ describe('event catalogue: schemas and examples of the 18 types match what is de
   it('the OpenAPI document describes every outgoing event (3.1 webhooks), and webhook.test deliveries match it', async () => {
     const doc = (await api.get('/docs-json')).body;
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES, 'webhook.test'].sort());
+    expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES, ...OPERATIONAL_EVENT_TYPES, 'webhook.test'].sort());
     for (const [type, item] of Object.entries<any>(doc.webhooks)) {
       const ref: string = item.post.requestBody.content['application/json'].schema.$ref;
       const schema = doc.components.schemas[ref.split('/').pop()!];

@@ -1,3 +1,5 @@
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
@@ -106,6 +108,14 @@ describe('webhook health alerts', () => {
     const failing = alertsAt('/alerts').find((e) => e.type === 'webhook.failing' && e.data.object.id === dying)!;
     expect(failing.data.lastError).toBe('http_status: 500');
     for (const e of alertsAt('/alerts')) expect(JSON.stringify(e)).not.toMatch(/whsec_|secret/);
+    // Every alert delivered validates against its published schema (strict: nothing undeclared).
+    const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
+    addFormats(ajv);
+    const catalog = (await ws.admin.api.get('/v1/webhook-event-types')).body as { type: string; schema: object }[];
+    for (const e of alertsAt('/alerts')) {
+      const validate = ajv.getSchema(e.type) ?? ajv.addSchema(catalog.find((c) => c.type === e.type)!.schema, e.type).getSchema(e.type)!;
+      expect(validate(e), `${e.type}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    }
     // The noisy endpoint received the others' alerts, never its own.
     expect(alertsAt('/noisy').some((e) => e.data.object.id === noisy)).toBe(false);
     expect(alertsAt('/noisy').length).toBeGreaterThan(0);

@@ -1289,6 +1289,66 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "webhook.failing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.failing
+         * @description A webhook has failed several attempts in a row (WEBHOOK_FAILING_AFTER, default 4) (operational: only to webhooks owned by an owner or admin, never through the webhook it is about). Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_webhook_failing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.disabled
+         * @description The platform disabled a webhook (data.reason: failing or gone; data.lastError: the last error) (operational: only to webhooks owned by an owner or admin, never through the webhook it is about). Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_webhook_disabled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.recovered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.recovered
+         * @description A failing webhook had its first successful attempt (operational: only to webhooks owned by an owner or admin, never through the webhook it is about). Signed with Standard Webhooks headers; answer any 2xx quickly.
+         */
+        post: operations["event_webhook_recovered"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -3910,6 +3970,291 @@ export interface components {
                     /** Format: uuid */
                     webhookId: string;
                     message: string;
+                };
+            };
+        };
+        /**
+         * webhook.failing
+         * @description A webhook has failed several attempts in a row (WEBHOOK_FAILING_AFTER, default 4)
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V9",
+         *       "type": "webhook.failing",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "system",
+         *         "id": null
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "d4490349-dfc0-4294-a0d6-efe9ac836187",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "CRM sync",
+         *           "url": "https://hooks.example.com/countercyclical",
+         *           "events": [
+         *             "investment.created",
+         *             "investment.updated",
+         *             "memo.created"
+         *           ],
+         *           "description": "Pushes portfolio changes to the CRM",
+         *           "enabled": true,
+         *           "disabledReason": null,
+         *           "createdById": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+         *           "previousOwnerId": null,
+         *           "ownerChangedAt": null,
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         },
+         *         "lastError": "http_status: 500"
+         *       }
+         *     }
+         */
+        WebhookFailingEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "webhook.failing";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Webhook
+                 * @description The webhook this is about (never its secret)
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    url?: string;
+                    events?: ("investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted" | "webhook.failing" | "webhook.disabled" | "webhook.recovered")[];
+                    description?: string | null;
+                    enabled?: boolean;
+                    /**
+                     * @description Why the system disabled it: gone (410), failing, creator_removed; null when enabled or paused by a user
+                     * @enum {string|null}
+                     */
+                    disabledReason?: "gone" | "failing" | "creator_removed" | null;
+                    /**
+                     * Format: uuid
+                     * @description The owner: the webhook receives only what this user may read, at every attempt. The creator at first; whoever else changes url or events becomes the owner
+                     */
+                    createdById?: string;
+                    /**
+                     * Format: uuid
+                     * @description The owner before the last change of owner; null while the creator still owns it
+                     */
+                    previousOwnerId?: string | null;
+                    /** @description When the webhook last changed owner */
+                    ownerChangedAt?: string | null;
+                    createdAt?: string;
+                    updatedAt?: string;
+                };
+                /** @description The error of the last failed attempt, e.g. "http_status: 500" or "timeout: …" */
+                lastError: string | null;
+            };
+        };
+        /**
+         * webhook.disabled
+         * @description The platform disabled a webhook (data.reason: failing or gone; data.lastError: the last error)
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V9",
+         *       "type": "webhook.disabled",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "system",
+         *         "id": null
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "d4490349-dfc0-4294-a0d6-efe9ac836187",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "CRM sync",
+         *           "url": "https://hooks.example.com/countercyclical",
+         *           "events": [
+         *             "investment.created",
+         *             "investment.updated",
+         *             "memo.created"
+         *           ],
+         *           "description": "Pushes portfolio changes to the CRM",
+         *           "enabled": false,
+         *           "disabledReason": "failing",
+         *           "createdById": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+         *           "previousOwnerId": null,
+         *           "ownerChangedAt": null,
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         },
+         *         "lastError": "http_status: 500",
+         *         "reason": "failing"
+         *       }
+         *     }
+         */
+        WebhookDisabledEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "webhook.disabled";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Webhook
+                 * @description The webhook this is about (never its secret)
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    url?: string;
+                    events?: ("investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted" | "webhook.failing" | "webhook.disabled" | "webhook.recovered")[];
+                    description?: string | null;
+                    enabled?: boolean;
+                    /**
+                     * @description Why the system disabled it: gone (410), failing, creator_removed; null when enabled or paused by a user
+                     * @enum {string|null}
+                     */
+                    disabledReason?: "gone" | "failing" | "creator_removed" | null;
+                    /**
+                     * Format: uuid
+                     * @description The owner: the webhook receives only what this user may read, at every attempt. The creator at first; whoever else changes url or events becomes the owner
+                     */
+                    createdById?: string;
+                    /**
+                     * Format: uuid
+                     * @description The owner before the last change of owner; null while the creator still owns it
+                     */
+                    previousOwnerId?: string | null;
+                    /** @description When the webhook last changed owner */
+                    ownerChangedAt?: string | null;
+                    createdAt?: string;
+                    updatedAt?: string;
+                };
+                /** @description The error of the last failed attempt, e.g. "http_status: 500" or "timeout: …" */
+                lastError: string | null;
+                /**
+                 * @description Why it was disabled
+                 * @enum {string}
+                 */
+                reason: "failing" | "gone";
+            };
+        };
+        /**
+         * webhook.recovered
+         * @description A failing webhook had its first successful attempt
+         * @example {
+         *       "id": "evt_01JDZ8Q2X4N3K5M7P9R1S3T5V9",
+         *       "type": "webhook.recovered",
+         *       "createdAt": "2026-11-27T10:00:00.000Z",
+         *       "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *       "actor": {
+         *         "type": "system",
+         *         "id": null
+         *       },
+         *       "data": {
+         *         "object": {
+         *           "id": "d4490349-dfc0-4294-a0d6-efe9ac836187",
+         *           "workspaceId": "a0dc6389-a046-4ade-a6aa-f2096e408a00",
+         *           "name": "CRM sync",
+         *           "url": "https://hooks.example.com/countercyclical",
+         *           "events": [
+         *             "investment.created",
+         *             "investment.updated",
+         *             "memo.created"
+         *           ],
+         *           "description": "Pushes portfolio changes to the CRM",
+         *           "enabled": true,
+         *           "disabledReason": null,
+         *           "createdById": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+         *           "previousOwnerId": null,
+         *           "ownerChangedAt": null,
+         *           "createdAt": "2026-11-27T10:00:00.000Z",
+         *           "updatedAt": "2026-11-27T10:00:00.000Z"
+         *         }
+         *       }
+         *     }
+         */
+        WebhookRecoveredEvent: {
+            /** @description The event id (`evt_` + a ULID, sortable by time); the `webhook-id` header, the same on every retry: deduplicate on it */
+            id: string;
+            /** @constant */
+            type: "webhook.recovered";
+            /**
+             * Format: date-time
+             * @description When the change was committed (ISO-8601 UTC)
+             */
+            createdAt: string;
+            /** Format: uuid */
+            workspaceId: string;
+            /** @description Who made the change: a user, or a user acting through an API key */
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "system";
+                /** @description The user id (for api_key: the id of the key) */
+                id: string | null;
+            };
+            data: {
+                /**
+                 * Webhook
+                 * @description The webhook this is about (never its secret)
+                 */
+                object: {
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: uuid */
+                    workspaceId?: string;
+                    name?: string;
+                    url?: string;
+                    events?: ("investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted" | "webhook.failing" | "webhook.disabled" | "webhook.recovered")[];
+                    description?: string | null;
+                    enabled?: boolean;
+                    /**
+                     * @description Why the system disabled it: gone (410), failing, creator_removed; null when enabled or paused by a user
+                     * @enum {string|null}
+                     */
+                    disabledReason?: "gone" | "failing" | "creator_removed" | null;
+                    /**
+                     * Format: uuid
+                     * @description The owner: the webhook receives only what this user may read, at every attempt. The creator at first; whoever else changes url or events becomes the owner
+                     */
+                    createdById?: string;
+                    /**
+                     * Format: uuid
+                     * @description The owner before the last change of owner; null while the creator still owns it
+                     */
+                    previousOwnerId?: string | null;
+                    /** @description When the webhook last changed owner */
+                    ownerChangedAt?: string | null;
+                    createdAt?: string;
+                    updatedAt?: string;
                 };
             };
         };
@@ -9232,6 +9577,120 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookTestEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_webhook_failing: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookFailingEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_webhook_disabled: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookDisabledEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: received. Anything else (or no answer within the timeout) is retried; 410 disables the webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_webhook_recovered: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every retry and redelivery (deduplicate on it)
+                 * @example evt_01JDZ8Q2X4N3K5M7P9R1S3T5V7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt; refuse one too far from now (replay)
+                 * @example 1795860000
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description Space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per live secret (two during a rotation)
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookRecoveredEvent"];
             };
         };
         responses: {
