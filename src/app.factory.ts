@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { requestContextMiddleware } from './common/request-context';
 import type { AppConfig } from './config/app-config';
 import { bodyShapeMiddleware, BodyShapePipe, verifyJsonShape } from './common/body-shape.pipe';
 import { VALIDATION_OPTIONS } from './common/validation';
@@ -34,6 +35,8 @@ export async function createHttpApp(config: AppConfig): Promise<INestApplication
   // (verifyJsonShape), then exactly, string lengths included, on the parsed body: a hostile body
   // is refused before any route, guard or class-transformer spends time on it.
   app.use(bodyShapeMiddleware());
+  // The client address and user agent, for the audit log, wherever a request's code runs.
+  app.use(requestContextMiddleware);
   // BodyShapePipe first: it refuses what class-transformer (inside ValidationPipe) mishandles.
   app.useGlobalPipes(new BodyShapePipe(), new ValidationPipe(VALIDATION_OPTIONS));
   app.enableShutdownHooks();

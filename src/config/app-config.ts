@@ -23,6 +23,8 @@ export interface AppConfig {
   webhookAlertMailIntervalMs: number;
   webhookSecretOverlapMs: number;
   webhookLogRetentionMs: number;
+  /** Audit log entries older than this are deleted (AUDIT_LOG_RETENTION). */
+  auditLogRetentionMs: number;
   /** Empty outside production when unset: the key then comes from webhookSecretKeyFile (generated on first start). */
   webhookSecretKey: string;
   /** Where development keeps its generated key (never used in production). */
@@ -174,6 +176,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookAlertMailIntervalMs: parseWith(env, 'WEBHOOK_ALERT_MAIL_INTERVAL', '1h', positiveDuration, errors),
     webhookSecretOverlapMs: parseWith(env, 'WEBHOOK_SECRET_OVERLAP', '24h', parseDuration, errors),
     webhookLogRetentionMs: parseWith(env, 'WEBHOOK_LOG_RETENTION', '30d', positiveDuration, errors),
+    auditLogRetentionMs: parseWith(env, 'AUDIT_LOG_RETENTION', '365d', positiveDuration, errors),
     webhookSecretKey: read(env, 'WEBHOOK_SECRET_KEY', ''),
     webhookSecretKeyFile: read(env, 'WEBHOOK_SECRET_KEY_FILE', '.data/secret.key'),
     webhookSecretKeyPrevious: list(read(env, 'WEBHOOK_SECRET_KEY_PREVIOUS', '')),

@@ -1,3 +1,4 @@
+import { AuditEntry } from '../audit/audit-entry.entity';
 import { Delivery } from '../delivery/delivery.entity';
 import { DeliveryAttempt } from '../delivery/delivery-attempt.entity';
 import { DeliverySkip } from '../delivery/delivery-skip.entity';
@@ -25,4 +26,5 @@ export const ENTITIES = [
   Investment, Valuation, Memo, Assumption, Pipeline,
   OutboxEvent, Webhook, Delivery, DeliveryAttempt, DeliverySkip,
   AccountToken, Invitation,
+  AuditEntry,
 ];

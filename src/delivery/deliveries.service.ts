@@ -3,6 +3,7 @@ import { ConflictException, ForbiddenException, Injectable, Logger, NotFoundExce
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
+import { AuditLogService } from '../audit/audit-log.service';
 import { PageDto, paginate } from '../common/pagination';
 import { TEST_EVENT_TYPE } from '../events/event-catalog';
 import { newEventId } from '../events/event-id';
@@ -37,6 +38,7 @@ export class DeliveriesService {
     @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
     private readonly webhooks: WebhooksService,
     private readonly abilities: AbilityService,
+    private readonly audit: AuditLogService,
   ) {}
 
   async list(ctx: WorkspaceContext, webhookId: string, query: DeliveriesQueryDto): Promise<PageDto<DeliveryView>> {
@@ -91,10 +93,13 @@ export class DeliveriesService {
         "The webhook's owner may not read this event's object now, so it is not redelivered: a webhook carries only what its current owner may read",
       );
     }
-    await this.dataSource.query(
-      `UPDATE deliveries SET status = 'pending', cancel_reason = NULL, next_attempt_at = now(), updated_at = now() WHERE id = $1`,
-      [deliveryId],
-    );
+    await this.dataSource.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE deliveries SET status = 'pending', cancel_reason = NULL, next_attempt_at = now(), updated_at = now() WHERE id = $1`,
+        [deliveryId],
+      );
+      await this.audit.record(tx, { workspaceId: ctx.workspaceId, actor: ctx.actor, action: 'delivery.redelivered', targetType: 'delivery', targetId: deliveryId });
+    });
     await this.enqueueNow([deliveryId]);
     return { deliveryId };
   }
@@ -123,6 +128,14 @@ export class DeliveriesService {
       );
       ids = rows.map((r) => r.id);
     }
+    await this.audit.record(null, {
+      workspaceId: ctx.workspaceId,
+      actor: ctx.actor,
+      action: 'deliveries.recovered',
+      targetType: 'webhook',
+      targetId: webhookId,
+      after: { since: since.toISOString(), count: ids.length, skipped: failed.length - permitted.length },
+    });
     await this.enqueueNow(ids);
     return { count: ids.length, skipped: failed.length - permitted.length };
   }

@@ -18,6 +18,7 @@ import { DeliveryInsightsService } from './delivery-insights.service';
 import { WebhookHealthAlerts } from './webhook-health-alerts.service';
 import { WebhookAlertMailListener } from './webhook-alert-mail.listener';
 import { MailModule } from '../mail/mail.module';
+import { AuditModule } from '../audit/audit.module';
 import { DeliverySearchController, EventDecisionsController, WebhookStatsController } from './operations.controller';
 
 /**
@@ -30,6 +31,7 @@ import { DeliverySearchController, EventDecisionsController, WebhookStatsControl
     EventsModule,
     WebhooksModule,
     MailModule,
+    AuditModule,
     BullModule.registerQueue({
       name: DELIVERIES_QUEUE,
       settings: {

@@ -2,6 +2,7 @@ import { BadRequestException, ForbiddenException, Injectable, NotFoundException 
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { AuditLogService } from '../audit/audit-log.service';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
 import type { WorkspaceContext } from '../permissions/workspace-context';
@@ -14,6 +15,7 @@ export class ApiKeysService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly abilities: AbilityService,
+    private readonly audit: AuditLogService,
   ) {}
 
   async create(ctx: WorkspaceContext, dto: CreateApiKeyDto): Promise<CreatedApiKeyView> {
@@ -23,13 +25,24 @@ export class ApiKeysService {
     const expiresAt = dto.expiresAt ? new Date(dto.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= Date.now()) throw new BadRequestException('expiresAt must be in the future');
     const key = generateOpaqueToken(API_KEY_PREFIX);
-    const saved = await this.dataSource.getRepository(ApiKey).save({
-      workspaceId: ctx.workspaceId,
-      userId: ctx.userId,
-      name: dto.name,
-      prefix: key.slice(0, API_KEY_PREFIX.length + 4),
-      keyHash: hashToken(key),
-      expiresAt,
+    const saved = await this.dataSource.transaction(async (tx) => {
+      const row = await tx.getRepository(ApiKey).save({
+        workspaceId: ctx.workspaceId,
+        userId: ctx.userId,
+        name: dto.name,
+        prefix: key.slice(0, API_KEY_PREFIX.length + 4),
+        keyHash: hashToken(key),
+        expiresAt,
+      });
+      await this.audit.record(tx, {
+        workspaceId: ctx.workspaceId,
+        actor: ctx.actor,
+        action: 'api_key.created',
+        targetType: 'api_key',
+        targetId: row.id,
+        after: { name: row.name, prefix: row.prefix, expiresAt: row.expiresAt ? row.expiresAt.toISOString() : null },
+      });
+      return row;
     });
     return { ...toApiKeyView(saved), key };
   }
@@ -50,7 +63,17 @@ export class ApiKeysService {
     const key = await this.abilities.scope(qb, ctx.ability, 'read', 'ApiKey', ApiKey).getOne();
     if (!key) throw new NotFoundException('API key not found');
     authorize(ctx, 'delete', 'ApiKey', key);
-    await this.dataSource.getRepository(ApiKey).delete({ id: key.id });
+    await this.dataSource.transaction(async (tx) => {
+      await tx.getRepository(ApiKey).delete({ id: key.id });
+      await this.audit.record(tx, {
+        workspaceId: ctx.workspaceId,
+        actor: ctx.actor,
+        action: 'api_key.revoked',
+        targetType: 'api_key',
+        targetId: key.id,
+        before: { name: key.name, prefix: key.prefix, userId: key.userId },
+      });
+    });
   }
 }
 

@@ -1,3 +1,4 @@
+import { AuditModule } from '../audit/audit.module';
 import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
 import { MailModule } from '../mail/mail.module';
@@ -19,7 +20,7 @@ import { SessionsService } from './sessions.service';
  * workspace API keys, the global AuthGuard. Account mails are requested through the event bus.
  */
 @Module({
-  imports: [PermissionsModule, EventsModule, MailModule],
+  imports: [PermissionsModule, EventsModule, MailModule, AuditModule],
   controllers: [AuthController, SessionsController, ApiKeysController],
   providers: [AuthService, SessionsService, AccountTokensService, AccountMailListener, ApiKeysService, AuthGuard, AuthThrottleService, AuthThrottleInterceptor],
   exports: [AuthGuard],

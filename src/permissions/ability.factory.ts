@@ -28,6 +28,8 @@ export function defineAbilityFor({ userId, role, teamIds }: AbilitySubjectUser):
     can('manage', 'Member');
     // Inviting offers a membership: the same rule as granting one.
     can('manage', 'Invitation');
+    // The audit log: owners and admins read it; nobody changes it.
+    can('read', 'AuditLog');
     if (role === 'owner') {
       can('manage', 'Workspace');
     } else {

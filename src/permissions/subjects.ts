@@ -3,6 +3,7 @@ import type { MongoAbility } from '@casl/ability';
 /** String subject types: rows and JSON payloads are checked through `subject(type, object)`. */
 export const SUBJECT_TYPES = [
   'Workspace', 'Member', 'Team', 'Investment', 'Valuation', 'Memo', 'Assumption', 'Pipeline', 'Webhook', 'ApiKey', 'Invitation',
+  'AuditLog',
 ] as const;
 export type SubjectType = (typeof SUBJECT_TYPES)[number];
 

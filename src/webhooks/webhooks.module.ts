@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { PermissionsModule } from '../permissions/permissions.module';
 import { WebhookSecretsService } from './webhook-secrets.service';
 import { WebhooksController } from './webhooks.controller';
@@ -9,7 +10,7 @@ import { WebhooksService } from './webhooks.service';
  * (findReadable for routes under /webhooks/:id) and WebhookSecretsService (secrets per send).
  */
 @Module({
-  imports: [PermissionsModule],
+  imports: [PermissionsModule, AuditModule],
   controllers: [WebhooksController],
   providers: [WebhooksService, WebhookSecretsService],
   exports: [WebhooksService, WebhookSecretsService],

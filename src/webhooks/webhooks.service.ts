@@ -13,6 +13,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { PageDto, PageQueryDto, paginate } from '../common/pagination';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { AuditLogService } from '../audit/audit-log.service';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
 import { MemberRemovalHooks } from '../permissions/member-removal-hooks';
@@ -52,6 +53,7 @@ export class WebhooksService implements OnModuleInit {
     private readonly secrets: WebhookSecretsService,
     private readonly removalHooks: MemberRemovalHooks,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditLogService,
   ) {}
 
   onModuleInit(): void {
@@ -87,6 +89,14 @@ export class WebhooksService implements OnModuleInit {
           failingSince: null,
         }),
       );
+      await this.audit.record(tx, {
+        workspaceId: ctx.workspaceId,
+        actor: ctx.actor,
+        action: 'webhook.created',
+        targetType: 'webhook',
+        targetId: id,
+        after: { name: saved.name, url: saved.url, events: saved.events, enabled: saved.enabled },
+      });
       return { ...toWebhookView(saved), secret };
     });
   }
@@ -143,6 +153,16 @@ export class WebhooksService implements OnModuleInit {
       }
       if (Object.keys(changes).length === 0) return toWebhookView(row);
       await tx.getRepository(Webhook).update({ id: row.id }, changes);
+      const audited = (['name', 'url', 'events', 'enabled', 'description', 'createdById'] as const).filter((k) => changes[k] !== undefined);
+      await this.audit.record(tx, {
+        workspaceId: ctx.workspaceId,
+        actor: ctx.actor,
+        action: 'webhook.updated',
+        targetType: 'webhook',
+        targetId: row.id,
+        before: Object.fromEntries(audited.map((k) => [k, row[k]])),
+        after: Object.fromEntries(audited.map((k) => [k, changes[k]])),
+      });
       return toWebhookView(await tx.getRepository(Webhook).findOneByOrFail({ id: row.id }));
     });
   }
@@ -153,12 +173,22 @@ export class WebhooksService implements OnModuleInit {
       const row = await this.findReadable(ctx, id, { manager: tx, forUpdate: true });
       authorize(ctx, 'delete', 'Webhook', row);
       await tx.getRepository(Webhook).delete({ id: row.id });
+      await this.audit.record(tx, {
+        workspaceId: ctx.workspaceId,
+        actor: ctx.actor,
+        action: 'webhook.deleted',
+        targetType: 'webhook',
+        targetId: row.id,
+        before: { name: row.name, url: row.url, events: row.events, enabled: row.enabled },
+      });
     });
   }
 
   async getSecret(ctx: WorkspaceContext, id: string): Promise<SecretView> {
     const row = await this.findReadable(ctx, id, { withSecrets: true });
-    return { secret: this.secrets.current(row.id, row.secrets) };
+    const secret = this.secrets.current(row.id, row.secrets);
+    await this.audit.record(null, { workspaceId: ctx.workspaceId, actor: ctx.actor, action: 'webhook.secret_read', targetType: 'webhook', targetId: row.id });
+    return { secret };
   }
 
   /** New current secret; the previous one keeps signing for WEBHOOK_SECRET_OVERLAP. */
@@ -169,6 +199,7 @@ export class WebhooksService implements OnModuleInit {
       authorize(ctx, 'update', 'Webhook', row);
       const { secret, secrets, secretsKeyId } = this.secrets.rotate(row.id, row.secrets);
       await tx.getRepository(Webhook).update({ id: row.id }, { secrets, secretsKeyId });
+      await this.audit.record(tx, { workspaceId: ctx.workspaceId, actor: ctx.actor, action: 'webhook.secret_rotated', targetType: 'webhook', targetId: row.id });
       return { secret };
     });
   }

@@ -1,3 +1,4 @@
+import { AuditLogService } from '../audit/audit-log.service';
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -19,6 +20,7 @@ export class InvitationsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: EventPublisher,
+    private readonly audit: AuditLogService,
   ) {}
 
   async create(ctx: WorkspaceContext, dto: CreateInvitationDto): Promise<InvitationView> {
@@ -45,6 +47,14 @@ export class InvitationsService {
       );
       if (!rows[0]) throw new ConflictException('That address already has a pending invitation to this workspace; revoke it to invite again');
       await this.events.publish(tx, { type: INVITATION_CREATED, workspaceId: ctx.workspaceId, actor: ctx.actor, object: { id: rows[0].id, email, role: dto.role } });
+      await this.audit.record(tx, {
+        workspaceId: ctx.workspaceId,
+        actor: ctx.actor,
+        action: 'invitation.created',
+        targetType: 'invitation',
+        targetId: rows[0].id,
+        after: { email, role: dto.role },
+      });
       return toInvitationView(await tx.getRepository(Invitation).findOneByOrFail({ id: rows[0].id }));
     });
   }
@@ -61,6 +71,14 @@ export class InvitationsService {
       authorize(ctx, 'delete', 'Invitation', invitation);
       if (invitation.status !== 'pending') throw new ConflictException(`This invitation is already ${invitation.status}`);
       await tx.query(`UPDATE invitations SET status = 'revoked', responded_at = now() WHERE id = $1`, [id]);
+      await this.audit.record(tx, {
+        workspaceId: ctx.workspaceId,
+        actor: ctx.actor,
+        action: 'invitation.revoked',
+        targetType: 'invitation',
+        targetId: id,
+        before: { email: invitation.email, role: invitation.role },
+      });
     });
   }
 
@@ -85,14 +103,29 @@ export class InvitationsService {
       );
       if (!inserted.length) throw new ConflictException('You are already a member of this workspace');
       await tx.query(`UPDATE invitations SET status = 'accepted', responded_at = now() WHERE id = $1`, [id]);
+      await this.audit.record(tx, {
+        workspaceId: invitation.workspaceId,
+        actor: { type: 'user', id: principal.userId },
+        action: 'invitation.accepted',
+        targetType: 'invitation',
+        targetId: id,
+        after: { role: invitation.role },
+      });
       return { workspaceId: invitation.workspaceId, role: invitation.role };
     });
   }
 
   async decline(principal: Principal, id: string): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
-      await this.answerable(tx, principal, id);
+      const invitation = await this.answerable(tx, principal, id);
       await tx.query(`UPDATE invitations SET status = 'declined', responded_at = now() WHERE id = $1`, [id]);
+      await this.audit.record(tx, {
+        workspaceId: invitation.workspaceId,
+        actor: { type: 'user', id: principal.userId },
+        action: 'invitation.declined',
+        targetType: 'invitation',
+        targetId: id,
+      });
     });
   }
 

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { packRules } from '@casl/ability/extra';
 import { DataSource, EntityManager } from 'typeorm';
 import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { AuditLogService } from '../audit/audit-log.service';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
 import { MemberRemovalHooks } from '../permissions/member-removal-hooks';
@@ -18,6 +19,7 @@ export class MembersService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly abilities: AbilityService,
     private readonly removalHooks: MemberRemovalHooks,
+    private readonly audit: AuditLogService,
   ) {}
 
   async list(ctx: WorkspaceContext, page: PageQueryDto): Promise<PageDto<MemberView>> {
@@ -43,6 +45,15 @@ export class MembersService {
       if (member.role !== dto.role) {
         await tx.getRepository(Membership).update({ workspaceId: ctx.workspaceId, userId }, { role: dto.role });
         await bumpAbilityVersion(tx, ctx.workspaceId, { userId });
+        await this.audit.record(tx, {
+          workspaceId: ctx.workspaceId,
+          actor: ctx.actor,
+          action: 'member.role_changed',
+          targetType: 'member',
+          targetId: userId,
+          before: { role: member.role },
+          after: { role: dto.role },
+        });
       }
       const teams = await this.teamsOf(ctx.workspaceId, [userId], tx);
       return this.view({ ...member, role: dto.role }, teams.get(userId) ?? []);
@@ -61,6 +72,14 @@ export class MembersService {
       await tx.getRepository(Membership).delete({ workspaceId: ctx.workspaceId, userId });
       // E.g. their webhooks are disabled (creator_removed) in this same transaction, not at the next event.
       await this.removalHooks.memberRemoved(tx, ctx.workspaceId, userId);
+      await this.audit.record(tx, {
+        workspaceId: ctx.workspaceId,
+        actor: ctx.actor,
+        action: 'member.removed',
+        targetType: 'member',
+        targetId: userId,
+        before: { role: member.role },
+      });
     });
   }
 

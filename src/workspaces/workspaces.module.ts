@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { AuditLogController } from './audit-log.controller';
 import { EventsModule } from '../events/events.module';
 import { MailModule } from '../mail/mail.module';
 import { PermissionsModule } from '../permissions/permissions.module';
@@ -15,8 +17,8 @@ import { WorkspacesService } from './workspaces.service';
 
 /** Workspaces, their members and roles, invitations (how people join), and teams (teams emit events like the resources do). */
 @Module({
-  imports: [PermissionsModule, EventsModule, MailModule],
-  controllers: [WorkspacesController, MembersController, InvitationsController, MyInvitationsController, TeamsController, TeamMembersController],
+  imports: [PermissionsModule, EventsModule, MailModule, AuditModule],
+  controllers: [WorkspacesController, MembersController, InvitationsController, MyInvitationsController, TeamsController, TeamMembersController, AuditLogController],
   providers: [WorkspacesService, MembersService, InvitationsService, InvitationMailListener, TeamsService],
 })
 export class WorkspacesModule {}

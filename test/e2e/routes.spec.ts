@@ -98,6 +98,7 @@ const EXPECTED: Record<string, string> = {
   'GET /v1/workspaces/:wid/events/:eventId': 'read Webhook',
   'GET /v1/workspaces/:wid/deliveries': 'read Webhook',
   'GET /v1/workspaces/:wid/webhooks/:id/stats': 'read Webhook',
+  'GET /v1/workspaces/:wid/audit-log': 'read AuditLog',
   'GET /v1/workspaces/:wid/webhooks/:id/deliveries/:did': 'read Webhook',
   'POST /v1/workspaces/:wid/webhooks/:id/deliveries/:did/redeliver': 'update Webhook',
   'POST /v1/workspaces/:wid/webhooks/:id/recover': 'update Webhook',
