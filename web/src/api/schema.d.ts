@@ -457,6 +457,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/workspaces/{wid}/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log: who changed webhooks, members, invitations and API keys, when and from where (owners and admins)
+         * @description Newest first. Append-only: no route changes or deletes an entry; entries older than AUDIT_LOG_RETENTION (365 days) are purged.
+         */
+        get: operations["AuditLogController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/workspaces/{wid}/investments": {
         parameters: {
             query?: never;
@@ -1699,6 +1719,52 @@ export interface components {
         UpdateTeamDto: {
             /** @example Growth equity */
             name?: string;
+        };
+        AuditActorView: {
+            /**
+             * @example user
+             * @enum {string}
+             */
+            type: "user" | "api_key" | "system";
+            /**
+             * Format: uuid
+             * @description The user's id, or the API key's id
+             */
+            id: string | null;
+        };
+        AuditEntryView: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @example webhook.updated
+             * @enum {string}
+             */
+            action: "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret_read" | "webhook.secret_rotated" | "delivery.redelivered" | "deliveries.recovered" | "invitation.created" | "invitation.revoked" | "invitation.accepted" | "invitation.declined" | "member.role_changed" | "member.removed" | "api_key.created" | "api_key.revoked";
+            actor: components["schemas"]["AuditActorView"];
+            /** @example webhook */
+            targetType: string | null;
+            /** @example 3f1c2b9e-8a4d-4c2e-9b7a-1d2e3f4a5b6c */
+            targetId: string | null;
+            /**
+             * @description The changed fields before
+             * @example {
+             *       "url": "https://old.example.com/hook"
+             *     }
+             */
+            before: Record<string, never> | null;
+            /**
+             * @description The changed fields after
+             * @example {
+             *       "url": "https://new.example.com/hook"
+             *     }
+             */
+            after: Record<string, never> | null;
+            /** @example 203.0.113.7 */
+            ip: string | null;
+            /** @example Mozilla/5.0 */
+            userAgent: string | null;
+            /** @example 2026-11-27T10:00:00.000Z */
+            createdAt: string;
         };
         CreateInvestmentDto: {
             /** @example Acme Robotics Series A */
@@ -6245,6 +6311,78 @@ export interface operations {
                 };
             };
             /** @description The caller's role may not update Team, or the caller is an API key (a signed-in person only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AuditLogController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+                /** @description Only what this user (or API key) did */
+                actorId?: string;
+                action?: "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret_read" | "webhook.secret_rotated" | "delivery.redelivered" | "deliveries.recovered" | "invitation.created" | "invitation.revoked" | "invitation.accepted" | "invitation.declined" | "member.role_changed" | "member.removed" | "api_key.created" | "api_key.revoked";
+                /** @description Entries at or after this time */
+                since?: string;
+                /** @description Entries before this time */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first; pass nextCursor as ?cursor= for the next page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageDto"] & {
+                        data?: components["schemas"]["AuditEntryView"][];
+                    };
+                };
+            };
+            /** @description A malformed filter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not read AuditLog */
             403: {
                 headers: {
                     [name: string]: unknown;
