@@ -10,6 +10,7 @@ import { DeliveryModule } from './delivery/delivery.module';
 import { REDIS_RETRY_STRATEGY } from './events/events.constants';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { AuthGuard } from './identity/auth.guard';
 import { IdentityModule } from './identity/identity.module';
 import { PermissionsModule } from './permissions/permissions.module';
@@ -41,6 +42,7 @@ export class AppModule {
         WebhooksModule,
         DeliveryModule,
         HealthModule,
+        MetricsModule,
       ],
       providers: [
         // Order matters: authenticate, then authorise.

@@ -23,6 +23,8 @@ export interface AppConfig {
   webhookAlertMailIntervalMs: number;
   webhookSecretOverlapMs: number;
   webhookLogRetentionMs: number;
+  /** The bearer token GET /metrics requires; empty: /metrics is not served (404). */
+  metricsToken: string;
   /** Audit log entries older than this are deleted (AUDIT_LOG_RETENTION). */
   auditLogRetentionMs: number;
   /** Empty outside production when unset: the key then comes from webhookSecretKeyFile (generated on first start). */
@@ -177,6 +179,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookSecretOverlapMs: parseWith(env, 'WEBHOOK_SECRET_OVERLAP', '24h', parseDuration, errors),
     webhookLogRetentionMs: parseWith(env, 'WEBHOOK_LOG_RETENTION', '30d', positiveDuration, errors),
     auditLogRetentionMs: parseWith(env, 'AUDIT_LOG_RETENTION', '365d', positiveDuration, errors),
+    metricsToken: parseWith(env, 'METRICS_TOKEN', '', (raw) => {
+      if (raw && raw.length < 16) throw new Error('must be at least 16 characters (or unset: no /metrics)');
+      return raw;
+    }, errors),
     webhookSecretKey: read(env, 'WEBHOOK_SECRET_KEY', ''),
     webhookSecretKeyFile: read(env, 'WEBHOOK_SECRET_KEY_FILE', '.data/secret.key'),
     webhookSecretKeyPrevious: list(read(env, 'WEBHOOK_SECRET_KEY_PREVIOUS', '')),

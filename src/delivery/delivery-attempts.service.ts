@@ -12,6 +12,7 @@ import { signPayload } from './signing';
 import { USER_AGENT } from './delivery.constants';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 import { HealthChange, WebhookHealthAlerts } from './webhook-health-alerts.service';
+import { ATTEMPT_DURATION, ATTEMPTS } from './delivery-metrics';
 
 /** A delivery this worker has leased and is about to attempt. */
 export interface ClaimedDelivery {
@@ -201,6 +202,10 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       this.config.webhookFailingAfter,
       [...failures.values()],
     ]);
+    for (const r of records) {
+      ATTEMPTS.inc({ outcome: r.status });
+      ATTEMPT_DURATION.observe(r.result.durationMs / 1000);
+    }
     if (changes.length) {
       // Off the hot path: rare (a change of health), and never allowed to fail the attempts' record.
       void this.health.announce(changes).catch((err: Error) => this.logger.warn(`health alerts deferred: ${err.message}`));

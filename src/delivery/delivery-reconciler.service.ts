@@ -16,6 +16,7 @@ import {
   RECONCILE_INTERVAL_MS,
 } from './delivery.constants';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
+import { RECONCILER_REENQUEUED } from './delivery-metrics';
 
 /**
  * PostgreSQL is the truth, Bull only moves work: this finds due deliveries that nobody holds and
@@ -66,6 +67,7 @@ export class DeliveryReconciler implements OnApplicationBootstrap, OnApplication
       [graceMs],
     );
     if (!due.length) return 0;
+    RECONCILER_REENQUEUED.inc(due.length);
     await this.queue.addBulk(
       due.map((d) => ({
         name: DELIVER_JOB,

@@ -19,6 +19,7 @@ import { WebhookHealthAlerts } from './webhook-health-alerts.service';
 import { WebhookAlertMailListener } from './webhook-alert-mail.listener';
 import { MailModule } from '../mail/mail.module';
 import { AuditModule } from '../audit/audit.module';
+import { DeliveryMetrics } from './delivery-metrics';
 import { DeliverySearchController, EventDecisionsController, WebhookStatsController } from './operations.controller';
 
 /**
@@ -64,6 +65,7 @@ import { DeliverySearchController, EventDecisionsController, WebhookStatsControl
     DeliveryInsightsService,
     WebhookHealthAlerts,
     WebhookAlertMailListener,
+    DeliveryMetrics,
   ],
 })
 export class DeliveryModule {}

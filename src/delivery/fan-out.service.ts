@@ -17,6 +17,7 @@ import { entitlement } from './entitlement';
 import { EventRecord, serializePayload } from './webhook-payload';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 import type { SkipReason } from './delivery-skip.entity';
+import { DELIVERY_SKIPS } from './delivery-metrics';
 
 interface SubscribedWebhook {
   id: string;
@@ -117,6 +118,7 @@ export class FanOutService implements OnModuleInit {
     if (!entitled.length && !skipped.length) return;
 
     const created = await this.createDeliveries(entitled, skipped);
+    for (const s of skipped) DELIVERY_SKIPS.inc({ reason: s.reason });
     if (!created.length) return;
     const byPair = new Map(entitled.map((e) => [`${e.event.id}:${e.webhook.id}`, e]));
     const bodies = new Map<string, Buffer>();

@@ -21,6 +21,8 @@ import { startTestApp, TestApp } from '../support/test-app';
  */
 const EXPECTED: Record<string, string> = {
   'GET /health': 'public',
+  // Prometheus text; the controller itself requires the METRICS_TOKEN bearer (404 when unset).
+  'GET /metrics': 'public',
   'POST /v1/auth/signup': 'public',
   'POST /v1/auth/login': 'public',
   'POST /v1/auth/logout': 'signed-in',

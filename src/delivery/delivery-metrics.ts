@@ -1,0 +1,86 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Queue } from 'bull';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { METRICS_REGISTRY } from '../metrics/metrics.registry';
+import { DELIVERIES_QUEUE, DeliverJob } from './delivery.constants';
+
+/** Attempts by outcome: succeeded, retrying (failed, another attempt scheduled), failed (given up). */
+export const ATTEMPTS = new Counter({
+  name: 'cc_webhook_attempts_total',
+  help: 'Webhook delivery attempts by outcome',
+  labelNames: ['outcome'] as const,
+  registers: [METRICS_REGISTRY],
+});
+
+export const ATTEMPT_DURATION = new Histogram({
+  name: 'cc_webhook_attempt_duration_seconds',
+  help: 'Duration of webhook delivery attempts (connect to response, or to the error)',
+  buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [METRICS_REGISTRY],
+});
+
+export const RECONCILER_REENQUEUED = new Counter({
+  name: 'cc_reconciler_reenqueued_total',
+  help: 'Due deliveries the reconciler put on the queue again (their job was late or lost)',
+  registers: [METRICS_REGISTRY],
+});
+
+export const DELIVERY_SKIPS = new Counter({
+  name: 'cc_webhook_skips_total',
+  help: 'Decisions not to deliver an event to a subscribed webhook, by reason',
+  labelNames: ['reason'] as const,
+  registers: [METRICS_REGISTRY],
+});
+
+/**
+ * Gauges read when Prometheus scrapes (never on the hot path): the deliveries queue's depth by
+ * state (from Redis) and the outbox lag (unrelayed events and the age of the oldest, through the
+ * partial index idx_events_unrelayed).
+ */
+@Injectable()
+export class DeliveryMetrics implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
+  ) {}
+
+  onModuleInit(): void {
+    const queue = this.queue;
+    const dataSource = this.dataSource;
+    for (const name of ['cc_queue_depth', 'cc_outbox_unrelayed_events', 'cc_outbox_lag_seconds']) METRICS_REGISTRY.removeSingleMetric(name);
+    new Gauge({
+      name: 'cc_queue_depth',
+      help: 'Jobs in the deliveries queue by state',
+      labelNames: ['queue', 'state'] as const,
+      registers: [METRICS_REGISTRY],
+      async collect() {
+        const counts = await queue.getJobCounts().catch(() => null);
+        if (!counts) return;
+        for (const [state, n] of Object.entries(counts)) this.set({ queue: DELIVERIES_QUEUE, state }, n);
+      },
+    });
+    const outbox = async () =>
+      (await dataSource.query(
+        `SELECT count(*)::int AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float AS lag FROM events WHERE relayed_at IS NULL`,
+      )) as { n: number; lag: number }[];
+    new Gauge({
+      name: 'cc_outbox_unrelayed_events',
+      help: 'Events committed and not yet relayed to the queue',
+      registers: [METRICS_REGISTRY],
+      async collect() {
+        this.set((await outbox())[0].n);
+      },
+    });
+    new Gauge({
+      name: 'cc_outbox_lag_seconds',
+      help: 'Age of the oldest event not yet relayed (0 when none)',
+      registers: [METRICS_REGISTRY],
+      async collect() {
+        this.set((await outbox())[0].lag);
+      },
+    });
+  }
+}

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
+import { Receiver } from '../support/receiver';
+import { startTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
+
+const TOKEN = 'metrics-token-0123456789abcdef';
+
+/** GET /metrics: Prometheus text behind METRICS_TOKEN, with the delivery pipeline's figures. */
+describe('metrics', () => {
+  let t: TestApp;
+  let ws: TestWorkspace;
+  const receiver = new Receiver();
+
+  beforeAll(async () => {
+    t = await startTestApp({ METRICS_TOKEN: TOKEN });
+    await receiver.start();
+    ws = await seedWorkspace(new ApiClient(t.baseUrl));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.stop();
+  });
+
+  const scrape = (authorization?: string) => fetch(`${t.baseUrl}/metrics`, { headers: authorization ? { authorization } : {} });
+
+  it('refuses a scrape without the token (401), with a wrong one, or with a user session', async () => {
+    expect((await scrape()).status).toBe(401);
+    expect((await scrape(`Bearer ${TOKEN}x`)).status).toBe(401);
+    expect((await scrape(`Bearer ${ws.owner.token}`)).status).toBe(401);
+  });
+
+  it('serves deliveries by outcome, attempt durations, skips, queue depth and outbox lag', async () => {
+    const hook = await ws.owner.api.post(`/v1/workspaces/${ws.id}/webhooks`, { name: 'm', url: receiver.url('/m'), events: ['pipeline.created'] });
+    expect(hook.status).toBe(201);
+    await ws.owner.api.post(`/v1/workspaces/${ws.id}/pipelines`, { name: 'p' });
+    await receiver.waitFor(() => receiver.on('/m').length === 1, 10_000, 'the delivery');
+    let text = '';
+    // The attempt is counted when it is recorded, a moment after the receiver answered.
+    await waitFor(
+      async () => {
+        const res = await scrape(`Bearer ${TOKEN}`);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toContain('text/plain');
+        text = await res.text();
+        return /cc_webhook_attempts_total\{outcome="succeeded"\} [1-9]/.test(text);
+      },
+      10_000,
+      () => 'the attempt to be counted',
+    );
+    expect(text).toMatch(/cc_webhook_attempts_total\{outcome="succeeded"\} [1-9]/);
+    expect(text).toMatch(/cc_webhook_attempt_duration_seconds_bucket\{le="\+Inf"\} [1-9]/);
+    expect(text).toMatch(/cc_queue_depth\{queue="webhook-deliveries",state="waiting"\} \d+/);
+    expect(text).toMatch(/cc_outbox_lag_seconds \d/);
+    expect(text).toMatch(/cc_outbox_unrelayed_events \d/);
+    expect(text).toContain('cc_reconciler_reenqueued_total');
+    expect(text).toContain('cc_webhook_skips_total');
+    // Never a secret or a token.
+    expect(text).not.toMatch(/whsec_|cc_at_|cc_key_/);
+  });
+
+  it('does not exist without METRICS_TOKEN (404)', async () => {
+    const plain = await startTestApp();
+    try {
+      expect((await fetch(`${plain.baseUrl}/metrics`)).status).toBe(404);
+      expect((await fetch(`${plain.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    } finally {
+      await plain.close();
+    }
+  });
+});
