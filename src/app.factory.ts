@@ -1,9 +1,10 @@
-import { INestApplication, INestApplicationContext, Logger, LogLevel, ValidationPipe } from '@nestjs/common';
+import { INestApplication, INestApplicationContext, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { requestContextMiddleware } from './common/request-context';
+import { createRootLogger, httpLogMiddleware, PinoLoggerService } from './common/logging';
 import type { AppConfig } from './config/app-config';
 import { bodyShapeMiddleware, BodyShapePipe, verifyJsonShape } from './common/body-shape.pipe';
 import { VALIDATION_OPTIONS } from './common/validation';
@@ -11,18 +12,22 @@ import { applySecurityHeaders, isAuthJsonRequest } from './common/security-heade
 import { createOpenApiDocument } from './openapi';
 import { serveConsole } from './console/serve-console';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-function loggerLevels(config: AppConfig): LogLevel[] {
-  return LEVELS.slice(0, LEVELS.indexOf(config.logLevel as LogLevel) + 1);
+/** Structured JSON logs (pino) at LOG_LEVEL; pretty-printed in development. */
+function appLogger(config: AppConfig) {
+  const root = createRootLogger({ level: config.logLevel, nodeEnv: config.nodeEnv });
+  return { root, service: new PinoLoggerService(root) };
 }
 
 /** The HTTP application (PROCESS_ROLE api or all): REST routes, Swagger at /docs, /health. */
 export async function createHttpApp(config: AppConfig): Promise<INestApplication> {
+  const logger = appLogger(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
-    logger: loggerLevels(config),
+    logger: logger.service,
   });
+  // First: the request id (X-Request-Id), client address and user agent of every request, then its log line.
+  app.use(requestContextMiddleware);
+  app.use(httpLogMiddleware(logger.root));
   logStartupWarnings(config);
   // Behind a proxy, whose X-Forwarded-For / -Proto to believe: the client address (throttling), HTTPS (HSTS).
   app.set('trust proxy', config.trustProxy);
@@ -35,8 +40,6 @@ export async function createHttpApp(config: AppConfig): Promise<INestApplication
   // (verifyJsonShape), then exactly, string lengths included, on the parsed body: a hostile body
   // is refused before any route, guard or class-transformer spends time on it.
   app.use(bodyShapeMiddleware());
-  // The client address and user agent, for the audit log, wherever a request's code runs.
-  app.use(requestContextMiddleware);
   // BodyShapePipe first: it refuses what class-transformer (inside ValidationPipe) mishandles.
   app.useGlobalPipes(new BodyShapePipe(), new ValidationPipe(VALIDATION_OPTIONS));
   app.enableShutdownHooks();
@@ -50,7 +53,7 @@ export async function createHttpApp(config: AppConfig): Promise<INestApplication
 
 /** Workers only (PROCESS_ROLE=worker): relay, fan-out, delivery, reconciler; no HTTP server. */
 export async function createWorkerContext(config: AppConfig): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: loggerLevels(config) });
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: appLogger(config).service });
   logStartupWarnings(config);
   app.enableShutdownHooks();
   return app;

@@ -16,6 +16,7 @@ import type { CancelReason } from './delivery.entity';
 import { entitlement } from './entitlement';
 import { serializePayload } from './webhook-payload';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
+import { withLogContext } from '../common/request-context';
 
 interface LeasedDelivery {
   id: string;
@@ -69,7 +70,9 @@ export class DeliveriesProcessor implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     if (!runsWorkers(this.config)) return;
-    void this.queue.process(DELIVER_JOB, this.config.workerConcurrency, (job: Job<DeliverJob>) => this.deliver(job.data.deliveryId));
+    void this.queue.process(DELIVER_JOB, this.config.workerConcurrency, (job: Job<DeliverJob>) =>
+      withLogContext({ deliveryId: job.data.deliveryId }, () => this.deliver(job.data.deliveryId)),
+    );
   }
 
   async deliver(deliveryId: string): Promise<void> {

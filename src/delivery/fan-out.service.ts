@@ -16,6 +16,7 @@ import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob, FANOUT_
 import { entitlement } from './entitlement';
 import { EventRecord, serializePayload } from './webhook-payload';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
+import { withLogContext } from '../common/request-context';
 import type { SkipReason } from './delivery-skip.entity';
 import { DELIVERY_SKIPS } from './delivery-metrics';
 
@@ -87,7 +88,9 @@ export class FanOutService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.subscriptions.subscribeBatch(FANOUT_SUBSCRIBER, SUBSCRIBABLE_EVENT_TYPES, (events) => this.fanOut(events));
+    this.subscriptions.subscribeBatch(FANOUT_SUBSCRIBER, SUBSCRIBABLE_EVENT_TYPES, (events) =>
+      withLogContext({ eventIds: events.map((e) => e.id) }, () => this.fanOut(events)),
+    );
   }
 
   async fanOut(events: DomainEvent[]): Promise<void> {
@@ -119,6 +122,7 @@ export class FanOutService implements OnModuleInit {
 
     const created = await this.createDeliveries(entitled, skipped);
     for (const s of skipped) DELIVERY_SKIPS.inc({ reason: s.reason });
+    this.logger.debug(`fan-out: ${created.length} deliveries, ${skipped.length} skipped`);
     if (!created.length) return;
     const byPair = new Map(entitled.map((e) => [`${e.event.id}:${e.webhook.id}`, e]));
     const bodies = new Map<string, Buffer>();

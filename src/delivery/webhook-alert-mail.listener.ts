@@ -7,6 +7,7 @@ import type { DomainEvent } from '../events/domain-event';
 import { OPERATIONAL_EVENT_TYPES } from '../events/event-catalog';
 import { EventSubscriptions } from '../events/event-subscriptions';
 import { MailService } from '../mail/mail.service';
+import { withLogContext } from '../common/request-context';
 
 /** The event-bus subscriber name of the alert mails (stored in events.pending_subscribers). */
 export const ALERT_MAIL_SUBSCRIBER = 'webhook-alert-mail';
@@ -29,7 +30,7 @@ export class WebhookAlertMailListener implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.subscriptions.subscribe(ALERT_MAIL_SUBSCRIBER, OPERATIONAL_EVENT_TYPES, (event) => this.handle(event));
+    this.subscriptions.subscribe(ALERT_MAIL_SUBSCRIBER, OPERATIONAL_EVENT_TYPES, (event) => withLogContext({ eventId: event.id }, () => this.handle(event)));
   }
 
   private async handle(event: DomainEvent): Promise<void> {
