@@ -8,6 +8,7 @@ import { CreateWorkspaceForm } from './pages/CreateWorkspaceForm';
 import { MembersPage } from './pages/MembersPage';
 import { MyInvitationsPage } from './pages/MyInvitationsPage';
 import { WebhookLogsPage } from './pages/WebhookLogsPage';
+import { AuditLogPage, DeliverySearchPage, EventDecisionsPage } from './pages/OperationsPages';
 import { WebhooksPage } from './pages/WebhooksPage';
 import { useSession } from './session';
 import { WorkspaceProvider } from './workspace';
@@ -184,6 +185,8 @@ function WorkspaceShell() {
   const nav = [
     { href: `${base}/developers`, label: 'Developers' },
     { href: `${base}/members`, label: 'Members' },
+    { href: `${base}/deliveries`, label: 'Deliveries' },
+    { href: `${base}/audit-log`, label: 'Audit log' },
   ];
   return (
     <div className="page">
@@ -223,6 +226,15 @@ function WorkspaceShell() {
               </Route>
               <Route path="/w/:wid/settings/members">
                 <MembersPage />
+              </Route>
+              <Route path="/w/:wid/settings/deliveries">
+                <DeliverySearchPage />
+              </Route>
+              <Route path="/w/:wid/settings/events/:eventId">
+                {(params) => <EventDecisionsPage eventId={params.eventId} />}
+              </Route>
+              <Route path="/w/:wid/settings/audit-log">
+                <AuditLogPage />
               </Route>
               <Route>
                 <Redirect to={developersPath(wid)} replace />

@@ -5,6 +5,7 @@ import { api, call, errorMessage, type Schemas } from '../api/client';
 import { Alert, Field, formatTime, StatusBadge } from '../components/ui';
 import { useWorkspace } from '../workspace';
 import { loadEventTypes } from './WebhookForm';
+import { WebhookHealth } from './OperationsPages';
 
 type Webhook = Schemas['WebhookView'];
 type Delivery = Schemas['DeliveryView'];
@@ -71,6 +72,7 @@ export function WebhookLogsPage({ webhookId }: { webhookId: string }) {
       {webhook && <p className="mono muted break">{webhook.url}</p>}
       <Alert>{error}</Alert>
       <Alert kind="success">{notice}</Alert>
+      <WebhookHealth webhookId={webhookId} />
 
       <form className="filters" aria-label="Filter deliveries" onSubmit={(e) => e.preventDefault()}>
         <div className="field">

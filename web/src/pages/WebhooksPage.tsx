@@ -5,6 +5,7 @@ import { api, call, errorMessage, type Schemas } from '../api/client';
 import { Alert, ConfirmDialog, formatTime, SecretBox, StatusBadge } from '../components/ui';
 import { useWorkspace } from '../workspace';
 import { WebhookForm } from './WebhookForm';
+import { HealthBanner } from './OperationsPages';
 
 type Webhook = Schemas['WebhookView'];
 type Delivery = Schemas['DeliveryView'];
@@ -90,6 +91,7 @@ export function WebhooksPage() {
         </p>
         <Alert>{error}</Alert>
         <Alert kind="success">{notice}</Alert>
+        {webhooks && <HealthBanner webhooks={webhooks} />}
 
         {panel?.kind === 'create' || panel?.kind === 'edit' ? (
           <WebhookForm
