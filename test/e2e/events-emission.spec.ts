@@ -224,19 +224,21 @@ describe('GET /v1/webhook-event-types', () => {
   });
   afterAll(() => t?.close());
 
-  it('lists the 18 types with subject and description, to signed-in callers only', async () => {
+  it('lists the 18 domain types with subject and description (then the 3 operational ones), to signed-in callers only', async () => {
     const api = new ApiClient(t.baseUrl);
     expect((await api.get('/v1/webhook-event-types')).status).toBe(401);
     expect((await api.as('not-a-token').get('/v1/webhook-event-types')).status).toBe(401);
     const ws = await seedWorkspace(api);
-    const res = await ws.viewer.api.get('/v1/webhook-event-types');
-    expect(res.status).toBe(200);
-    expect(res.body).toHaveLength(18);
+    const all = await ws.viewer.api.get('/v1/webhook-event-types');
+    expect(all.status).toBe(200);
+    expect(all.body).toHaveLength(21);
+    expect(all.body.slice(18).map((e: { category: string }) => e.category)).toEqual(['operational', 'operational', 'operational']);
+    const res = { body: all.body.slice(0, 18) };
     const subjects = ['team', 'investment', 'valuation', 'memo', 'assumption', 'pipeline'];
     const types = subjects.flatMap((s) => ['created', 'updated', 'deleted'].map((a) => `${s}.${a}`));
     expect(res.body.map((e: { type: string }) => e.type).sort()).toEqual(types.sort());
     for (const e of res.body as { type: string; subject: string; description: string }[]) {
-      expect(Object.keys(e).sort()).toEqual(['description', 'example', 'schema', 'subject', 'type']);
+      expect(Object.keys(e).sort()).toEqual(['category', 'description', 'example', 'schema', 'subject', 'type']);
       expect(e.subject).toBe(e.type.split('.')[0]);
       expect(e.description).toMatch(new RegExp(`is ${e.type.split('.')[1]}$`));
     }
