@@ -25,6 +25,8 @@ export interface AppConfig {
   webhookLogRetentionMs: number;
   /** The bearer token GET /metrics requires; empty: /metrics is not served (404). */
   metricsToken: string;
+  /** A separate /metrics listener's port (METRICS_PORT; 0: any free port); null: none. */
+  metricsPort: number | null;
   /** Audit log entries older than this are deleted (AUDIT_LOG_RETENTION). */
   auditLogRetentionMs: number;
   /** Empty outside production when unset: the key then comes from webhookSecretKeyFile (generated on first start). */
@@ -179,6 +181,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookSecretOverlapMs: parseWith(env, 'WEBHOOK_SECRET_OVERLAP', '24h', parseDuration, errors),
     webhookLogRetentionMs: parseWith(env, 'WEBHOOK_LOG_RETENTION', '30d', positiveDuration, errors),
     auditLogRetentionMs: parseWith(env, 'AUDIT_LOG_RETENTION', '365d', positiveDuration, errors),
+    metricsPort: read(env, 'METRICS_PORT', '') === '' ? null : parseWith(env, 'METRICS_PORT', '', integer(0, 65535), errors),
     metricsToken: parseWith(env, 'METRICS_TOKEN', '', (raw) => {
       if (raw && raw.length < 16) throw new Error('must be at least 16 characters (or unset: no /metrics)');
       return raw;

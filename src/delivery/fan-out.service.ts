@@ -168,6 +168,7 @@ export class FanOutService implements OnModuleInit {
   ): Promise<{ reason: SkipReason } | { data: EventData | null }> {
     if (!webhook.enabled || webhook.role === null) return { reason: 'disabled' };
     if (new Date(webhook.created_at).getTime() > happenedAt) return { reason: 'created_after_event' };
+    // Webhook filters (issue 18) decide here, before the permission check: { reason: 'filtered' }.
     // Operational events go only to webhooks owned by an owner or admin (an owner demoted since: skipped).
     if (isOperationalEventType(event.type) && webhook.role !== 'owner' && webhook.role !== 'admin') return { reason: 'not_permitted' };
     const ability = await this.abilities.abilityFor({

@@ -7,6 +7,12 @@ import { METRICS_REGISTRY } from './metrics.registry';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+/** `Authorization: Bearer <token>` holds METRICS_TOKEN; compared as digests (constant time, any length). */
+export function metricsTokenMatches(authorization: string | undefined, token: string): boolean {
+  const presented = /^Bearer (.+)$/.exec(authorization ?? '')?.[1] ?? '';
+  return timingSafeEqual(digest(presented), digest(token));
+}
+
 /**
  * Prometheus text at GET /metrics, for a scraper holding METRICS_TOKEN (`Authorization: Bearer
  * <token>`): 404 when METRICS_TOKEN is not set (the route does not exist), 401 without the right
@@ -24,9 +30,7 @@ export class MetricsController {
   async metrics(@Req() req: { headers: Record<string, string | undefined>; res: { type(t: string): void } }): Promise<string> {
     const token = this.config.metricsToken;
     if (!token) throw new NotFoundException('Cannot GET /metrics');
-    const presented = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-    // Compared as digests: constant time, whatever the lengths.
-    if (!timingSafeEqual(digest(presented), digest(token))) throw new UnauthorizedException('A valid METRICS_TOKEN bearer token is required');
+    if (!metricsTokenMatches(req.headers.authorization, token)) throw new UnauthorizedException('A valid METRICS_TOKEN bearer token is required');
     req.res.type(METRICS_REGISTRY.contentType);
     return METRICS_REGISTRY.metrics();
   }

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
 import { Receiver } from '../support/receiver';
-import { startTestApp, TestApp } from '../support/test-app';
+import type { INestApplicationContext } from '@nestjs/common';
+import { MetricsListener } from '../../src/metrics/metrics-listener.service';
+import { startTestApp, startTestWorker, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
@@ -67,5 +69,40 @@ describe('metrics', () => {
     } finally {
       await plain.close();
     }
+  });
+});
+
+describe('metrics of a worker process (METRICS_PORT)', () => {
+  let t: TestApp;
+  let worker: INestApplicationContext;
+  const receiver = new Receiver();
+
+  beforeAll(async () => {
+    const queuePrefix = `cct_metrics_${process.pid}_${Date.now().toString(36)}`;
+    t = await startTestApp({ PROCESS_ROLE: 'api', QUEUE_PREFIX: queuePrefix });
+    worker = await startTestWorker(t.databaseUrl, { QUEUE_PREFIX: queuePrefix, METRICS_TOKEN: TOKEN, METRICS_PORT: '0' });
+    await receiver.start();
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await t?.close();
+    await receiver.stop();
+  });
+
+  it('serves the worker figures on its own listener, behind the same token', async () => {
+    const ws = await seedWorkspace(new ApiClient(t.baseUrl));
+    await ws.owner.api.post(`/v1/workspaces/${ws.id}/webhooks`, { name: 'w', url: receiver.url('/w'), events: ['pipeline.created'] });
+    await ws.owner.api.post(`/v1/workspaces/${ws.id}/pipelines`, { name: 'p' });
+    await receiver.waitFor(() => receiver.on('/w').length === 1, 10_000, 'the delivery');
+    const url = `http://127.0.0.1:${worker.get(MetricsListener).port}`;
+    expect((await fetch(`${url}/metrics`)).status).toBe(401);
+    expect((await fetch(`${url}/elsewhere`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    await waitFor(
+      async () => /cc_webhook_attempts_total\{outcome="succeeded"\} [1-9]/.test(await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text()),
+      10_000,
+      () => 'the worker to count the attempt',
+    );
+    // The API process serves no /metrics without its own METRICS_TOKEN.
+    expect((await fetch(`${t.baseUrl}/metrics`)).status).toBe(404);
   });
 });
