@@ -4,8 +4,9 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
-import { DatabaseErrorFilter } from './common/database-error.filter';
+import { DatabaseErrorFilter } from './kernel/database-error.filter';
 import { dataSourceOptions, workerDataSourceOptions } from './database/data-source-options';
+import { ENTITIES } from './entities';
 import { DeliveryModule } from './delivery/delivery.module';
 import { REDIS_RETRY_STRATEGY } from './events/events.constants';
 import { EventsModule } from './events/events.module';
@@ -25,8 +26,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
-        TypeOrmModule.forRoot(workerDataSourceOptions(config.databaseUrl)),
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, ENTITIES)),
+        TypeOrmModule.forRoot(workerDataSourceOptions(config.databaseUrl, ENTITIES)),
         BullModule.forRoot({
           url: config.redisUrl,
           prefix: config.queuePrefix,

@@ -3,7 +3,7 @@ import { ConflictException, ForbiddenException, Injectable, Logger, NotFoundExce
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
-import { PageDto, paginate } from '../common/pagination';
+import { PageDto, paginate } from '../kernel/pagination';
 import { TEST_EVENT_TYPE } from '../events/event-catalog';
 import { newEventId } from '../events/event-id';
 import { OutboxEvent, type EventData } from '../events/outbox-event.entity';

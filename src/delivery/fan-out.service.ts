@@ -10,7 +10,7 @@ import { EventSubscriptions } from '../events/event-subscriptions';
 import type { EventData } from '../events/outbox-event.entity';
 import { AbilityService } from '../permissions/ability.service';
 import type { StoredSecret } from '../webhooks/webhook.entity';
-import type { Role } from '../workspaces/role';
+import type { Role } from '../permissions/role';
 import { ClaimedDelivery, DeliveryAttemptsService } from './delivery-attempts.service';
 import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob, FANOUT_SUBSCRIBER } from './delivery.constants';
 import { entitlement } from './entitlement';

@@ -1,4 +1,5 @@
-import type { EventActor, EventData } from '../events/outbox-event.entity';
+import type { EventActor } from '../kernel/actor';
+import type { EventData } from '../events/outbox-event.entity';
 
 /** The event row as the delivery engine reads it from PostgreSQL. */
 export interface EventRecord {

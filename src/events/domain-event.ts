@@ -1,4 +1,5 @@
-import type { EventActor, EventData } from './outbox-event.entity';
+import type { EventActor } from '../kernel/actor';
+import type { EventData } from './outbox-event.entity';
 
 /** An event as subscribers and webhook receivers see it (delivery.md "Payload"). */
 export interface DomainEvent {

@@ -8,7 +8,8 @@ import { runsWorkers } from '../config/config.module';
 import type { DomainEvent } from './domain-event';
 import { EventSubscriptions } from './event-subscriptions';
 import { DOMAIN_EVENTS_QUEUE, HANDLE_EVENT_JOB, HandleEventJob, PURGE_EVENTS_JOB } from './events.constants';
-import type { EventActor, EventData } from './outbox-event.entity';
+import type { EventActor } from '../kernel/actor';
+import type { EventData } from './outbox-event.entity';
 import { CompletionBatcher } from './completion-batcher';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { newEventId } from './event-id';
 import { EventSubscriptions } from './event-subscriptions';
-import type { EventActor } from './outbox-event.entity';
+import type { EventActor } from '../kernel/actor';
 import { OutboxSignal, PUBLISHED_EVENTS } from './outbox-signal.service';
 
 export interface PublishInput {

@@ -3,7 +3,6 @@ import { Module } from '@nestjs/common';
 import { DomainEventsProcessor } from './domain-events.processor';
 import { EventPublisher } from './event-publisher.service';
 import { EventSubscriptions } from './event-subscriptions';
-import { EventTypesController } from './event-types.controller';
 import { DOMAIN_EVENTS_QUEUE, QUEUE_LOCK_SETTINGS, RETRY_PROCESS_DELAY_MS } from './events.constants';
 import { OutboxRelay } from './outbox-relay.service';
 import { OutboxSignal } from './outbox-signal.service';
@@ -19,7 +18,6 @@ import { OutboxSignal } from './outbox-signal.service';
       settings: { ...QUEUE_LOCK_SETTINGS, retryProcessDelay: RETRY_PROCESS_DELAY_MS },
     }),
   ],
-  controllers: [EventTypesController],
   providers: [EventPublisher, EventSubscriptions, OutboxSignal, OutboxRelay, DomainEventsProcessor],
   exports: [EventPublisher, EventSubscriptions],
 })

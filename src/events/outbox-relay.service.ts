@@ -21,7 +21,8 @@ import {
 } from './events.constants';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 import type { DomainEvent } from './domain-event';
-import type { EventActor, EventData } from './outbox-event.entity';
+import type { EventActor } from '../kernel/actor';
+import type { EventData } from './outbox-event.entity';
 
 function chunk<T>(items: T[], size: number): T[][] {
   const parts: T[][] = [];

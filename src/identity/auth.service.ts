@@ -22,7 +22,7 @@ import {
   UserView,
 } from './auth.dto';
 import { hashPassword, verifyPassword } from './password-hasher';
-import type { Principal } from './principal';
+import type { Principal } from '../kernel/principal';
 import { SessionsService } from './sessions.service';
 import { User } from './user.entity';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import type { Role } from '../workspaces/role';
+import type { Role } from './role';
 import { defineAbilityFor } from './ability.factory';
 import { can } from './authorize';
 import { abilityToSql } from './rules-to-sql';

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PermissionsModule } from '../permissions/permissions.module';
+import { EventTypesController } from './event-types.controller';
 import { WebhookSecretsService } from './webhook-secrets.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
@@ -10,7 +11,7 @@ import { WebhooksService } from './webhooks.service';
  */
 @Module({
   imports: [PermissionsModule],
-  controllers: [WebhooksController],
+  controllers: [WebhooksController, EventTypesController],
   providers: [WebhooksService, WebhookSecretsService],
   exports: [WebhooksService, WebhookSecretsService],
 })

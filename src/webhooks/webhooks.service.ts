@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';

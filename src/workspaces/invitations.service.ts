@@ -1,9 +1,9 @@
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
 import { EventPublisher } from '../events/event-publisher.service';
-import type { Principal } from '../identity/principal';
+import type { Principal } from '../kernel/principal';
 import { authorize } from '../permissions/authorize';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { INVITATION_CREATED, INVITATION_TTL_MS } from './invitation-events';

@@ -2,7 +2,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { InjectDataSource } from '@nestjs/typeorm';
 import { packRules } from '@casl/ability/extra';
 import { DataSource, EntityManager } from 'typeorm';
-import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
 import { MemberRemovalHooks } from '../permissions/member-removal-hooks';

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENTITIES } from '../../src/entities';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ApiKey } from '../../src/identity/api-key.entity';
 import { defineAbilityFor } from '../../src/permissions/ability.factory';
@@ -13,7 +14,7 @@ import { Memo } from '../../src/resources/memos/memo.entity';
 import { Valuation } from '../../src/resources/valuations/valuation.entity';
 import { Webhook } from '../../src/webhooks/webhook.entity';
 import { Membership } from '../../src/workspaces/membership.entity';
-import { ROLES, type Role } from '../../src/workspaces/role';
+import { ROLES, type Role } from '../../src/permissions/role';
 import { createTestDatabase } from '../support/test-database';
 
 /**
@@ -31,7 +32,7 @@ let abilities: AbilityService;
 let userIds: string[];
 
 beforeAll(async () => {
-  dataSource = new DataSource({ ...dataSourceOptions(await createTestDatabase()), extra: { max: 4 } });
+  dataSource = new DataSource({ ...dataSourceOptions(await createTestDatabase(), ENTITIES), extra: { max: 4 } });
   await dataSource.initialize();
   abilities = new AbilityService(dataSource);
   userIds = [];

@@ -1,13 +1,13 @@
 import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
 import type { WorkspaceContext } from '../permissions/workspace-context';
-import { ApiKey } from './api-key.entity';
-import { ApiKeyView, CreatedApiKeyView, CreateApiKeyDto } from './auth.dto';
-import { API_KEY_PREFIX, generateOpaqueToken, hashToken } from './opaque-token';
+import { ApiKey } from '../identity/api-key.entity';
+import { ApiKeyView, CreatedApiKeyView, CreateApiKeyDto } from '../identity/auth.dto';
+import { API_KEY_PREFIX, generateOpaqueToken, hashToken } from '../identity/opaque-token';
 
 @Injectable()
 export class ApiKeysService {
