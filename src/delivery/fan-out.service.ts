@@ -9,25 +9,12 @@ import { EVENT_TYPES, eventTypeInfo } from '../events/event-catalog';
 import { EventSubscriptions } from '../events/event-subscriptions';
 import type { EventData } from '../events/outbox-event.entity';
 import { AbilityService } from '../permissions/ability.service';
-import type { StoredSecret } from '../webhooks/webhook.entity';
-import type { Role } from '../permissions/role';
+import { SubscribedWebhook, WebhookRepository } from '../webhooks/webhook.repository';
 import { ClaimedDelivery, DeliveryAttemptsService } from './delivery-attempts.service';
 import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob, FANOUT_SUBSCRIBER } from './delivery.constants';
 import { entitlement } from './entitlement';
 import { EventRecord, serializePayload } from './webhook-payload';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
-
-interface SubscribedWebhook {
-  id: string;
-  workspace_id: string;
-  events: string[];
-  url: string;
-  secrets: StoredSecret[];
-  created_by_id: string;
-  /** null when the creator is no longer a member of the workspace. */
-  role: Role | null;
-  ability_version: number | null;
-}
 
 /** One delivery to create: an event and a webhook entitled to it. */
 interface Entitled {
@@ -45,14 +32,6 @@ interface CreatedDelivery {
 }
 
 const MAX_ATTEMPTS_IN_FLIGHT = 2_000;
-
-// Indexed by (workspace_id) WHERE enabled: the cost depends on these workspaces' webhooks only.
-// The creators' memberships come in the same round trip; ability_version keys the ability cache.
-const SUBSCRIBED_WEBHOOKS_SQL = `
-SELECT w.id, w.workspace_id, w.events, w.url, w.secrets, w.created_by_id, m.role, m.ability_version
-FROM webhooks w
-LEFT JOIN memberships m ON m.workspace_id = w.workspace_id AND m.user_id = w.created_by_id
-WHERE w.workspace_id = ANY($1::uuid[]) AND w.enabled AND w.events && $2::text[]`;
 
 /**
  * Subscribes to every domain event, taking the events of one relay batch together: one query for
@@ -72,6 +51,7 @@ export class FanOutService implements OnModuleInit {
     private readonly subscriptions: EventSubscriptions,
     private readonly abilities: AbilityService,
     private readonly attempts: DeliveryAttemptsService,
+    private readonly webhooks: WebhookRepository,
   ) {}
 
   onModuleInit(): void {
@@ -81,10 +61,11 @@ export class FanOutService implements OnModuleInit {
   async fanOut(events: DomainEvent[]): Promise<void> {
     const known = events.filter((event) => eventTypeInfo(event.type));
     if (!known.length) return;
-    const webhooks: SubscribedWebhook[] = await this.dataSource.query(SUBSCRIBED_WEBHOOKS_SQL, [
+    const webhooks = await this.webhooks.findSubscribed(
+      this.dataSource,
       [...new Set(known.map((e) => e.workspaceId))],
       [...new Set(known.map((e) => e.type))],
-    ]);
+    );
     if (!webhooks.length) return;
 
     const orphaned = webhooks.filter((w) => w.role === null).map((w) => w.id);
@@ -174,10 +155,7 @@ export class FanOutService implements OnModuleInit {
   }
 
   private async disableOrphaned(webhookIds: string[]): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE webhooks SET enabled = false, disabled_reason = 'creator_removed', updated_at = now() WHERE id = ANY($1) AND enabled`,
-      [webhookIds],
-    );
+    await this.webhooks.disableForRemovedCreator(this.dataSource, webhookIds);
     this.logger.log(`disabled ${webhookIds.length} webhook(s) whose creator left the workspace`);
   }
 

@@ -4,6 +4,7 @@ import { EventTypesController } from './event-types.controller';
 import { WebhookSecretsService } from './webhook-secrets.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
+import { WebhookRepository } from './webhook.repository';
 
 /**
  * Webhook endpoints and their signing secrets. Exports what delivery needs: WebhooksService
@@ -12,7 +13,7 @@ import { WebhooksService } from './webhooks.service';
 @Module({
   imports: [PermissionsModule],
   controllers: [WebhooksController, EventTypesController],
-  providers: [WebhooksService, WebhookSecretsService],
-  exports: [WebhooksService, WebhookSecretsService],
+  providers: [WebhooksService, WebhookSecretsService, WebhookRepository],
+  exports: [WebhooksService, WebhookSecretsService, WebhookRepository],
 })
 export class WebhooksModule {}
