@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
 import { MailModule } from '../mail/mail.module';
+import { ApiKeyRepository } from './api-key.repository';
+import { UserDirectory } from './user-directory';
 import { AccountMailListener } from './account-mail.listener';
 import { AccountTokensService } from './account-tokens.service';
 import { AuthThrottleInterceptor } from './auth-throttle.interceptor';
@@ -18,7 +20,7 @@ import { SessionsService } from './sessions.service';
 @Module({
   imports: [EventsModule, MailModule],
   controllers: [AuthController, SessionsController],
-  providers: [AuthService, SessionsService, AccountTokensService, AccountMailListener, AuthGuard, AuthThrottleService, AuthThrottleInterceptor],
-  exports: [AuthGuard],
+  providers: [AuthService, SessionsService, AccountTokensService, AccountMailListener, AuthGuard, AuthThrottleService, AuthThrottleInterceptor, ApiKeyRepository, UserDirectory],
+  exports: [AuthGuard, ApiKeyRepository, UserDirectory],
 })
 export class IdentityModule {}

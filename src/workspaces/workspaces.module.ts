@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
+import { IdentityModule } from '../identity/identity.module';
 import { MailModule } from '../mail/mail.module';
 import { PermissionsModule } from '../permissions/permissions.module';
 import { ApiKeysController } from './api-keys.controller';
@@ -17,7 +18,7 @@ import { WorkspacesService } from './workspaces.service';
 
 /** Workspaces, their members and roles, invitations (how people join), and teams (teams emit events like the resources do). */
 @Module({
-  imports: [PermissionsModule, EventsModule, MailModule],
+  imports: [IdentityModule, PermissionsModule, EventsModule, MailModule],
   controllers: [WorkspacesController, ApiKeysController, MembersController, InvitationsController, MyInvitationsController, TeamsController, TeamMembersController],
   providers: [ApiKeysService, WorkspacesService, MembersService, InvitationsService, InvitationMailListener, TeamsService],
 })

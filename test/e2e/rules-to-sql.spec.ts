@@ -7,6 +7,7 @@ import { ENTITIES } from '../../src/entities';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ApiKey } from '../../src/identity/api-key.entity';
 import { defineAbilityFor } from '../../src/permissions/ability.factory';
+import { AccessReader } from '../../src/permissions/access-reader';
 import { AbilityService } from '../../src/permissions/ability.service';
 import type { Action, AppAbility, SubjectType } from '../../src/permissions/subjects';
 import { Investment } from '../../src/resources/investments/investment.entity';
@@ -34,7 +35,7 @@ let userIds: string[];
 beforeAll(async () => {
   dataSource = new DataSource({ ...dataSourceOptions(await createTestDatabase(), ENTITIES), extra: { max: 4 } });
   await dataSource.initialize();
-  abilities = new AbilityService(dataSource);
+  abilities = new AbilityService(dataSource, new AccessReader(dataSource));
   userIds = [];
   for (let i = 0; i < USERS; i++) {
     const [row] = await dataSource.query(`INSERT INTO users (email, name, password_hash) VALUES ($1, 'u', 'x') RETURNING id`, [`${randomUUID()}@example.com`]);
