@@ -13,6 +13,8 @@ import { DeliveryReconciler } from './delivery-reconciler.service';
 import { DeliveryRetryError } from './delivery-retry.error';
 import { DELIVERIES_QUEUE, MAX_LOGGED_RESPONSE_BYTES, SCHEDULED_BACKOFF, USER_AGENT } from './delivery.constants';
 import { FanOutService } from './fan-out.service';
+import { DeliveryQueue } from './delivery-queue';
+import { DeliveryRepository } from './delivery.repository';
 import { HttpSender } from './http-sender';
 
 /**
@@ -48,6 +50,8 @@ import { HttpSender } from './http-sender';
           userAgent: USER_AGENT,
         }),
     },
+    DeliveryRepository,
+    DeliveryQueue,
     DeliveryAttemptsService,
     FanOutService,
     DeliveriesProcessor,

@@ -5,11 +5,9 @@ import type { Job, Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { runsWorkers } from '../config/config.module';
-import type { DomainEvent } from './domain-event';
+import { toDomainEvent, type DomainEvent, type EventRow } from './domain-event';
 import { EventSubscriptions } from './event-subscriptions';
 import { DOMAIN_EVENTS_QUEUE, HANDLE_EVENT_JOB, HandleEventJob, PURGE_EVENTS_JOB } from './events.constants';
-import type { EventActor } from '../kernel/actor';
-import type { EventData } from './outbox-event.entity';
 import { CompletionBatcher } from './completion-batcher';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 
@@ -71,14 +69,14 @@ export class DomainEventsProcessor implements OnApplicationBootstrap {
   }
 
   private async loadPending(eventId: string, subscriber: string): Promise<DomainEvent[]> {
-    const rows: { id: string; type: string; created_at: Date; workspace_id: string; actor: EventActor; data: EventData; pending: boolean }[] =
+    const rows: (EventRow & { pending: boolean })[] =
       await this.dataSource.query(
         'SELECT id, type, created_at, workspace_id, actor, data, $2 = ANY(pending_subscribers) AS pending FROM events WHERE id = $1',
         [eventId, subscriber],
       );
     const row = rows[0];
     if (!row?.pending) return []; // purged meanwhile, or already handled
-    return [{ id: row.id, type: row.type, createdAt: row.created_at.toISOString(), workspaceId: row.workspace_id, actor: row.actor, data: row.data }];
+    return [toDomainEvent(row)];
   }
 
   /** Deletes finished events older than WEBHOOK_LOG_RETENTION (their deliveries and attempts cascade). */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { EVENT_COLUMNS, toDomainEvent, type DomainEvent, type EventRow } from './domain-event';
 import { newEventId } from './event-id';
 import { EventSubscriptions } from './event-subscriptions';
 import type { EventActor } from '../kernel/actor';
@@ -63,6 +64,25 @@ export class EventPublisher {
     );
     manager.queryRunner.data[PUBLISHED_EVENTS] = true;
     return id;
+  }
+
+  /**
+   * An event for one known recipient only (a webhook's test event): stored, so its delivery can
+   * reference it and show it, but already relayed and with no subscriber, so nothing fans it out.
+   */
+  async publishUnrelayed(manager: EntityManager, input: PublishInput): Promise<string> {
+    const id = newEventId();
+    await manager.query(
+      `INSERT INTO events (id, type, workspace_id, actor, data, relayed_at, pending_subscribers) VALUES ($1, $2, $3, $4, $5, now(), '{}')`,
+      [id, input.type, input.workspaceId, input.actor, eventData(input)],
+    );
+    return id;
+  }
+
+  /** One event by id (null when purged). */
+  async find(id: string): Promise<DomainEvent | null> {
+    const rows: EventRow[] = await this.dataSource.query(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1`, [id]);
+    return rows[0] ? toDomainEvent(rows[0]) : null;
   }
 }
 

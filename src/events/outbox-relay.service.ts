@@ -20,7 +20,7 @@ import {
   UNFINISHED_EVENT_AFTER_MS,
 } from './events.constants';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
-import type { DomainEvent } from './domain-event';
+import { toDomainEvent, type DomainEvent, type EventRow } from './domain-event';
 import type { EventActor } from '../kernel/actor';
 import type { EventData } from './outbox-event.entity';
 
@@ -41,9 +41,9 @@ interface OutboxRow {
   data?: EventData;
 }
 
-function toDomainEvent(row: OutboxRow): DomainEvent | undefined {
+function fullEvent(row: OutboxRow): DomainEvent | undefined {
   if (!row.type || !row.created_at || !row.workspace_id || !row.actor || !row.data) return undefined;
-  return { id: row.id, type: row.type, createdAt: row.created_at.toISOString(), workspaceId: row.workspace_id, actor: row.actor, data: row.data };
+  return toDomainEvent(row as EventRow);
 }
 
 /** The same warning at most this often: a Redis outage would otherwise log once per sweep. */
@@ -193,7 +193,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private relayJobs(rows: OutboxRow[]) {
     const bySubscriber = new Map<string, DomainEvent[]>();
     for (const row of rows) {
-      const event = toDomainEvent(row)!;
+      const event = fullEvent(row)!;
       for (const subscriber of row.pending_subscribers) {
         const events = bySubscriber.get(subscriber);
         if (events) events.push(event);
