@@ -1,8 +1,7 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { runsWorkers } from '../config/config.module';
 import { AbilityService } from '../permissions/ability.service';
 import { DeliveryAttemptsService } from './delivery-attempts.service';
 import { DeliveryRetryError } from './delivery-retry.error';
@@ -20,7 +19,7 @@ import { toDomainEvent } from '../events/domain-event';
  * so the queue's retry runs it after the stored delay.
  */
 @Injectable()
-export class DeliveriesProcessor implements OnApplicationBootstrap {
+export class DeliveriesProcessor {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly deliveries: DeliveryRepository,
@@ -29,8 +28,8 @@ export class DeliveriesProcessor implements OnApplicationBootstrap {
     private readonly abilities: AbilityService,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (!runsWorkers(this.config)) return;
+  /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
+  start(): void {
     void this.queue.process(DELIVER_JOB, this.config.workerConcurrency, (job: Job<DeliverJob>) => this.deliver(job.data.deliveryId));
   }
 

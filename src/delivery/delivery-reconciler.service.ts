@@ -1,8 +1,7 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { runsWorkers } from '../config/config.module';
 import { DeliveryQueue } from './delivery-queue';
 import { DeliveryRepository } from './delivery.repository';
 import {
@@ -19,7 +18,7 @@ import { WORKER_DATA_SOURCE } from '../database/data-source-options';
  * and enqueues them again. It also purges attempts older than WEBHOOK_LOG_RETENTION.
  */
 @Injectable()
-export class DeliveryReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DeliveryReconciler implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryReconciler.name);
   private timers: NodeJS.Timeout[] = [];
   private running = false;
@@ -31,8 +30,8 @@ export class DeliveryReconciler implements OnApplicationBootstrap, OnApplication
     private readonly queue: DeliveryQueue,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (!runsWorkers(this.config)) return;
+  /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
+  start(): void {
     this.timers.push(setInterval(() => void this.tick(), RECONCILE_INTERVAL_MS));
     this.timers.push(setInterval(() => void this.purgeAttempts().catch((err) => this.warn('purge', err)), PURGE_INTERVAL_MS));
   }

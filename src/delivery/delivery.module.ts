@@ -19,7 +19,8 @@ import { HttpSender } from './http-sender';
 
 /**
  * Delivery: permission-scoped fan-out, signing, sending, retries, the attempt log, the
- * reconciler, and the logs/redeliver/recover/test routes. Nothing imports this module.
+ * reconciler, and the logs/redeliver/recover/test routes. Only the composition root imports this
+ * module (ApiModule, WorkerModule).
  */
 @Module({
   imports: [
@@ -58,5 +59,7 @@ import { HttpSender } from './http-sender';
     DeliveryReconciler,
     DeliveriesService,
   ],
+  // Started by WorkerModule (src/worker.module.ts) in the processes that run workers.
+  exports: [DeliveriesProcessor, DeliveryReconciler],
 })
 export class DeliveryModule {}

@@ -1,10 +1,9 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job, Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { runsWorkers } from '../config/config.module';
 import { toDomainEvent, type DomainEvent, type EventRow } from './domain-event';
 import { EventSubscriptions } from './event-subscriptions';
 import { DOMAIN_EVENTS_QUEUE, HANDLE_EVENT_JOB, HandleEventJob, PURGE_EVENTS_JOB } from './events.constants';
@@ -19,7 +18,7 @@ const PURGE_BATCH = 5_000;
  * A subscriber that throws fails only its own job, which the queue retries with backoff.
  */
 @Injectable()
-export class DomainEventsProcessor implements OnApplicationBootstrap {
+export class DomainEventsProcessor {
   private readonly logger = new Logger(DomainEventsProcessor.name);
   /** Marks (event, subscriber) handled, many per statement under load. */
   private readonly completions = new CompletionBatcher((subscriber, eventIds) =>
@@ -36,8 +35,8 @@ export class DomainEventsProcessor implements OnApplicationBootstrap {
     private readonly subscriptions: EventSubscriptions,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (!runsWorkers(this.config)) return;
+  /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
+  async start(): Promise<void> {
     void this.queue.process(HANDLE_EVENT_JOB, this.config.workerConcurrency, (job: Job<HandleEventJob>) => this.handle(job.data));
     // A failed subscriber is retried by the queue (and re-enqueued from PostgreSQL): say why it failed.
     this.queue.on('failed', (job: Job<HandleEventJob>, err: Error) =>

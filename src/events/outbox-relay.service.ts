@@ -1,11 +1,10 @@
 import { InjectQueue } from '@nestjs/bull';
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import { Client } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { runsWorkers } from '../config/config.module';
 import { OUTBOX_CHANNEL, OutboxSignal } from './outbox-signal.service';
 import {
   DOMAIN_EVENTS_QUEUE,
@@ -56,7 +55,7 @@ const WARN_EVERY_MS = 30_000;
  * Redis outage leaves events in the outbox until it is back.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class OutboxRelay implements BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private listener: Client | null = null;
   private listenerFailures = 0;
@@ -74,8 +73,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly signal: OutboxSignal,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (!runsWorkers(this.config)) return;
+  /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
+  async start(): Promise<void> {
     // Not fatal: the sweep relays meanwhile and the listener keeps retrying.
     await this.listen().catch(() => undefined);
     // Redis back after an outage: relay what piled up now rather than at the next sweep.
