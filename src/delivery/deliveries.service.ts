@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { PageDto, paginate } from '../kernel/pagination';
 import { TEST_EVENT_TYPE } from '../events/event-catalog';
 import { EventPublisher } from '../events/event-publisher.service';
+import { EventReader } from '../events/event-reader';
 import type { EventData } from '../events/outbox-event.entity';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
@@ -34,6 +35,7 @@ export class DeliveriesService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queue: DeliveryQueue,
     private readonly events: EventPublisher,
+    private readonly eventReader: EventReader,
     private readonly webhooks: WebhooksService,
     private readonly abilities: AbilityService,
   ) {}
@@ -61,7 +63,7 @@ export class DeliveriesService {
     const webhook = await this.webhook(ctx, webhookId, 'read');
     const delivery = await this.delivery(webhookId, deliveryId);
     const attempts = await this.dataSource.getRepository(DeliveryAttempt).find({ where: { deliveryId }, order: { number: 'ASC', id: 'ASC' } });
-    const event = await this.events.find(delivery.eventId);
+    const event = await this.eventReader.find(delivery.eventId);
     // Built as each attempt builds it (the owner's current entitlement, the same serialisation that
     // is signed): byte for byte the body sent, unless the owner's access changed since.
     const ability = event ? await this.ownerAbility(ctx, webhook) : null;
@@ -76,9 +78,8 @@ export class DeliveriesService {
    */
   async redeliver(ctx: WorkspaceContext, webhookId: string, deliveryId: string): Promise<AcceptedDeliveryView> {
     const webhook = await this.webhook(ctx, webhookId, 'update');
-    const [row]: DeliveredEvent[] = await this.dataSource.query(
-      `SELECT d.id, e.type, e.data FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1 AND d.webhook_id = $2`,
-      [deliveryId, webhookId],
+    const [row] = await this.withEvents(
+      await this.dataSource.query(`SELECT id, event_id FROM deliveries WHERE id = $1 AND webhook_id = $2`, [deliveryId, webhookId]),
     );
     if (!row) throw new NotFoundException('Delivery not found');
     const ability = await this.ownerAbility(ctx, webhook);
@@ -102,10 +103,11 @@ export class DeliveriesService {
    */
   async recover(ctx: WorkspaceContext, webhookId: string, since: Date): Promise<RecoverResultView> {
     const webhook = await this.webhook(ctx, webhookId, 'update');
-    const failed: DeliveredEvent[] = await this.dataSource.query(
-      `SELECT d.id, e.type, e.data FROM deliveries d JOIN events e ON e.id = d.event_id
-       WHERE d.webhook_id = $1 AND d.status = 'failed' AND d.created_at >= $2`,
-      [webhookId, since],
+    const failed = await this.withEvents(
+      await this.dataSource.query(`SELECT id, event_id FROM deliveries WHERE webhook_id = $1 AND status = 'failed' AND created_at >= $2`, [
+        webhookId,
+        since,
+      ]),
     );
     if (!failed.length) return { count: 0, skipped: 0 };
     const ability = await this.ownerAbility(ctx, webhook);
@@ -148,6 +150,15 @@ export class DeliveriesService {
     });
     await this.enqueueNow([deliveryId]);
     return { deliveryId };
+  }
+
+  /** The deliveries with their events' type and data (the events module reads them; a purged event drops its delivery). */
+  private async withEvents(rows: { id: string; event_id: string }[]): Promise<DeliveredEvent[]> {
+    const events = await this.eventReader.findMany([...new Set(rows.map((r) => r.event_id))]);
+    return rows.flatMap((r) => {
+      const event = events.get(r.event_id);
+      return event ? [{ id: r.id, type: event.type, data: event.data }] : [];
+    });
   }
 
   /** 404 unless the caller may read the webhook; 403 if it may read but not `action` it. */

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 import { EVENT_COLUMNS, type EventRow } from '../events/domain-event';
+import { memberAccessJoin } from '../permissions/access-reader';
 import type { Role } from '../permissions/role';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import type { CancelReason } from './delivery.entity';
@@ -55,7 +56,7 @@ export interface LeasedDelivery extends Omit<EventRow, 'id'> {
 const LEASE_SQL = `
 UPDATE deliveries d SET lease_until = now() + ($2 || ' milliseconds')::interval
 FROM events e, webhooks w
-LEFT JOIN memberships m ON m.workspace_id = w.workspace_id AND m.user_id = w.created_by_id
+${memberAccessJoin('m', 'w.workspace_id', 'w.created_by_id')}
 WHERE d.id = $1 AND w.id = d.webhook_id AND e.id = d.event_id
   AND ${dueAndUnleased(`now() + interval '1 second'`)}
 RETURNING d.id, d.webhook_id, d.attempt_count, w.url, w.enabled, w.secrets, w.created_by_id, m.role, m.ability_version,

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { EVENT_COLUMNS, toDomainEvent, type DomainEvent, type EventRow } from './domain-event';
 import { newEventId } from './event-id';
 import { EventSubscriptions } from './event-subscriptions';
 import type { EventActor } from '../kernel/actor';
@@ -77,12 +76,6 @@ export class EventPublisher {
       [id, input.type, input.workspaceId, input.actor, eventData(input)],
     );
     return id;
-  }
-
-  /** One event by id (null when purged). */
-  async find(id: string): Promise<DomainEvent | null> {
-    const rows: EventRow[] = await this.dataSource.query(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1`, [id]);
-    return rows[0] ? toDomainEvent(rows[0]) : null;
   }
 }
 

@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { DomainEventsProcessor } from './domain-events.processor';
 import { EventPublisher } from './event-publisher.service';
+import { EventReader } from './event-reader';
 import { DECLARED_SUBSCRIBERS, EventSubscriptions, SubscriberDeclaration } from './event-subscriptions';
 import { DOMAIN_EVENTS_QUEUE, QUEUE_LOCK_SETTINGS, RETRY_PROCESS_DELAY_MS } from './events.constants';
 import { OutboxRelay } from './outbox-relay.service';
@@ -19,8 +20,8 @@ import { OutboxSignal } from './outbox-signal.service';
       settings: { ...QUEUE_LOCK_SETTINGS, retryProcessDelay: RETRY_PROCESS_DELAY_MS },
     }),
   ],
-  providers: [EventPublisher, EventSubscriptions, OutboxSignal, OutboxRelay, DomainEventsProcessor],
-  exports: [EventPublisher, EventSubscriptions, OutboxRelay, DomainEventsProcessor],
+  providers: [EventPublisher, EventReader, EventSubscriptions, OutboxSignal, OutboxRelay, DomainEventsProcessor],
+  exports: [EventPublisher, EventReader, EventSubscriptions, OutboxRelay, DomainEventsProcessor],
 })
 export class EventsModule {}
 

@@ -4,6 +4,16 @@ import { DataSource } from 'typeorm';
 import { UserMemberships } from '../identity/user-memberships';
 import type { Role } from './role';
 
+/**
+ * For a statement that must read a row's owner's access in the same round trip (delivery's hot
+ * paths): `LEFT JOIN` of the member `userCol` of workspace `workspaceCol`, aliased `alias`, whose
+ * `${alias}.role` (null: not a member) and `${alias}.ability_version` the statement selects.
+ * Memberships' SQL stays here; the caller never names the table.
+ */
+export function memberAccessJoin(alias: string, workspaceCol: string, userCol: string): string {
+  return `LEFT JOIN memberships ${alias} ON ${alias}.workspace_id = ${workspaceCol} AND ${alias}.user_id = ${userCol}`;
+}
+
 export interface MemberAccess {
   workspaceId: string;
   userId: string;

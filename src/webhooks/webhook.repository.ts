@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { memberAccessJoin } from '../permissions/access-reader';
 import type { Role } from '../permissions/role';
 import type { StoredSecret } from './webhook.entity';
 
@@ -35,7 +36,7 @@ export interface WebhookHealth {
 const SUBSCRIBED_WEBHOOKS_SQL = `
 SELECT w.id, w.workspace_id, w.events, w.url, w.secrets, w.created_by_id, m.role, m.ability_version
 FROM webhooks w
-LEFT JOIN memberships m ON m.workspace_id = w.workspace_id AND m.user_id = w.created_by_id
+${memberAccessJoin('m', 'w.workspace_id', 'w.created_by_id')}
 WHERE w.workspace_id = ANY($1::uuid[]) AND w.enabled AND w.events && $2::text[]`;
 
 /**
