@@ -1,6 +1,6 @@
 import { Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { DeliveriesProcessor } from './delivery/deliveries.processor';
-import { DeliveryModule } from './delivery/delivery.module';
+import { DeliveryWorkerModule } from './delivery/delivery-worker.module';
 import { DeliveryReconciler } from './delivery/delivery-reconciler.service';
 import { DomainEventsProcessor } from './events/domain-events.processor';
 import { EventsModule } from './events/events.module';
@@ -32,7 +32,7 @@ export class Workers implements OnApplicationBootstrap {
  * delivery attempts and retries, the reconciler. A process without it runs none of them.
  */
 @Module({
-  imports: [EventsModule, DeliveryModule, IdentityModule, WorkspacesModule],
+  imports: [EventsModule, DeliveryWorkerModule, IdentityModule, WorkspacesModule],
   providers: [Workers],
 })
 export class WorkerModule {}
