@@ -3,12 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
-import { requestContextMiddleware } from './common/request-context';
-import { createRootLogger, httpLogMiddleware, PinoLoggerService } from './common/logging';
+import { requestContextMiddleware } from './kernel/request-context';
+import { createRootLogger, httpLogMiddleware, PinoLoggerService } from './kernel/logging';
 import type { AppConfig } from './config/app-config';
-import { bodyShapeMiddleware, BodyShapePipe, verifyJsonShape } from './common/body-shape.pipe';
-import { VALIDATION_OPTIONS } from './common/validation';
-import { applySecurityHeaders, isAuthJsonRequest } from './common/security-headers';
+import { bodyShapeMiddleware, BodyShapePipe, verifyJsonShape } from './kernel/body-shape.pipe';
+import { VALIDATION_OPTIONS } from './kernel/validation';
+import { applySecurityHeaders, isAuthJsonRequest } from './security-headers';
 import { createOpenApiDocument } from './openapi';
 import { serveConsole } from './console/serve-console';
 

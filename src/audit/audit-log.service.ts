@@ -1,10 +1,9 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { currentRequest } from '../common/request-context';
-import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { currentRequest } from '../kernel/request-context';
+import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { runsWorkers } from '../config/config.module';
 import { AuditAction, AuditActorType, AuditEntry } from './audit-entry.entity';
 
 export interface AuditRecord {
@@ -33,7 +32,7 @@ const PURGE_INTERVAL_MS = 60 * 60_000;
  * served. Imports only config, common (kernel) and the database.
  */
 @Injectable()
-export class AuditLogService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AuditLogService implements OnApplicationShutdown {
   private readonly logger = new Logger(AuditLogService.name);
   private timer: NodeJS.Timeout | null = null;
 
@@ -72,8 +71,8 @@ export class AuditLogService implements OnApplicationBootstrap, OnApplicationShu
     return paginate(qb, query, (row) => row);
   }
 
-  onApplicationBootstrap(): void {
-    if (!runsWorkers(this.config)) return;
+  /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
+  startPurge(): void {
     this.timer = setInterval(() => void this.purge().catch((err: Error) => this.logger.warn(`purge: ${err.message}`)), PURGE_INTERVAL_MS);
   }
 

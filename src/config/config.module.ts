@@ -9,7 +9,3 @@ export class ConfigModule {
     return { module: ConfigModule, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] };
   }
 }
-
-export function runsWorkers(config: AppConfig): boolean {
-  return config.processRole !== 'api';
-}

@@ -5,14 +5,15 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import { WebhookSecretsService } from '../webhooks/webhook-secrets.service';
+import { HealthChange, WebhookRepository } from '../webhooks/webhook.repository';
+import { WebhookHealthAlerts } from './webhook-health-alerts.service';
+import { ATTEMPT_DURATION, ATTEMPTS } from './delivery-metrics';
 import type { DeliveryStatus } from './delivery.entity';
 import { HttpSender, SendResult } from './http-sender';
 import { nextRetryDelay } from './retry-policy';
 import { signPayload } from './signing';
 import { USER_AGENT } from './delivery.constants';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
-import { HealthChange, WebhookHealthAlerts } from './webhook-health-alerts.service';
-import { ATTEMPT_DURATION, ATTEMPTS } from './delivery-metrics';
 
 /** A delivery this worker has leased and is about to attempt. */
 export interface ClaimedDelivery {
@@ -46,54 +47,21 @@ interface AttemptRecord extends AttemptOutcome {
 }
 
 // One statement records a whole batch: the attempts, the deliveries' new state, and the
-// webhooks' health (failed attempts in a row, failing streak, auto-disable on `failing` or `gone`).
-// It answers the changes of health to announce (webhook.failing / disabled / recovered): the
-// announcement flips webhooks.alert_state with its event, so until it is made these rows are
-// written again and answered again (a crash in between delays an alert, never loses it).
-const RECORD_SQL = `
+// webhooks' health (the webhooks module's statement: failures in a row, failing streak,
+// auto-disable on `failing` or `gone`), answering the changes of health to announce.
+const recordSql = (webhooks: WebhookRepository) => `
 WITH attempt_rows AS (
   INSERT INTO delivery_attempts
     (delivery_id, number, started_at, duration_ms, request_headers, response_status, response_headers, response_body, error, error_message, webhook_id)
-  SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::jsonb[], $6::int[], $7::jsonb[], $8::text[], $9::text[], $10::text[], $17::uuid[])
+  SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::jsonb[], $6::int[], $7::jsonb[], $8::text[], $9::text[], $10::text[], $13::uuid[])
 ), delivery_rows AS (
   UPDATE deliveries d
   SET status = v.status, attempt_count = v.number, response_status = v.response_status,
       next_attempt_at = v.next_attempt_at, lease_until = NULL, updated_at = now()
   FROM unnest($1::uuid[], $11::text[], $2::int[], $6::int[], $12::timestamptz[]) AS v(id, status, number, response_status, next_attempt_at)
   WHERE d.id = v.id
-), healthy AS (
-  UPDATE webhooks SET failing_since = NULL, consecutive_failures = 0
-  WHERE id = ANY($13::uuid[]) AND (failing_since IS NOT NULL OR consecutive_failures > 0 OR alert_state IS NOT NULL)
-  RETURNING id, alert_state
-), gone AS (
-  UPDATE webhooks SET enabled = false, disabled_reason = 'gone', updated_at = now()
-  WHERE id = ANY($14::uuid[]) AND (enabled OR (disabled_reason = 'gone' AND alert_state IS DISTINCT FROM 'disabled'))
-  RETURNING id, alert_state
-), failing AS (
-  UPDATE webhooks w
-  SET failing_since = COALESCE(w.failing_since, now()),
-      consecutive_failures = LEAST(w.consecutive_failures + f.n, $18::int),
-      enabled = CASE WHEN w.failing_since < now() - ($16 || ' milliseconds')::interval THEN false ELSE w.enabled END,
-      disabled_reason = CASE WHEN w.enabled AND w.failing_since < now() - ($16 || ' milliseconds')::interval THEN 'failing' ELSE w.disabled_reason END,
-      updated_at = now()
-  FROM unnest($15::uuid[], $19::int[]) AS f(id, n)
-  WHERE w.id = f.id
-    -- Only a change of state writes: the start of a failing streak, the first WEBHOOK_FAILING_AFTER
-    -- failures, the disable, or a change of health not yet announced. Rewriting every failing
-    -- webhook on every batch made a retry storm contend on the webhook rows.
-    AND (w.failing_since IS NULL OR w.consecutive_failures < $18::int
-         OR (w.enabled AND w.failing_since < now() - ($16 || ' milliseconds')::interval)
-         OR (w.enabled AND w.alert_state IS NULL)
-         OR (NOT w.enabled AND w.disabled_reason = 'failing' AND w.alert_state IS DISTINCT FROM 'disabled'))
-  RETURNING w.id, w.enabled, w.disabled_reason, w.consecutive_failures, w.alert_state
-)
-SELECT id, 'recovered' AS kind FROM healthy WHERE alert_state IS NOT NULL
-UNION ALL
-SELECT id, 'disabled' FROM gone WHERE alert_state IS DISTINCT FROM 'disabled'
-UNION ALL
-SELECT id, CASE WHEN enabled THEN 'failing' ELSE 'disabled' END FROM failing
-WHERE (enabled AND consecutive_failures >= $18::int AND alert_state IS NULL)
-   OR (NOT enabled AND disabled_reason = 'failing' AND alert_state IS DISTINCT FROM 'disabled')`;
+), ${webhooks.healthSql(14)}
+${webhooks.healthChangesSelect(14)}`;
 
 /**
  * Makes attempts: signs the exact bytes, POSTs them through the shared keep-alive client, decides
@@ -103,16 +71,21 @@ WHERE (enabled AND consecutive_failures >= $18::int AND alert_state IS NULL)
 export class DeliveryAttemptsService implements OnApplicationShutdown {
   /** Attempts started and not yet recorded, across every caller. */
   private active = 0;
+  private readonly logger = new Logger(DeliveryAttemptsService.name);
   private readonly settled = new EventEmitter().setMaxListeners(0);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly secrets: WebhookSecretsService,
+    private readonly webhooks: WebhookRepository,
     private readonly sender: HttpSender,
     private readonly health: WebhookHealthAlerts,
-  ) {}
-  private readonly logger = new Logger(DeliveryAttemptsService.name);
+  ) {
+    this.recordSql = recordSql(webhooks);
+  }
+
+  private readonly recordSql: string;
 
   async run(batch: ClaimedDelivery[]): Promise<AttemptOutcome[]> {
     if (!batch.length) return [];
@@ -174,14 +147,10 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
 
   private async record(records: AttemptRecord[]): Promise<void> {
     const col = <T>(pick: (r: AttemptRecord) => T) => records.map(pick);
-    const succeeded = new Set(records.filter((r) => r.status === 'succeeded').map((r) => r.webhookId));
+    const succeeded = records.filter((r) => r.status === 'succeeded').map((r) => r.webhookId);
     const gone = records.filter((r) => r.gone).map((r) => r.webhookId);
-    // Failed attempts per webhook, for those with no success in this batch.
-    const failures = new Map<string, number>();
-    for (const r of records) {
-      if (r.status !== 'succeeded' && !r.gone && !succeeded.has(r.webhookId)) failures.set(r.webhookId, (failures.get(r.webhookId) ?? 0) + 1);
-    }
-    const changes: HealthChange[] = await this.dataSource.query(RECORD_SQL, [
+    const failing = records.filter((r) => r.status !== 'succeeded' && !r.gone).map((r) => r.webhookId);
+    const changes: HealthChange[] = await this.dataSource.query(this.recordSql, [
       col((r) => r.deliveryId),
       col((r) => r.number),
       col((r) => r.startedAt),
@@ -194,13 +163,14 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       col((r) => (r.result.errorMessage ? r.result.errorMessage.slice(0, 1000) : null)),
       col((r) => r.status),
       col((r) => r.nextAttemptAt),
-      [...succeeded],
-      [...new Set(gone)],
-      [...failures.keys()],
-      this.config.webhookDisableAfterMs,
       col((r) => r.webhookId),
-      this.config.webhookFailingAfter,
-      [...failures.values()],
+      ...this.webhooks.healthParams({
+        healthy: succeeded,
+        gone,
+        failing,
+        disableAfterMs: this.config.webhookDisableAfterMs,
+        failingAfter: this.config.webhookFailingAfter,
+      }),
     ]);
     for (const r of records) {
       ATTEMPTS.inc({ outcome: r.status });

@@ -1,9 +1,10 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { PageDto, paginate } from '../common/pagination';
+import { PageDto, paginate } from '../kernel/pagination';
 import { eventTypeInfo, isOperationalEventType, TEST_EVENT_TYPE } from '../events/event-catalog';
-import type { EventActor, EventData } from '../events/outbox-event.entity';
+import type { EventActor } from '../kernel/actor';
+import type { EventData } from '../events/outbox-event.entity';
 import { can } from '../permissions/authorize';
 import { abilityToSql } from '../permissions/rules-to-sql';
 import type { WorkspaceContext } from '../permissions/workspace-context';

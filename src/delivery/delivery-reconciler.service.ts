@@ -1,22 +1,17 @@
-import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { runsWorkers } from '../config/config.module';
+import { DeliveryQueue } from './delivery-queue';
+import { DeliveryRepository } from './delivery.repository';
 import {
-  DELIVER_JOB,
-  DELIVER_JOB_OPTIONS,
-  DELIVERIES_QUEUE,
-  DeliverJob,
   PURGE_INTERVAL_MS,
   RECONCILE_BATCH,
   RECONCILE_GRACE_MS,
   RECONCILE_INTERVAL_MS,
 } from './delivery.constants';
-import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 import { RECONCILER_REENQUEUED } from './delivery-metrics';
+import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 
 /**
  * PostgreSQL is the truth, Bull only moves work: this finds due deliveries that nobody holds and
@@ -24,7 +19,7 @@ import { RECONCILER_REENQUEUED } from './delivery-metrics';
  * and enqueues them again. It also purges attempts older than WEBHOOK_LOG_RETENTION.
  */
 @Injectable()
-export class DeliveryReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DeliveryReconciler implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryReconciler.name);
   private timers: NodeJS.Timeout[] = [];
   private running = false;
@@ -32,11 +27,12 @@ export class DeliveryReconciler implements OnApplicationBootstrap, OnApplication
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
-    @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
+    private readonly deliveries: DeliveryRepository,
+    private readonly queue: DeliveryQueue,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (!runsWorkers(this.config)) return;
+  /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
+  start(): void {
     this.timers.push(setInterval(() => void this.tick(), RECONCILE_INTERVAL_MS));
     this.timers.push(setInterval(() => void this.purgeAttempts().catch((err) => this.warn('purge', err)), PURGE_INTERVAL_MS));
   }
@@ -57,24 +53,15 @@ export class DeliveryReconciler implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  /** Enqueues due, unleased deliveries; returns how many. The job id makes a still-queued job absorb the duplicate. */
+  /**
+   * Enqueues due, unleased deliveries; returns how many. Under deliveryJobId's scheme a job of the
+   * same attempt still in Redis absorbs the add; a job that is gone (a wipe) is made again.
+   */
   async reconcile(graceMs = RECONCILE_GRACE_MS): Promise<number> {
-    const due: { id: string; attempt_count: number }[] = await this.dataSource.query(
-      `SELECT id, attempt_count FROM deliveries
-       WHERE status IN ('pending', 'retrying') AND next_attempt_at <= now() - ($1 || ' milliseconds')::interval
-         AND (lease_until IS NULL OR lease_until < now())
-       ORDER BY next_attempt_at LIMIT ${RECONCILE_BATCH}`,
-      [graceMs],
-    );
+    const due = await this.deliveries.findDue(graceMs, RECONCILE_BATCH);
     if (!due.length) return 0;
     RECONCILER_REENQUEUED.inc(due.length);
-    await this.queue.addBulk(
-      due.map((d) => ({
-        name: DELIVER_JOB,
-        data: { deliveryId: d.id },
-        opts: { ...DELIVER_JOB_OPTIONS, jobId: `${d.id}:${d.attempt_count}` },
-      })),
-    );
+    await this.queue.enqueue(due.map((d) => ({ deliveryId: d.id, attempt: d.attempt_count })));
     return due.length;
   }
 

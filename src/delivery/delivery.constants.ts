@@ -22,6 +22,9 @@ export const DELIVER_JOB_OPTIONS: JobOptions = {
 /** The event-bus subscriber name under which fan-out runs (stored in events.pending_subscribers). */
 export const FANOUT_SUBSCRIBER = 'webhook-fanout';
 
+/** The event-bus subscriber that mails the operational events (stored in events.pending_subscribers). */
+export const ALERT_MAIL_SUBSCRIBER = 'webhook-alert-mail';
+
 export const USER_AGENT = 'Countercyclical-Webhooks/1.0';
 export const MAX_LOGGED_RESPONSE_BYTES = 4096;
 

@@ -1,38 +1,22 @@
-import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { DomainEvent } from '../events/domain-event';
 import { eventTypeInfo, isOperationalEventType, SUBSCRIBABLE_EVENT_TYPES } from '../events/event-catalog';
 import { EventSubscriptions } from '../events/event-subscriptions';
 import type { EventData } from '../events/outbox-event.entity';
 import { AbilityService } from '../permissions/ability.service';
-import type { StoredSecret } from '../webhooks/webhook.entity';
-import type { Role } from '../workspaces/role';
+import { SubscribedWebhook, WebhookRepository } from '../webhooks/webhook.repository';
 import { ClaimedDelivery, DeliveryAttemptsService } from './delivery-attempts.service';
-import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob, FANOUT_SUBSCRIBER } from './delivery.constants';
+import { FANOUT_SUBSCRIBER } from './delivery.constants';
 import { entitlement } from './entitlement';
-import { EventRecord, serializePayload } from './webhook-payload';
+import { serializePayload } from './webhook-payload';
+import { DeliveryQueue } from './delivery-queue';
+import { DeliveryRepository } from './delivery.repository';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
-import { withLogContext } from '../common/request-context';
+import { withLogContext } from '../kernel/request-context';
 import type { SkipReason } from './delivery-skip.entity';
 import { DELIVERY_SKIPS } from './delivery-metrics';
-
-interface SubscribedWebhook {
-  id: string;
-  workspace_id: string;
-  events: string[];
-  url: string;
-  secrets: StoredSecret[];
-  created_by_id: string;
-  enabled: boolean;
-  created_at: Date;
-  /** null when the creator is no longer a member of the workspace. */
-  role: Role | null;
-  ability_version: number | null;
-}
 
 /** One delivery to create: an event and a webhook entitled to it. */
 interface Entitled {
@@ -49,28 +33,13 @@ interface Skipped {
   reason: SkipReason;
 }
 
-interface CreatedDelivery {
-  id: string;
-  event_id: string;
-  webhook_id: string;
-  attempt_count: number;
-}
-
 const MAX_ATTEMPTS_IN_FLIGHT = 2_000;
-
-// Indexed by (workspace_id): the cost depends on these workspaces' webhooks only. Disabled ones
-// come too, so that the decision not to deliver to them is recorded (delivery_skips).
-// The creators' memberships come in the same round trip; ability_version keys the ability cache.
-const SUBSCRIBED_WEBHOOKS_SQL = `
-SELECT w.id, w.workspace_id, w.events, w.url, w.secrets, w.created_by_id, w.enabled, w.created_at, m.role, m.ability_version
-FROM webhooks w
-LEFT JOIN memberships m ON m.workspace_id = w.workspace_id AND m.user_id = w.created_by_id
-WHERE w.workspace_id = ANY($1::uuid[]) AND w.events && $2::text[]`;
 
 /**
  * Subscribes to every domain event, taking the events of one relay batch together: one query for
- * the subscribed webhooks, one statement inserting all their deliveries and all the decisions not to
- * deliver (delivery_skips, with the reason), one statement logging all the first attempts. A delivery is created per enabled webhook whose owner's current CASL ability
+ * the subscribed webhooks (disabled ones too), one statement inserting all their deliveries and all
+ * the decisions not to deliver (delivery_skips, with the reason), one statement logging all the
+ * first attempts. A delivery is created per enabled webhook whose owner's current CASL ability
  * may read the event's object (`entitlement`), then attempted at once; later attempts ask again. Safe to run twice for the same events (a
  * crash, a re-enqueue): deliveries are unique per (event, webhook) and only unleased ones are attempted.
  */
@@ -79,12 +48,13 @@ export class FanOutService implements OnModuleInit {
   private readonly logger = new Logger(FanOutService.name);
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
-    @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
+    private readonly queue: DeliveryQueue,
+    private readonly deliveries: DeliveryRepository,
     private readonly subscriptions: EventSubscriptions,
     private readonly abilities: AbilityService,
     private readonly attempts: DeliveryAttemptsService,
+    private readonly webhooks: WebhookRepository,
   ) {}
 
   onModuleInit(): void {
@@ -96,10 +66,11 @@ export class FanOutService implements OnModuleInit {
   async fanOut(events: DomainEvent[]): Promise<void> {
     const known = events.filter((event) => eventTypeInfo(event.type));
     if (!known.length) return;
-    const webhooks: SubscribedWebhook[] = await this.dataSource.query(SUBSCRIBED_WEBHOOKS_SQL, [
+    const webhooks = await this.webhooks.findSubscribed(
+      this.dataSource,
       [...new Set(known.map((e) => e.workspaceId))],
       [...new Set(known.map((e) => e.type))],
-    ]);
+    );
     if (!webhooks.length) return;
 
     const orphaned = webhooks.filter((w) => w.enabled && w.role === null).map((w) => w.id);
@@ -120,7 +91,10 @@ export class FanOutService implements OnModuleInit {
     }
     if (!entitled.length && !skipped.length) return;
 
-    const created = await this.createDeliveries(entitled, skipped);
+    const created = await this.deliveries.insertLeased(
+      entitled.map((e) => ({ eventId: e.event.id, webhookId: e.webhook.id, workspaceId: e.event.workspaceId, eventType: e.event.type })),
+      skipped.map((s) => ({ eventId: s.event.id, webhookId: s.webhookId, workspaceId: s.event.workspaceId, reason: s.reason })),
+    );
     for (const s of skipped) DELIVERY_SKIPS.inc({ reason: s.reason });
     this.logger.debug(`fan-out: ${created.length} deliveries, ${skipped.length} skipped`);
     if (!created.length) return;
@@ -128,10 +102,9 @@ export class FanOutService implements OnModuleInit {
     const bodies = new Map<string, Buffer>();
     const batch: ClaimedDelivery[] = created.map(({ id, event_id, webhook_id, attempt_count }) => {
       const target = byPair.get(`${event_id}:${webhook_id}`)!;
-      const record: EventRecord = { ...target.event, createdAt: new Date(target.event.createdAt) };
       // Serialised once per event; a redacted payload gets its own body.
-      let body = target.data ? serializePayload(record, target.data) : bodies.get(event_id);
-      if (!body) bodies.set(event_id, (body = serializePayload(record)));
+      let body = target.data ? serializePayload(target.event, target.data) : bodies.get(event_id);
+      if (!body) bodies.set(event_id, (body = serializePayload(target.event)));
       return {
         deliveryId: id,
         webhookId: webhook_id,
@@ -182,68 +155,15 @@ export class FanOutService implements OnModuleInit {
     return { data: allowed.narrowed ? allowed.data : null };
   }
 
-  /**
-   * Inserts the deliveries already leased to this worker and the skip decisions, in one statement.
-   * On a re-run, existing rows are not duplicated; those still due and unleased are claimed instead.
-   */
-  private async createDeliveries(entitled: Entitled[], skipped: Skipped[]): Promise<CreatedDelivery[]> {
-    const leaseMs = this.config.webhookTimeoutMs + this.config.deliveryLeaseMarginMs;
-    const inserted: CreatedDelivery[] = await this.dataSource.query(
-      `WITH skips AS (
-         INSERT INTO delivery_skips (event_id, webhook_id, workspace_id, reason)
-         SELECT * FROM unnest($6::text[], $7::uuid[], $8::uuid[], $9::text[])
-         ON CONFLICT (event_id, webhook_id) DO NOTHING
-       )
-       INSERT INTO deliveries (event_id, webhook_id, workspace_id, event_type, status, next_attempt_at, lease_until)
-       SELECT p.event_id, p.webhook_id, p.workspace_id, p.event_type, 'pending', now(), now() + ($1 || ' milliseconds')::interval
-       FROM unnest($2::text[], $3::uuid[], $4::uuid[], $5::text[]) AS p(event_id, webhook_id, workspace_id, event_type)
-       ON CONFLICT (event_id, webhook_id) DO NOTHING
-       RETURNING id, event_id, webhook_id, attempt_count`,
-      [
-        leaseMs,
-        entitled.map((e) => e.event.id),
-        entitled.map((e) => e.webhook.id),
-        entitled.map((e) => e.event.workspaceId),
-        entitled.map((e) => e.event.type),
-        skipped.map((s) => s.event.id),
-        skipped.map((s) => s.webhookId),
-        skipped.map((s) => s.event.workspaceId),
-        skipped.map((s) => s.reason),
-      ],
-    );
-    if (inserted.length === entitled.length) return inserted;
-    // TypeORM answers an UPDATE with [rows, affected].
-    const [reclaimed]: [CreatedDelivery[], number] = await this.dataSource.query(
-      `UPDATE deliveries SET lease_until = now() + ($2 || ' milliseconds')::interval
-       WHERE event_id = ANY($1::text[]) AND NOT (id = ANY($3::uuid[])) AND status IN ('pending', 'retrying')
-         AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
-       RETURNING id, event_id, webhook_id, attempt_count`,
-      [[...new Set(entitled.map((e) => e.event.id))], leaseMs, inserted.map((d) => d.id)],
-    );
-    // Only pairs this run is entitled to (a webhook may have been disabled or narrowed since).
-    const wanted = new Set(entitled.map((e) => `${e.event.id}:${e.webhook.id}`));
-    return [...inserted, ...reclaimed.filter((d) => wanted.has(`${d.event_id}:${d.webhook_id}`))];
-  }
-
   private async disableOrphaned(webhookIds: string[]): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE webhooks SET enabled = false, disabled_reason = 'creator_removed', updated_at = now() WHERE id = ANY($1) AND enabled`,
-      [webhookIds],
-    );
+    await this.webhooks.disableForRemovedCreator(this.dataSource, webhookIds);
     this.logger.log(`disabled ${webhookIds.length} webhook(s) whose creator left the workspace`);
   }
 
   /** Later attempts run as their own queue jobs; if Redis is unavailable the reconciler finds them in PostgreSQL. */
   private async scheduleRetries(retries: { id: string; delay: number; n: number }[]): Promise<void> {
-    if (!retries.length) return;
     await this.queue
-      .addBulk(
-        retries.map((r) => ({
-          name: DELIVER_JOB,
-          data: { deliveryId: r.id },
-          opts: { ...DELIVER_JOB_OPTIONS, delay: r.delay, jobId: `${r.id}:${r.n}` },
-        })),
-      )
+      .enqueue(retries.map((r) => ({ deliveryId: r.id, attempt: r.n, delayMs: r.delay })))
       .catch((err: Error) => this.logger.warn(`retries left to the reconciler: ${err.message}`));
   }
 }

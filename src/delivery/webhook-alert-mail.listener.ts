@@ -7,10 +7,10 @@ import type { DomainEvent } from '../events/domain-event';
 import { OPERATIONAL_EVENT_TYPES } from '../events/event-catalog';
 import { EventSubscriptions } from '../events/event-subscriptions';
 import { MailService } from '../mail/mail.service';
-import { withLogContext } from '../common/request-context';
+import { WebhookRepository } from '../webhooks/webhook.repository';
+import { withLogContext } from '../kernel/request-context';
+import { ALERT_MAIL_SUBSCRIBER } from './delivery.constants';
 
-/** The event-bus subscriber name of the alert mails (stored in events.pending_subscribers). */
-export const ALERT_MAIL_SUBSCRIBER = 'webhook-alert-mail';
 
 /**
  * Mails operational events to the webhook's owner and the workspace's owners and admins: at most
@@ -27,6 +27,7 @@ export class WebhookAlertMailListener implements OnModuleInit {
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly subscriptions: EventSubscriptions,
     private readonly mail: MailService,
+    private readonly webhooks: WebhookRepository,
   ) {}
 
   onModuleInit(): void {
@@ -36,14 +37,7 @@ export class WebhookAlertMailListener implements OnModuleInit {
   private async handle(event: DomainEvent): Promise<void> {
     const webhookId = event.data.object.id;
     if (typeof webhookId !== 'string') return;
-    // TypeORM answers an UPDATE with [rows, affected].
-    const [claimed]: [{ name: string; url: string; workspace_id: string; created_by_id: string }[], number] = await this.dataSource.query(
-      `UPDATE webhooks SET alert_mailed_at = now()
-       WHERE id = $1 AND (alert_mailed_at IS NULL OR alert_mailed_at <= now() - ($2 || ' milliseconds')::interval)
-       RETURNING name, url, workspace_id, created_by_id`,
-      [webhookId, this.config.webhookAlertMailIntervalMs],
-    );
-    const webhook = claimed[0];
+    const webhook = await this.webhooks.claimAlertMail(this.dataSource, webhookId, this.config.webhookAlertMailIntervalMs);
     if (!webhook) return;
     const recipients: { email: string; workspace_name: string }[] = await this.dataSource.query(
       `SELECT DISTINCT u.email, ws.name AS workspace_name FROM memberships m

@@ -7,19 +7,7 @@ import type { OperationalEventType } from '../events/event-catalog';
 import { EventPublisher } from '../events/event-publisher.service';
 import { toWebhookView } from '../webhooks/webhook.dto';
 import { Webhook } from '../webhooks/webhook.entity';
-
-/** A change of a webhook's health, as the attempts' record found it. */
-export interface HealthChange {
-  id: string;
-  kind: 'failing' | 'disabled' | 'recovered';
-}
-
-/** The state each announcement sets, and the condition it needs (checked again in its statement). */
-const TRANSITIONS: Record<HealthChange['kind'], { state: string | null; when: string }> = {
-  failing: { state: 'failing', when: `alert_state IS NULL AND enabled AND consecutive_failures >= $3::int` },
-  disabled: { state: 'disabled', when: `alert_state IS DISTINCT FROM 'disabled' AND NOT enabled AND disabled_reason IN ('failing', 'gone')` },
-  recovered: { state: null, when: `alert_state IS NOT NULL AND consecutive_failures = 0` },
-};
+import { HealthChange, WebhookRepository } from '../webhooks/webhook.repository';
 
 /**
  * Announces changes of a webhook's health as operational events (`webhook.failing`,
@@ -36,6 +24,7 @@ export class WebhookHealthAlerts {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly publisher: EventPublisher,
+    private readonly webhooks: WebhookRepository,
   ) {}
 
   async announce(changes: HealthChange[]): Promise<void> {
@@ -52,7 +41,6 @@ export class WebhookHealthAlerts {
     for (const change of changes) {
       const webhook = webhooks.find((w) => w.id === change.id);
       if (!webhook) continue;
-      const { state, when } = TRANSITIONS[change.kind];
       const type = `webhook.${change.kind}` as OperationalEventType;
       const object = { ...toWebhookView(webhook) } as unknown as Record<string, unknown>;
       if (change.kind === 'disabled') Object.assign(object, { enabled: false });
@@ -60,10 +48,7 @@ export class WebhookHealthAlerts {
         change.kind === 'recovered' ? {} : { lastError: lastErrors.get(webhook.id) ?? null };
       if (change.kind === 'disabled') extra.reason = webhook.disabledReason === 'gone' ? 'gone' : 'failing';
       await this.publisher.publishWith(
-        {
-          sql: `UPDATE webhooks SET alert_state = $2::text WHERE id = $1 AND ${when}`,
-          params: change.kind === 'failing' ? [webhook.id, state, this.config.webhookFailingAfter] : [webhook.id, state],
-        },
+        this.webhooks.healthAnnouncement(change, this.config.webhookFailingAfter),
         { type, workspaceId: webhook.workspaceId, actor: { type: 'system', id: null }, object, extra },
       );
       this.logger.debug(`${type} ${webhook.id} announced (unless another worker did)`);

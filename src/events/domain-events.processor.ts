@@ -1,14 +1,12 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job, Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { runsWorkers } from '../config/config.module';
-import type { DomainEvent } from './domain-event';
+import { toDomainEvent, type DomainEvent, type EventRow } from './domain-event';
 import { EventSubscriptions } from './event-subscriptions';
 import { DOMAIN_EVENTS_QUEUE, HANDLE_EVENT_JOB, HandleEventJob, PURGE_EVENTS_JOB } from './events.constants';
-import type { EventActor, EventData } from './outbox-event.entity';
 import { CompletionBatcher } from './completion-batcher';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 
@@ -20,7 +18,7 @@ const PURGE_BATCH = 5_000;
  * A subscriber that throws fails only its own job, which the queue retries with backoff.
  */
 @Injectable()
-export class DomainEventsProcessor implements OnApplicationBootstrap {
+export class DomainEventsProcessor {
   private readonly logger = new Logger(DomainEventsProcessor.name);
   /** Marks (event, subscriber) handled, many per statement under load. */
   private readonly completions = new CompletionBatcher((subscriber, eventIds) =>
@@ -37,8 +35,8 @@ export class DomainEventsProcessor implements OnApplicationBootstrap {
     private readonly subscriptions: EventSubscriptions,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (!runsWorkers(this.config)) return;
+  /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
+  async start(): Promise<void> {
     void this.queue.process(HANDLE_EVENT_JOB, this.config.workerConcurrency, (job: Job<HandleEventJob>) => this.handle(job.data));
     // A failed subscriber is retried by the queue (and re-enqueued from PostgreSQL): say why it failed.
     this.queue.on('failed', (job: Job<HandleEventJob>, err: Error) =>
@@ -70,14 +68,14 @@ export class DomainEventsProcessor implements OnApplicationBootstrap {
   }
 
   private async loadPending(eventId: string, subscriber: string): Promise<DomainEvent[]> {
-    const rows: { id: string; type: string; created_at: Date; workspace_id: string; actor: EventActor; data: EventData; pending: boolean }[] =
+    const rows: (EventRow & { pending: boolean })[] =
       await this.dataSource.query(
         'SELECT id, type, created_at, workspace_id, actor, data, $2 = ANY(pending_subscribers) AS pending FROM events WHERE id = $1',
         [eventId, subscriber],
       );
     const row = rows[0];
     if (!row?.pending) return []; // purged meanwhile, or already handled
-    return [{ id: row.id, type: row.type, createdAt: row.created_at.toISOString(), workspaceId: row.workspace_id, actor: row.actor, data: row.data }];
+    return [toDomainEvent(row)];
   }
 
   /** Deletes finished events older than WEBHOOK_LOG_RETENTION (their deliveries and attempts cascade). */

@@ -2,7 +2,7 @@ import { Controller, Get, Header, HttpCode, Inject, NotFoundException, Req, Unau
 import { ApiExcludeController } from '@nestjs/swagger';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { Public } from '../identity/principal';
+import { Public } from '../kernel/principal';
 import { METRICS_REGISTRY } from './metrics.registry';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();

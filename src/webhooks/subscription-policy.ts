@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { eventTypeInfo, isOperationalEventType } from '../events/event-catalog';
-import type { Role } from '../workspaces/role';
+import type { Role } from '../permissions/role';
 import type { AppAbility } from '../permissions/subjects';
 
 /**

@@ -3,9 +3,9 @@ import { ApiBadRequestResponse, ApiOperation, ApiProperty, ApiPropertyOptional }
 import { IsIn, IsOptional, IsUUID, Matches } from 'class-validator';
 import { AUDIT_ACTIONS, AuditAction, AuditEntry } from '../audit/audit-entry.entity';
 import { AuditLogService } from '../audit/audit-log.service';
-import { ApiPage } from '../common/api-page.decorator';
-import { PageQueryDto } from '../common/pagination';
-import { WorkspaceController } from '../common/workspace-route';
+import { ApiPage } from '../kernel/api-page.decorator';
+import { PageQueryDto } from '../kernel/pagination';
+import { WorkspaceController } from '../kernel/workspace-route';
 import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 
