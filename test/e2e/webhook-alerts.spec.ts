@@ -139,3 +139,48 @@ describe('webhook health alerts', () => {
     expect((await ws.member.api.get(`${base()}/events/${about.id}`)).status).toBe(404);
   }, 60_000);
 });
+
+describe('webhook health alerts: disabled after WEBHOOK_DISABLE_AFTER of failures', () => {
+  let t: TestApp;
+  let ws: TestWorkspace;
+  const receiver = new Receiver();
+
+  beforeAll(async () => {
+    t = await startTestApp({ WEBHOOK_RETRY_SCHEDULE: '0,50ms', WEBHOOK_FAILING_AFTER: '2', WEBHOOK_DISABLE_AFTER: '300ms' });
+    await receiver.start();
+    ws = await seedWorkspace(new ApiClient(t.baseUrl));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.stop();
+  });
+
+  it('announces failing, then disabled (reason failing) once the failures last long enough', async () => {
+    const base = `/v1/workspaces/${ws.id}`;
+    const alerts = await ws.owner.api.post(`${base}/webhooks`, { name: 'alerts', url: receiver.url('/alerts'), events: OPERATIONAL });
+    receiver.script('/down', [503]);
+    const down = await ws.owner.api.post(`${base}/webhooks`, { name: 'down', url: receiver.url('/down'), events: ['pipeline.created'] });
+    expect([alerts.status, down.status]).toEqual([201, 201]);
+    // Events keep coming while the endpoint is down, until the platform disables it.
+    let webhook: any;
+    for (let n = 0; ; n++) {
+      expect(n, 'the webhook to be disabled').toBeLessThan(50);
+      await ws.owner.api.post(`${base}/pipelines`, { name: `p${n}` });
+      // Settled: every delivery of the webhook failed (or was cancelled once it was disabled).
+      await waitFor(
+        async () => {
+          const rows = (await ws.owner.api.get(`${base}/webhooks/${down.body.id}/deliveries`)).body.data as { status: string }[];
+          return rows.length === n + 1 && rows.every((d) => d.status === 'failed' || d.status === 'cancelled');
+        },
+        10_000,
+        () => `the deliveries of event ${n} to settle`,
+      );
+      webhook = (await ws.owner.api.get(`${base}/webhooks/${down.body.id}`)).body;
+      if (!webhook.enabled) break;
+    }
+    expect(webhook.disabledReason).toBe('failing');
+    const types = () => receiver.on('/alerts').map((r) => JSON.parse(r.body)).map((e) => `${e.type}:${e.data.reason ?? ''}`);
+    await receiver.waitFor(() => types().includes('webhook.disabled:failing'), 10_000, `the disabled alert (${types()})`);
+    expect(types()).toEqual(['webhook.failing:', 'webhook.disabled:failing']);
+  });
+});
