@@ -29,8 +29,12 @@ export class DeliveriesProcessor {
     private readonly abilities: AbilityService,
   ) {}
 
+  /** True once WorkerModule started this (a process without workers never does): shutdown hooks check it. */
+  started = false;
+
   /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
   start(): void {
+    this.started = true;
     void this.queue.process(DELIVER_JOB, this.config.workerConcurrency, (job: Job<DeliverJob>) =>
       withLogContext({ deliveryId: job.data.deliveryId }, () => this.deliver(job.data.deliveryId)),
     );

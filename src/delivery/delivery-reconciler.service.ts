@@ -31,8 +31,12 @@ export class DeliveryReconciler implements OnApplicationShutdown {
     private readonly queue: DeliveryQueue,
   ) {}
 
+  /** True once WorkerModule started this (a process without workers never does): shutdown hooks check it. */
+  started = false;
+
   /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
   start(): void {
+    this.started = true;
     this.timers.push(setInterval(() => void this.tick(), RECONCILE_INTERVAL_MS));
     this.timers.push(setInterval(() => void this.purgeAttempts().catch((err) => this.warn('purge', err)), PURGE_INTERVAL_MS));
   }

@@ -35,8 +35,12 @@ export class DomainEventsProcessor {
     private readonly subscriptions: EventSubscriptions,
   ) {}
 
+  /** True once WorkerModule started this (a process without workers never does): shutdown hooks check it. */
+  started = false;
+
   /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
   async start(): Promise<void> {
+    this.started = true;
     void this.queue.process(HANDLE_EVENT_JOB, this.config.workerConcurrency, (job: Job<HandleEventJob>) => this.handle(job.data));
     // A failed subscriber is retried by the queue (and re-enqueued from PostgreSQL): say why it failed.
     this.queue.on('failed', (job: Job<HandleEventJob>, err: Error) =>

@@ -73,8 +73,12 @@ export class OutboxRelay implements BeforeApplicationShutdown {
     private readonly signal: OutboxSignal,
   ) {}
 
+  /** True once WorkerModule started this (a process without workers never does): shutdown hooks check it. */
+  started = false;
+
   /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
   async start(): Promise<void> {
+    this.started = true;
     // Not fatal: the sweep relays meanwhile and the listener keeps retrying.
     await this.listen().catch(() => undefined);
     // Redis back after an outage: relay what piled up now rather than at the next sweep.

@@ -23,6 +23,17 @@ export interface SubscribedWebhook {
   ability_version: number | null;
 }
 
+/**
+ * For delivery's lease statement, which reads a delivery's webhook in the same round trip: the
+ * table (aliased) and the columns an attempt needs (url, enabled, secrets, created_by_id).
+ */
+export function webhookTarget(alias: string): { from: string; columns: string } {
+  return {
+    from: `webhooks ${alias}`,
+    columns: ['url', 'enabled', 'secrets', 'created_by_id'].map((c) => `${alias}.${c}`).join(', '),
+  };
+}
+
 /** Which webhooks an attempt batch found healthy, gone (410) or failing. */
 export interface WebhookHealth {
   healthy: string[];
