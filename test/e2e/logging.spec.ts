@@ -38,6 +38,8 @@ describe('structured logs', () => {
     await waitFor(() => json().some((l) => l.requestId === 'req-test-42' && l.res?.status === 400), 5_000, () => 'the request line');
     const line = json().find((l) => l.requestId === 'req-test-42' && l.res)!;
     expect(line.req).toEqual({ method: 'GET', path: `/v1/workspaces/${ws.id}/webhooks` });
+    expect(line.level).toBe('INFO');
+    expect(typeof line.time).toBe('string');
     expect(typeof line.durationMs).toBe('number');
     // A generated id when the client sends none (or an unusable one).
     const other = await ws.owner.api.request('GET', '/v1/me', undefined, { 'x-request-id': 'bad id with spaces' });
