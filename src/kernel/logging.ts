@@ -87,6 +87,7 @@ export function httpLogMiddleware(root: Pino) {
       req: (req: { method: string; url: string }) => ({ method: req.method, path: String(req.url).split('?')[0] }),
       res: (res: { statusCode: number }) => ({ status: res.statusCode }),
     },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+    // A 5xx is logged by whatever raised it (the exception filter); the request line only warns.
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'warn' : res.statusCode >= 400 ? 'info' : 'debug'),
   });
 }
