@@ -141,7 +141,6 @@ export class FanOutService implements OnModuleInit {
   ): Promise<{ reason: SkipReason } | { data: EventData | null }> {
     if (!webhook.enabled || webhook.role === null) return { reason: 'disabled' };
     if (new Date(webhook.created_at).getTime() > happenedAt) return { reason: 'created_after_event' };
-    // Webhook filters (issue 18) decide here, before the permission check: { reason: 'filtered' }.
     // Operational events go only to webhooks owned by an owner or admin (an owner demoted since: skipped).
     if (isOperationalEventType(event.type) && webhook.role !== 'owner' && webhook.role !== 'admin') return { reason: 'not_permitted' };
     const ability = await this.abilities.abilityFor({
@@ -152,6 +151,7 @@ export class FanOutService implements OnModuleInit {
     });
     const allowed = entitlement(ability, event.type, event.data);
     if (!allowed.readable) return { reason: 'not_permitted' };
+    // Webhook filters (issue 18) decide here, on what the webhook may carry: { reason: 'filtered' }.
     return { data: allowed.narrowed ? allowed.data : null };
   }
 
