@@ -125,7 +125,8 @@ describe('two worker processes share the work', () => {
     receiver.senderPids = () => [process.pid, worker!.pid];
     await receiver.start();
     ws = await seedWorkspace(new ApiClient(t.baseUrl));
-  });
+    // A deadline, not a bound: the worker process compiles the sources (SWC) as it starts.
+  }, 180_000);
   afterAll(async () => {
     await stopWorkerProcess(worker);
     await t?.close();

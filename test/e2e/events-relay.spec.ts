@@ -46,7 +46,8 @@ describe('two relays on one database: a second worker process', () => {
     receiver.senderPids = () => [process.pid, worker!.pid];
     await receiver.start();
     ws = await seedWorkspace(new ApiClient(t.baseUrl));
-  });
+    // A deadline, not a bound: the worker process compiles the sources (SWC) as it starts.
+  }, 180_000);
   afterAll(async () => {
     await stopWorkerProcess(worker);
     await t?.close();
