@@ -1,7 +1,8 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { GracefulStop } from '../config/graceful-stop';
 import { AbilityService } from '../permissions/ability.service';
 import { DeliveryAttemptsService } from './delivery-attempts.service';
 import { DeliveryRetryError } from './delivery-retry.error';
@@ -20,13 +21,16 @@ import { withLogContext } from '../kernel/request-context';
  * so the queue's retry runs it after the stored delay.
  */
 @Injectable()
-export class DeliveriesProcessor {
+export class DeliveriesProcessor implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(DeliveriesProcessor.name);
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly deliveries: DeliveryRepository,
     @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
     private readonly attempts: DeliveryAttemptsService,
     private readonly abilities: AbilityService,
+    private readonly stop: GracefulStop,
   ) {}
 
   /** True once WorkerModule started this (a process without workers never does): shutdown hooks check it. */
@@ -38,6 +42,18 @@ export class DeliveriesProcessor {
     void this.queue.process(DELIVER_JOB, this.config.workerConcurrency, (job: Job<DeliverJob>) =>
       withLogContext({ deliveryId: job.data.deliveryId }, () => this.deliver(job.data.deliveryId)),
     );
+  }
+
+  /**
+   * On SIGTERM, before anything closes: take no new job, and let the jobs running here finish their
+   * attempt and write its row (within WORKER_SHUTDOWN_GRACE_MS). A job still running after that is
+   * left to its lease: another worker sends it once the lease lapses.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.started) return;
+    if (!(await this.stop.within(this.queue.pause(true)))) {
+      this.logger.warn('delivery jobs still running at the end of WORKER_SHUTDOWN_GRACE_MS: left to their leases');
+    }
   }
 
   async deliver(deliveryId: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -19,7 +19,7 @@ import { WORKER_DATA_SOURCE } from '../database/data-source-options';
  * and enqueues them again. It also purges attempts older than WEBHOOK_LOG_RETENTION.
  */
 @Injectable()
-export class DeliveryReconciler implements OnApplicationShutdown {
+export class DeliveryReconciler implements BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryReconciler.name);
   private timers: NodeJS.Timeout[] = [];
   private running = false;
@@ -41,7 +41,8 @@ export class DeliveryReconciler implements OnApplicationShutdown {
     this.timers.push(setInterval(() => void this.purgeAttempts().catch((err) => this.warn('purge', err)), PURGE_INTERVAL_MS));
   }
 
-  onApplicationShutdown(): void {
+  /** A stopping worker enqueues nothing more (the other workers' reconcilers carry on). */
+  beforeApplicationShutdown(): void {
     this.timers.forEach(clearInterval);
   }
 
