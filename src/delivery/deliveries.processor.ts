@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job, Queue } from 'bull';
 import { DataSource } from 'typeorm';
@@ -10,8 +10,7 @@ import { AbilityService } from '../permissions/ability.service';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import type { Role } from '../workspaces/role';
 import { DeliveryAttemptsService } from './delivery-attempts.service';
-import { DeliveryRetryError } from './delivery-retry.error';
-import { DELIVER_JOB, DELIVERIES_QUEUE, DeliverJob } from './delivery.constants';
+import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob } from './delivery.constants';
 import type { CancelReason } from './delivery.entity';
 import { entitlement } from './entitlement';
 import { serializePayload } from './webhook-payload';
@@ -23,6 +22,8 @@ interface LeasedDelivery {
   attempt_count: number;
   url: string;
   enabled: boolean;
+  max_concurrency: number | null;
+  rate_limit_per_second: number | null;
   secrets: StoredSecret[];
   /** The webhook's owner now, and their membership (null role: no longer a member). */
   created_by_id: string;
@@ -47,18 +48,22 @@ LEFT JOIN memberships m ON m.workspace_id = w.workspace_id AND m.user_id = w.cre
 WHERE d.id = $1 AND w.id = d.webhook_id AND e.id = d.event_id
   AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= now() + interval '1 second'
   AND (d.lease_until IS NULL OR d.lease_until < now())
-RETURNING d.id, d.webhook_id, d.attempt_count, w.url, w.enabled, w.secrets, w.created_by_id, m.role, m.ability_version,
+RETURNING d.id, d.webhook_id, d.attempt_count, w.url, w.enabled, w.max_concurrency, w.rate_limit_per_second, w.secrets, w.created_by_id, m.role, m.ability_version,
           e.id AS event_id, e.type, e.created_at, e.workspace_id, e.actor, e.data`;
 
 /**
- * Runs one attempt of one delivery: retries, redeliveries, test events, reconciled work. Before
+ * Starts one attempt of one delivery: retries, redeliveries, test events, reconciled work. Before
  * sending, the webhook's current owner's ability is asked again (cached per ability version, so
  * this costs no extra round trip unless the owner's access changed): what they may no longer read
- * is cancelled (`not_permitted`), never sent. A failed attempt with another one scheduled throws,
- * so the queue's retry runs it after the stored delay.
+ * is cancelled (`not_permitted`), never sent. The job ends once the attempt is handed to flow
+ * control: an attempt waiting for its webhook's or workspace's turn never holds one of the queue's
+ * WORKER_CONCURRENCY slots, so one tenant's waiting work cannot hold up another's jobs. A failed
+ * attempt with another one scheduled adds that attempt's job, delayed by the stored delay.
  */
 @Injectable()
 export class DeliveriesProcessor implements OnApplicationBootstrap {
+  private readonly logger = new Logger(DeliveriesProcessor.name);
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -69,10 +74,13 @@ export class DeliveriesProcessor implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     if (!runsWorkers(this.config)) return;
-    void this.queue.process(DELIVER_JOB, this.config.workerConcurrency, (job: Job<DeliverJob>) => this.deliver(job.data.deliveryId));
+    void this.queue.process(DELIVER_JOB, this.config.workerConcurrency, (job: Job<DeliverJob>) => this.deliver(job.data));
   }
 
-  async deliver(deliveryId: string): Promise<void> {
+  async deliver({ deliveryId, workspaceId, priority }: DeliverJob): Promise<void> {
+    // This process already holds its maximum of this workspace's work: the delivery stays due in
+    // PostgreSQL, where the reconciler finds it again. Delayed, never dropped, not an attempt.
+    if (workspaceId && !this.attempts.hasRoom(workspaceId)) return;
     // TypeORM answers an UPDATE with [rows, affected].
     const [rows]: [LeasedDelivery[], number] = await this.dataSource.query(LEASE_SQL, [
       deliveryId,
@@ -80,6 +88,7 @@ export class DeliveriesProcessor implements OnApplicationBootstrap {
     ]);
     const delivery = rows[0];
     if (!delivery) return;
+    if (!this.attempts.hasRoom(delivery.workspace_id)) return this.release(deliveryId);
     if (!delivery.enabled) {
       // Disabling a webhook stops its deliveries; re-enabling resumes new ones.
       return this.cancel(deliveryId, 'webhook_disabled');
@@ -106,8 +115,9 @@ export class DeliveriesProcessor implements OnApplicationBootstrap {
       actor: delivery.actor,
       data: allowed.data,
     };
-    const [outcome] = await this.attempts.run([
-      {
+    const attempt = this.attempts.run(
+      [
+        {
         deliveryId: delivery.id,
         webhookId: delivery.webhook_id,
         eventId: delivery.event_id,
@@ -115,9 +125,26 @@ export class DeliveriesProcessor implements OnApplicationBootstrap {
         secrets: delivery.secrets,
         attemptCount: delivery.attempt_count,
         body: serializePayload(event),
+        flow: { workspaceId: delivery.workspace_id, maxConcurrency: delivery.max_concurrency, rateLimitPerSecond: delivery.rate_limit_per_second },
       },
-    ]);
-    if (outcome.retryInMs !== null) throw new DeliveryRetryError(outcome.retryInMs, outcome.error ?? 'failed');
+      ],
+      { priority },
+    );
+    void attempt
+      .then(([outcome]) => (outcome && outcome.retryInMs !== null ? this.scheduleRetry(outcome.deliveryId, outcome.number, outcome.retryInMs, delivery.workspace_id) : undefined))
+      // The attempt is logged or its lease runs out: either way the reconciler has it.
+      .catch((err: Error) => this.logger.warn(`attempt of ${deliveryId} left to the reconciler: ${err.message}`));
+  }
+
+  /** The next attempt's job; if Redis is unavailable the reconciler finds the delivery due in PostgreSQL. */
+  private async scheduleRetry(deliveryId: string, number: number, delay: number, workspaceId: string): Promise<void> {
+    await this.queue
+      .add(DELIVER_JOB, { deliveryId, workspaceId }, { ...DELIVER_JOB_OPTIONS, delay, jobId: `${deliveryId}:${number}` })
+      .catch((err: Error) => this.logger.warn(`retry of ${deliveryId} left to the reconciler: ${err.message}`));
+  }
+
+  private async release(deliveryId: string): Promise<void> {
+    await this.dataSource.query(`UPDATE deliveries SET lease_until = NULL WHERE id = $1 AND status IN ('pending', 'retrying')`, [deliveryId]);
   }
 
   private async cancel(deliveryId: string, reason: CancelReason): Promise<void> {

@@ -1,9 +1,10 @@
 import { InjectQueue } from '@nestjs/bull';
-import { ConflictException, ForbiddenException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, ForbiddenException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { PageDto, paginate } from '../common/pagination';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { TEST_EVENT_TYPE } from '../events/event-catalog';
 import { newEventId } from '../events/event-id';
 import { OutboxEvent, type EventData } from '../events/outbox-event.entity';
@@ -13,6 +14,7 @@ import type { Action, AppAbility } from '../permissions/subjects';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { Webhook } from '../webhooks/webhook.entity';
 import { WebhooksService } from '../webhooks/webhooks.service';
+import { ActionThrottleService } from './action-throttle.service';
 import { DeliveryAttempt } from './delivery-attempt.entity';
 import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob } from './delivery.constants';
 import { AcceptedDeliveryView, AttemptView, DeliveriesQueryDto, DeliveryDetailView, DeliveryView, RecoverResultView } from './delivery.dto';
@@ -27,6 +29,14 @@ interface DeliveredEvent {
   data: EventData;
 }
 
+/** A failed delivery examined by recover, in (created_at, id) order. */
+interface FailedDelivery extends DeliveredEvent {
+  created_at: Date;
+}
+
+/** One recover call examines at most this many times its cap of failed deliveries (skipped ones included). */
+const RECOVER_SCAN_FACTOR = 10;
+
 /** "View Logs", redeliver, recover and test: the customer-facing side of delivery. */
 @Injectable()
 export class DeliveriesService {
@@ -37,6 +47,8 @@ export class DeliveriesService {
     @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
     private readonly webhooks: WebhooksService,
     private readonly abilities: AbilityService,
+    private readonly throttle: ActionThrottleService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async list(ctx: WorkspaceContext, webhookId: string, query: DeliveriesQueryDto): Promise<PageDto<DeliveryView>> {
@@ -85,6 +97,7 @@ export class DeliveriesService {
       [deliveryId, webhookId],
     );
     if (!row) throw new NotFoundException('Delivery not found');
+    await this.throttle.consume('redeliver', webhookId);
     const ability = await this.ownerAbility(ctx, webhook);
     if (!ability || !entitlement(ability, row.type, row.data).readable) {
       throw new ForbiddenException(
@@ -95,25 +108,47 @@ export class DeliveriesService {
       `UPDATE deliveries SET status = 'pending', cancel_reason = NULL, next_attempt_at = now(), updated_at = now() WHERE id = $1`,
       [deliveryId],
     );
-    await this.enqueueNow([deliveryId]);
+    await this.enqueueNow(ctx.workspaceId, [deliveryId], true);
     return { deliveryId };
   }
 
   /**
-   * Redelivers every failed delivery of this webhook created since `since` (bulk recovery after an
-   * outage) whose event the webhook's current owner may read now; the others stay `failed` and are
-   * counted as `skipped`.
+   * Redelivers the failed deliveries of this webhook created in [since, until) (bulk recovery after
+   * an outage) whose event the webhook's current owner may read now, oldest first, at most
+   * WEBHOOK_RECOVER_MAX per call; `more` tells whether failed deliveries of the window remain
+   * (call again). The others stay `failed` and are counted as `skipped`.
    */
-  async recover(ctx: WorkspaceContext, webhookId: string, since: Date): Promise<RecoverResultView> {
+  async recover(ctx: WorkspaceContext, webhookId: string, since: Date, until: Date | null): Promise<RecoverResultView> {
+    if (until && until.getTime() <= since.getTime()) throw new BadRequestException(['until must be later than since']);
     const webhook = await this.webhook(ctx, webhookId, 'update');
-    const failed: DeliveredEvent[] = await this.dataSource.query(
-      `SELECT d.id, e.type, e.data FROM deliveries d JOIN events e ON e.id = d.event_id
-       WHERE d.webhook_id = $1 AND d.status = 'failed' AND d.created_at >= $2`,
-      [webhookId, since],
-    );
-    if (!failed.length) return { count: 0, skipped: 0 };
+    await this.throttle.consume('recover', webhookId);
+    const cap = this.config.flow.recoverMax;
     const ability = await this.ownerAbility(ctx, webhook);
-    const permitted = ability ? failed.filter((d) => entitlement(ability, d.type, d.data).readable).map((d) => d.id) : [];
+    const permitted: string[] = [];
+    let skipped = 0;
+    let examined = 0;
+    let more = false;
+    let after: FailedDelivery | null = null;
+    scan: for (;;) {
+      const page: FailedDelivery[] = await this.dataSource.query(
+        `SELECT d.id, d.created_at, e.type, e.data FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.webhook_id = $1 AND d.status = 'failed' AND d.created_at >= $2 AND ($3::timestamptz IS NULL OR d.created_at < $3)
+           AND ($4::timestamptz IS NULL OR (d.created_at, d.id) > ($4, $5::uuid))
+         ORDER BY d.created_at, d.id LIMIT $6`,
+        [webhookId, since, until, after?.created_at ?? null, after?.id ?? null, cap],
+      );
+      for (const row of page) {
+        if (permitted.length >= cap || examined >= cap * RECOVER_SCAN_FACTOR) {
+          more = true;
+          break scan;
+        }
+        examined += 1;
+        if (ability && entitlement(ability, row.type, row.data).readable) permitted.push(row.id);
+        else skipped += 1;
+      }
+      if (page.length < cap) break;
+      after = page[page.length - 1];
+    }
     let ids: string[] = [];
     if (permitted.length) {
       const [rows]: [{ id: string }[], number] = await this.dataSource.query(
@@ -123,8 +158,8 @@ export class DeliveriesService {
       );
       ids = rows.map((r) => r.id);
     }
-    await this.enqueueNow(ids);
-    return { count: ids.length, skipped: failed.length - permitted.length };
+    await this.enqueueNow(ctx.workspaceId, ids, false);
+    return { count: ids.length, skipped, more };
   }
 
   /** A `webhook.test` event for this endpoint only: never in the outbox, never fanned out. */
@@ -136,6 +171,7 @@ export class DeliveriesService {
         `The webhook is disabled${webhook.disabledReason ? ` (${webhook.disabledReason})` : ''}; enable it (PATCH {"enabled": true}) to send a test event`,
       );
     }
+    await this.throttle.consume('test', webhookId);
     const eventId = newEventId();
     const deliveryId = await this.dataSource.transaction(async (tx) => {
       await tx.query(
@@ -149,7 +185,7 @@ export class DeliveriesService {
       );
       return row.id;
     });
-    await this.enqueueNow([deliveryId]);
+    await this.enqueueNow(ctx.workspaceId, [deliveryId], true);
     return { deliveryId };
   }
 
@@ -174,11 +210,11 @@ export class DeliveriesService {
   }
 
   /** Manual actions get fresh job ids; the lease in PostgreSQL keeps a duplicate from sending twice. */
-  private async enqueueNow(ids: string[]): Promise<void> {
+  private async enqueueNow(workspaceId: string, ids: string[], priority: boolean): Promise<void> {
     if (!ids.length) return;
     const stamp = Date.now().toString(36);
     await this.queue
-      .addBulk(ids.map((id) => ({ name: DELIVER_JOB, data: { deliveryId: id }, opts: { ...DELIVER_JOB_OPTIONS, jobId: `${id}:m${stamp}` } })))
+      .addBulk(ids.map((id) => ({ name: DELIVER_JOB, data: { deliveryId: id, workspaceId, priority }, opts: { ...DELIVER_JOB_OPTIONS, jobId: `${id}:m${stamp}` } })))
       // Accepted anyway: the delivery is due in PostgreSQL and the reconciler will enqueue it.
       .catch((err: Error) => this.logger.warn(`enqueue deferred to the reconciler: ${err.message}`));
   }

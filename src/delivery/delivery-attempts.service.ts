@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EventEmitter, once } from 'node:events';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import { WebhookSecretsService } from '../webhooks/webhook-secrets.service';
 import type { DeliveryStatus } from './delivery.entity';
+import { FlowClosedError, FlowScheduler } from './flow/flow-scheduler';
 import { HttpSender, SendResult } from './http-sender';
 import { nextRetryDelay } from './retry-policy';
 import { signPayload } from './signing';
@@ -23,12 +24,32 @@ export interface ClaimedDelivery {
   attemptCount: number;
   /** The exact bytes to send and sign. */
   body: Buffer;
+  /** The webhook's workspace and limits when the caller has them; otherwise looked up (one query per batch). */
+  flow?: WebhookFlow;
+}
+
+/** What flow control needs to know about a webhook. */
+export interface WebhookFlow {
+  workspaceId: string;
+  /** null: WEBHOOK_MAX_CONCURRENCY. */
+  maxConcurrency: number | null;
+  rateLimitPerSecond: number | null;
+}
+
+export interface RunOptions {
+  /** To the front of the webhook's queue: a test event or a redelivery someone is waiting for. */
+  priority?: boolean;
 }
 
 export interface AttemptOutcome {
   deliveryId: string;
   number: number;
-  status: DeliveryStatus;
+  /**
+   * `deferred`: no attempt was made (the workspace's backlog in this process is full, the process is
+   * shutting down, or the webhook is gone); the delivery is left due and unleased in PostgreSQL and
+   * the reconciler brings it back. Not an attempt: nothing is logged or counted.
+   */
+  status: DeliveryStatus | 'deferred';
   /** Set when another attempt is scheduled. */
   retryInMs: number | null;
   error: string | null;
@@ -72,38 +93,202 @@ WHERE id = ANY($15::uuid[])
   AND (failing_since IS NULL OR (enabled AND failing_since < now() - ($16 || ' milliseconds')::interval))`;
 
 /**
- * Makes attempts: signs the exact bytes, POSTs them through the shared keep-alive client, decides
- * the outcome with the retry policy, and logs every attempt in one batched statement.
+ * Makes attempts: waits for flow control (FlowScheduler: the webhook's, workspace's, origin's and
+ * process's limits, the circuit breaker, round-robin between workspaces), signs the exact bytes,
+ * POSTs them through the shared keep-alive client, decides the outcome with the retry policy, and
+ * logs finished attempts in batched statements (group commit).
+ *
+ * While an attempt waits for its turn its delivery stays leased to this process: the lease is
+ * extended in the background, so neither the reconciler nor another worker sends it meanwhile.
  */
 @Injectable()
 export class DeliveryAttemptsService implements OnApplicationShutdown {
-  /** Attempts started and not yet recorded, across every caller. */
+  private readonly logger = new Logger(DeliveryAttemptsService.name);
+  /** Attempts started and not yet recorded, across every caller (waiting for their turn included). */
   private active = 0;
   private readonly settled = new EventEmitter().setMaxListeners(0);
+  readonly scheduler: FlowScheduler;
+  /** Deliveries held by this process (waiting or in flight) → when their lease runs out (ms). */
+  private readonly leases = new Map<string, number>();
+  private readonly leaseMs: number;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private readonly flowCache = new Map<string, { flow: WebhookFlow; at: number }>();
+  private pending: { record: AttemptRecord; resolve(): void; reject(err: Error): void }[] = [];
+  private flushing = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly secrets: WebhookSecretsService,
     private readonly sender: HttpSender,
-  ) {}
+  ) {
+    const flow = config.flow;
+    this.scheduler = new FlowScheduler({
+      workerMaxInFlight: flow.workerMaxInFlight,
+      workspaceMaxInFlight: flow.workspaceMaxInFlight,
+      originMaxInFlight: sender.connectionsPerOrigin,
+      circuit: { failures: flow.circuitFailures, cooldownMs: flow.circuitCooldownMs, maxCooldownMs: flow.circuitMaxCooldownMs },
+    });
+    this.leaseMs = config.webhookTimeoutMs + config.deliveryLeaseMarginMs;
+  }
 
-  async run(batch: ClaimedDelivery[]): Promise<AttemptOutcome[]> {
+  async run(batch: ClaimedDelivery[], options: RunOptions = {}): Promise<AttemptOutcome[]> {
     if (!batch.length) return [];
     this.active += batch.length;
-    try {
-      const records = await Promise.all(batch.map((delivery) => this.attempt(delivery)));
-      await this.record(records);
-      return records.map(({ deliveryId, number, status, retryInMs, error }) => ({ deliveryId, number, status, retryInMs, error }));
-    } finally {
-      this.active -= batch.length;
+    const now = Date.now();
+    for (const d of batch) this.leases.set(d.deliveryId, now + this.leaseMs);
+    this.armLeaseTimer();
+    const done = (d: ClaimedDelivery) => {
+      this.leases.delete(d.deliveryId);
+      this.active -= 1;
       this.settled.emit('settled');
+    };
+    let flows: Map<string, WebhookFlow>;
+    try {
+      flows = await this.flowsOf(batch);
+    } catch (err) {
+      // Left to their leases (the reconciler takes them once those run out).
+      for (const d of batch) done(d);
+      throw err;
+    }
+    const deferred: string[] = [];
+    const settled = await Promise.allSettled(
+      batch.map(async (d): Promise<AttemptOutcome> => {
+        try {
+          const flow = flows.get(d.webhookId);
+          const record = flow ? await this.attemptInTurn(d, flow, options) : null;
+          if (!record) {
+            deferred.push(d.deliveryId);
+            return { deliveryId: d.deliveryId, number: d.attemptCount, status: 'deferred', retryInMs: null, error: null };
+          }
+          await this.record(record);
+          const { deliveryId, number, status, retryInMs, error } = record;
+          return { deliveryId, number, status, retryInMs, error };
+        } finally {
+          done(d);
+        }
+      }),
+    );
+    // Whatever did not get an attempt goes back to PostgreSQL at once: due, unleased.
+    if (deferred.length) await this.unlease(deferred).catch((err: Error) => this.logger.warn(`lease release left to expiry: ${err.message}`));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<AttemptOutcome>).value);
+  }
+
+  /**
+   * Resolves once this process's backlog is at most `limit` (backpressure for callers that do not
+   * wait). Each workspace counts for at most half of it: one workspace's own backlog (hanging
+   * endpoints, a low rate limit) never holds up the others' work; its excess waits in PostgreSQL.
+   */
+  async belowLimit(limit: number): Promise<void> {
+    const share = Math.max(1, Math.floor(limit / 2));
+    while (this.scheduler.heldCapped(share) > limit) await once(this.settled, 'settled');
+  }
+
+  /** False when this workspace already has its maximum waiting in this process (its further work stays in PostgreSQL). */
+  hasRoom(workspaceId: string): boolean {
+    return this.scheduler.held(workspaceId) < this.config.flow.workspaceMaxQueued;
+  }
+
+  /** Waits for flow control, then attempts; null when the attempt was not made (deferred). */
+  private async attemptInTurn(d: ClaimedDelivery, flow: WebhookFlow, options: RunOptions): Promise<AttemptRecord | null> {
+    // This delivery is already counted in held(): room means "not above the maximum".
+    if (this.scheduler.held(flow.workspaceId) >= this.config.flow.workspaceMaxQueued) return null;
+    let origin: string;
+    try {
+      origin = new URL(d.url).origin;
+    } catch {
+      origin = d.url;
+    }
+    let permit;
+    try {
+      permit = await this.scheduler.acquire({
+        workspaceId: flow.workspaceId,
+        webhookId: d.webhookId,
+        origin,
+        maxConcurrency: flow.maxConcurrency ?? this.config.flow.defaultMaxConcurrency,
+        rateLimitPerSecond: flow.rateLimitPerSecond,
+        priority: options.priority,
+      });
+    } catch (err) {
+      if (err instanceof FlowClosedError) return null;
+      throw err;
+    }
+    let record: AttemptRecord | null = null;
+    try {
+      record = await this.attempt(d);
+      return record;
+    } finally {
+      permit.end(record ? record.result.ok : null);
     }
   }
 
-  /** Resolves once at most `limit` attempts are in flight (backpressure for callers that do not wait). */
-  async belowLimit(limit: number): Promise<void> {
-    while (this.active > limit) await once(this.settled, 'settled');
+  /** The flow settings of the batch's webhooks: given by the caller, cached for a second, or read in one query. */
+  private async flowsOf(batch: ClaimedDelivery[]): Promise<Map<string, WebhookFlow>> {
+    const flows = new Map<string, WebhookFlow>();
+    const missing = new Set<string>();
+    const now = Date.now();
+    for (const d of batch) {
+      if (d.flow) {
+        flows.set(d.webhookId, d.flow);
+        this.flowCache.set(d.webhookId, { flow: d.flow, at: now });
+        continue;
+      }
+      const cached = this.flowCache.get(d.webhookId);
+      if (cached && now - cached.at < 1_000) flows.set(d.webhookId, cached.flow);
+      else missing.add(d.webhookId);
+    }
+    if (missing.size) {
+      const rows: { id: string; workspace_id: string; max_concurrency: number | null; rate_limit_per_second: number | null }[] =
+        await this.dataSource.query(
+          `SELECT id, workspace_id, max_concurrency, rate_limit_per_second FROM webhooks WHERE id = ANY($1::uuid[])`,
+          [[...missing]],
+        );
+      for (const r of rows) {
+        const flow = { workspaceId: r.workspace_id, maxConcurrency: r.max_concurrency, rateLimitPerSecond: r.rate_limit_per_second };
+        flows.set(r.id, flow);
+        this.flowCache.set(r.id, { flow, at: now });
+      }
+      if (this.flowCache.size > 10_000) {
+        for (const [id, entry] of this.flowCache) if (now - entry.at >= 1_000) this.flowCache.delete(id);
+      }
+    }
+    return flows;
+  }
+
+  private async unlease(ids: string[]): Promise<void> {
+    await this.dataSource.query(`UPDATE deliveries SET lease_until = NULL WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'retrying')`, [ids]);
+  }
+
+  /** Extends the leases of held deliveries that would run out within half a lease. */
+  private armLeaseTimer(): void {
+    if (this.leaseTimer) return;
+    const every = Math.max(100, Math.floor(this.leaseMs / 4));
+    this.leaseTimer = setInterval(() => void this.extendLeases(), every);
+    this.leaseTimer.unref();
+  }
+
+  private async extendLeases(): Promise<void> {
+    if (this.leases.size === 0) {
+      if (this.leaseTimer) clearInterval(this.leaseTimer);
+      this.leaseTimer = null;
+      return;
+    }
+    const now = Date.now();
+    const due = [...this.leases].filter(([, until]) => until < now + this.leaseMs / 2).map(([id]) => id);
+    if (!due.length) return;
+    for (const id of due) this.leases.set(id, now + this.leaseMs);
+    try {
+      // Only rows still leased: one just recorded (lease_until NULL) is not re-leased.
+      await this.dataSource.query(
+        `UPDATE deliveries SET lease_until = now() + ($2 || ' milliseconds')::interval
+         WHERE id = ANY($1::uuid[]) AND lease_until IS NOT NULL AND status IN ('pending', 'retrying')`,
+        [due, this.leaseMs],
+      );
+    } catch (err) {
+      this.logger.warn(`lease extension failed: ${(err as Error).message}`);
+    }
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<AttemptRecord> {
@@ -146,7 +331,35 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     };
   }
 
-  private async record(records: AttemptRecord[]): Promise<void> {
+  /**
+   * Logs one finished attempt. Attempts that finish while a statement is running are logged
+   * together by the next one (group commit): one statement per batch, however they finished.
+   */
+  private record(record: AttemptRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ record, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        // Attempts that end in the same turn of the event loop share the first statement.
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending.splice(0, 2_000);
+      try {
+        await this.recordBatch(batch.map((p) => p.record));
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        for (const p of batch) p.reject(err as Error);
+      }
+    }
+    this.flushing = false;
+  }
+
+  private async recordBatch(records: AttemptRecord[]): Promise<void> {
     const col = <T>(pick: (r: AttemptRecord) => T) => records.map(pick);
     const succeeded = records.filter((r) => r.status === 'succeeded').map((r) => r.webhookId);
     const gone = records.filter((r) => r.gone).map((r) => r.webhookId);
@@ -171,10 +384,15 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     ]);
   }
 
-  /** On SIGTERM: let the attempts in flight finish and be logged (each is bounded by the timeout), then close. */
+  /**
+   * On SIGTERM: attempts still waiting for their turn are given back to PostgreSQL (unleased, due);
+   * those in flight finish and are logged (each is bounded by the timeout), then the client closes.
+   */
   async onApplicationShutdown(): Promise<void> {
+    this.scheduler.close();
     const deadline = Date.now() + this.config.webhookTimeoutMs + 2_000;
     while (this.active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
     await this.sender.close();
   }
 }

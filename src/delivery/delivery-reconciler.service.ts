@@ -56,20 +56,28 @@ export class DeliveryReconciler implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  /** Enqueues due, unleased deliveries; returns how many. The job id makes a still-queued job absorb the duplicate. */
+  /**
+   * Enqueues due, unleased deliveries; returns how many. The job id makes a still-queued job absorb
+   * the duplicate. Taken in turns per workspace (every workspace's oldest first, then every
+   * workspace's second, …): one workspace's backlog waiting in PostgreSQL cannot crowd out another's.
+   */
   async reconcile(graceMs = RECONCILE_GRACE_MS): Promise<number> {
-    const due: { id: string; attempt_count: number }[] = await this.dataSource.query(
-      `SELECT id, attempt_count FROM deliveries
-       WHERE status IN ('pending', 'retrying') AND next_attempt_at <= now() - ($1 || ' milliseconds')::interval
-         AND (lease_until IS NULL OR lease_until < now())
-       ORDER BY next_attempt_at LIMIT ${RECONCILE_BATCH}`,
+    const due: { id: string; attempt_count: number; workspace_id: string }[] = await this.dataSource.query(
+      `SELECT id, attempt_count, workspace_id FROM (
+         SELECT id, attempt_count, workspace_id, next_attempt_at,
+                row_number() OVER (PARTITION BY workspace_id ORDER BY next_attempt_at) AS turn
+         FROM deliveries
+         WHERE status IN ('pending', 'retrying') AND next_attempt_at <= now() - ($1 || ' milliseconds')::interval
+           AND (lease_until IS NULL OR lease_until < now())
+       ) due
+       ORDER BY turn, next_attempt_at LIMIT ${RECONCILE_BATCH}`,
       [graceMs],
     );
     if (!due.length) return 0;
     await this.queue.addBulk(
       due.map((d) => ({
         name: DELIVER_JOB,
-        data: { deliveryId: d.id },
+        data: { deliveryId: d.id, workspaceId: d.workspace_id },
         opts: { ...DELIVER_JOB_OPTIONS, jobId: `${d.id}:${d.attempt_count}` },
       })),
     );

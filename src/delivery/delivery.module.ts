@@ -5,6 +5,7 @@ import { QUEUE_LOCK_SETTINGS, RETRY_PROCESS_DELAY_MS } from '../events/events.co
 import { EventsModule } from '../events/events.module';
 import { PermissionsModule } from '../permissions/permissions.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
+import { ActionThrottleService } from './action-throttle.service';
 import { DeliveriesController } from './deliveries.controller';
 import { DeliveriesProcessor } from './deliveries.processor';
 import { DeliveriesService } from './deliveries.service';
@@ -46,8 +47,10 @@ import { HttpSender } from './http-sender';
           allowPrivateNetwork: config.webhookAllowPrivateNetwork,
           maxResponseBytes: MAX_LOGGED_RESPONSE_BYTES,
           userAgent: USER_AGENT,
+          connectionsPerOrigin: config.flow.connectionsPerOrigin,
         }),
     },
+    ActionThrottleService,
     DeliveryAttemptsService,
     FanOutService,
     DeliveriesProcessor,
