@@ -54,6 +54,8 @@ interface HookState {
   tokens: number;
   refilledAt: number;
   circuit: CircuitBreaker;
+  /** When it was last served (a sequence number): the longest unserved goes first. */
+  served: number;
 }
 
 interface WorkspaceState {
@@ -61,9 +63,9 @@ interface WorkspaceState {
   running: number;
   queued: number;
   hooks: Map<string, HookState>;
-  /** Webhooks with waiting attempts, served in turn. */
+  /** Webhooks with waiting attempts, longest unserved first. */
   ready: HookState[];
-  cursor: number;
+  served: number;
 }
 
 interface OriginState {
@@ -87,9 +89,9 @@ interface OriginState {
 export class FlowScheduler {
   private readonly workspaces = new Map<string, WorkspaceState>();
   private readonly origins = new Map<string, OriginState>();
-  /** Workspaces with waiting attempts, served in turn. */
+  /** Workspaces with waiting attempts, longest unserved first. */
   private ready: WorkspaceState[] = [];
-  private cursor = 0;
+  private sequence = 0;
   private running = 0;
   private queued = 0;
   private dispatchScheduled = false;
@@ -140,8 +142,8 @@ export class FlowScheduler {
       else hook.queue.push(waiter);
       hook.ws.queued += 1;
       this.queued += 1;
-      if (hook.queue.length === 1) hook.ws.ready.push(hook);
-      if (hook.ws.queued === 1) this.ready.push(hook.ws);
+      if (hook.queue.length === 1) insertByServed(hook.ws.ready, hook);
+      if (hook.ws.queued === 1) insertByServed(this.ready, hook.ws);
       this.scheduleDispatch();
     });
   }
@@ -164,7 +166,7 @@ export class FlowScheduler {
   private hook(ticket: FlowTicket): HookState {
     let ws = this.workspaces.get(ticket.workspaceId);
     if (!ws) {
-      ws = { id: ticket.workspaceId, running: 0, queued: 0, hooks: new Map(), ready: [], cursor: 0 };
+      ws = { id: ticket.workspaceId, running: 0, queued: 0, hooks: new Map(), ready: [], served: 0 };
       this.workspaces.set(ws.id, ws);
     }
     let hook = ws.hooks.get(ticket.webhookId);
@@ -180,6 +182,7 @@ export class FlowScheduler {
         tokens: ticket.rateLimitPerSecond ?? 0,
         refilledAt: this.now(),
         circuit: new CircuitBreaker(this.settings.circuit),
+        served: 0,
       };
       ws.hooks.set(hook.id, hook);
     }
@@ -209,23 +212,14 @@ export class FlowScheduler {
     let wake = Infinity;
     while (this.running < this.settings.workerMaxInFlight && this.ready.length > 0) {
       let started = false;
-      const count = this.ready.length;
-      for (let i = 0; i < count; i++) {
-        const index = (this.cursor + i) % this.ready.length;
-        const ws = this.ready[index];
+      // The workspace served longest ago that may start something goes next.
+      for (const ws of this.ready) {
         if (ws.running >= this.settings.workspaceMaxInFlight) continue;
         const pick = this.pickHook(ws, now);
         if (pick.wake < wake) wake = pick.wake;
         if (!pick.hook) continue;
         this.start(pick.hook, now);
         started = true;
-        // The next turn goes to the next workspace (the list may have shrunk).
-        if (ws.queued === 0) {
-          this.ready.splice(this.ready.indexOf(ws), 1);
-          this.cursor = this.ready.length ? index % this.ready.length : 0;
-        } else {
-          this.cursor = (index + 1) % this.ready.length;
-        }
         break;
       }
       if (!started) break;
@@ -233,13 +227,10 @@ export class FlowScheduler {
     this.armWake(wake);
   }
 
-  /** The next of the workspace's webhooks (in turn) whose next attempt may start now. */
+  /** The workspace's webhook served longest ago whose next attempt may start now. */
   private pickHook(ws: WorkspaceState, now: number): { hook: HookState | null; wake: number } {
     let wake = Infinity;
-    const count = ws.ready.length;
-    for (let i = 0; i < count; i++) {
-      const index = (ws.cursor + i) % count;
-      const hook = ws.ready[index];
+    for (const hook of ws.ready) {
       if (hook.running >= hook.maxConcurrency) continue;
       if (!hook.circuit.allows(now)) {
         const at = hook.circuit.retryAt(now);
@@ -260,7 +251,6 @@ export class FlowScheduler {
           continue;
         }
       }
-      ws.cursor = (index + 1) % count;
       return { hook, wake };
     }
     return { hook: null, wake };
@@ -271,13 +261,12 @@ export class FlowScheduler {
     const ws = hook.ws;
     ws.queued -= 1;
     this.queued -= 1;
-    if (hook.queue.length === 0) {
-      const at = ws.ready.indexOf(hook);
-      ws.ready.splice(at, 1);
-      if (ws.cursor > at) ws.cursor -= 1;
-      if (ws.ready.length) ws.cursor %= ws.ready.length;
-      else ws.cursor = 0;
-    }
+    // Served now: to the back of both lines (or out of them when nothing else waits).
+    hook.served = ws.served = ++this.sequence;
+    ws.ready.splice(ws.ready.indexOf(hook), 1);
+    if (hook.queue.length > 0) ws.ready.push(hook);
+    this.ready.splice(this.ready.indexOf(ws), 1);
+    if (ws.queued > 0) this.ready.push(ws);
     if (hook.rate !== null) hook.tokens -= 1;
     hook.circuit.started(now);
     hook.running += 1;
@@ -328,4 +317,11 @@ export class FlowScheduler {
     }, Math.max(1, at - this.now()));
     this.wakeTimer.unref();
   }
+}
+
+/** Inserts into a list kept in order of `served` (oldest first). */
+function insertByServed<T extends { served: number }>(list: T[], item: T): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1].served > item.served) i -= 1;
+  list.splice(i, 0, item);
 }
