@@ -177,13 +177,17 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
   }
 
   /**
-   * Resolves once this process's backlog is at most `limit` (backpressure for callers that do not
-   * wait). Each workspace counts for at most half of it: one workspace's own backlog (hanging
-   * endpoints, a low rate limit) never holds up the others' work; its excess waits in PostgreSQL.
+   * Backpressure for callers that do not wait for their attempts (fan-out): resolves once this
+   * process has a free place to send (fewer than min(`limit`, WEBHOOK_WORKER_MAX_IN_FLIGHT)
+   * attempts in flight) and holds fewer than four workspaces' worth of waiting deliveries
+   * (4 × WEBHOOK_WORKSPACE_MAX_QUEUED). A workspace whose own limits hold its deliveries back
+   * (hanging endpoints, a low rate limit, an open circuit) uses none of those places, so it never
+   * holds up fan-out for the others; past its own maximum its deliveries wait in PostgreSQL.
    */
   async belowLimit(limit: number): Promise<void> {
-    const share = Math.max(1, Math.floor(limit / 2));
-    while (this.scheduler.heldCapped(share) > limit) await once(this.settled, 'settled');
+    const sending = Math.min(limit, this.config.flow.workerMaxInFlight);
+    const holding = 4 * this.config.flow.workspaceMaxQueued;
+    while (this.scheduler.inFlight >= sending || this.scheduler.inFlight + this.scheduler.waiting >= holding) await once(this.settled, 'settled');
   }
 
   /** False when this workspace already has its maximum waiting in this process (its further work stays in PostgreSQL). */

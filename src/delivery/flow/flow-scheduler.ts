@@ -121,13 +121,6 @@ export class FlowScheduler {
     return ws ? ws.running + ws.queued : 0;
   }
 
-  /** Σ over workspaces of min(held, cap): how much of the process's backlog is not any single workspace's excess. */
-  heldCapped(cap: number): number {
-    let sum = 0;
-    for (const ws of this.workspaces.values()) sum += Math.min(ws.running + ws.queued, cap);
-    return sum;
-  }
-
   circuitState(webhookId: string, workspaceId: string): CircuitState {
     return this.workspaces.get(workspaceId)?.hooks.get(webhookId)?.circuit.state(this.now()) ?? 'closed';
   }
