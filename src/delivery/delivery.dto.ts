@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { PageQueryDto } from '../common/pagination';
 import { CANCEL_REASONS, CancelReason, DELIVERY_STATUSES, DeliveryStatus } from './delivery.entity';
 
@@ -29,7 +29,8 @@ export class RecoverDto {
     example: '2026-11-27T00:00:00Z',
     description: 'Only those created before this time (later than since); default: no upper bound',
   })
-  @IsOptional()
+  // Optional, but null is refused: validated whenever present.
+  @ValidateIf((_object: object, value: unknown) => value !== undefined)
   @IsISO8601({ strict: true })
   @Matches(CALENDAR_DATE, { message: 'until must be a date or date-time like 2026-11-27 or 2026-11-27T00:00:00Z' })
   until?: string;
