@@ -137,6 +137,37 @@ describe('delivery flow control (docs/delivery.md "Flow control")', () => {
     expect((await user.api.patch(`${base}/webhooks/${paced.body.id}`, { rateLimitPerSecond: null })).body.rateLimitPerSecond).toBeNull();
   });
 
+  it('a workspace over its in-memory backlog: the excess waits in PostgreSQL and is delivered later, once each, no extra attempts', async () => {
+    // At most 4 of this workspace's deliveries held by the worker; one at a time to a 50 ms endpoint.
+    const { api, receiver, db } = await start({ WEBHOOK_WORKSPACE_MAX_QUEUED: '4' });
+    const { user, base } = await tenant(api, 'Backlog');
+    const open = new Map<string, number>();
+    const maxOpen = new Map<string, number>();
+    receiver.script('/one-at-a-time', [slowAnswer(50, open, maxOpen)]);
+    const hook = await user.api.post(`${base}/webhooks`, { name: 'narrow', url: receiver.url('/one-at-a-time'), events: ['pipeline.created'], maxConcurrency: 1 });
+    expect(hook.status).toBe(201);
+    const events = 12;
+    await createPipelines(user, base, events);
+    // Some had to wait in PostgreSQL: due, unleased, never attempted.
+    await waitFor(
+      async () => (await db.query(`SELECT count(*)::int AS n FROM deliveries WHERE attempt_count = 0 AND lease_until IS NULL AND status = 'pending'`))[0].n > 0,
+      10_000,
+      () => 'deliveries left in PostgreSQL for later',
+    );
+    // The reconciler offers them again (every 5 s, after 5 s): all arrive, each once.
+    await receiver.waitFor(() => receiver.on('/one-at-a-time').length >= events, 60_000, 'every delivery');
+    await waitFor(
+      async () => (await db.query(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'succeeded'`))[0].n === events,
+      10_000,
+      () => 'every delivery succeeded',
+    );
+    expect(new Set(receiver.on('/one-at-a-time').map((r) => r.headers['webhook-id'])).size).toBe(events);
+    expect(receiver.on('/one-at-a-time')).toHaveLength(events);
+    const [{ attempts }] = await db.query(`SELECT max(attempt_count)::int AS attempts FROM deliveries`);
+    expect(attempts).toBe(1);
+    expect(maxOpen.get('/one-at-a-time')).toBe(1);
+  }, 90_000);
+
   it('circuit breaker: a failing endpoint gets spaced-out probes, not full rate; it recovers on a successful probe', async () => {
     const { api, receiver, db } = await start({
       WEBHOOK_CIRCUIT_FAILURES: '3',
