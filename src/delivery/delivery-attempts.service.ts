@@ -28,13 +28,26 @@ export interface ClaimedDelivery {
   flow?: WebhookFlow;
 }
 
-/** What flow control needs to know about a webhook. */
+/** What flow control needs to know about a webhook, and what an attempt that waited checks again. */
 export interface WebhookFlow {
   workspaceId: string;
   /** null: WEBHOOK_MAX_CONCURRENCY. */
   maxConcurrency: number | null;
   rateLimitPerSecond: number | null;
+  enabled: boolean;
+  url: string;
+  /** The owner, and their membership's ability version (null: no longer a member). */
+  createdById: string;
+  abilityVersion: number | null;
 }
+
+/**
+ * An attempt that waited longer than this for its turn checks its webhook again before sending: if
+ * it was paused or disabled, re-pointed, or its owner or the owner's access changed meanwhile, the
+ * attempt is not made here but handed back (due, unleased) to the full check of a fresh lease
+ * (cancelled `webhook_disabled` / `not_permitted`, or built for the new owner).
+ */
+const RECHECK_AFTER_MS = 1_000;
 
 export interface RunOptions {
   /** To the front of the webhook's queue: a test event or a redelivery someone is waiting for. */
@@ -113,6 +126,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
   private readonly leaseMs: number;
   private leaseTimer: NodeJS.Timeout | null = null;
   private readonly flowCache = new Map<string, { flow: WebhookFlow; at: number }>();
+  private readonly rechecks = new Map<string, Promise<WebhookFlow | undefined>>();
   private pending: { record: AttemptRecord; resolve(): void; reject(err: Error): void }[] = [];
   private flushing = false;
 
@@ -205,6 +219,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     } catch {
       origin = d.url;
     }
+    const queuedAt = Date.now();
     let permit;
     try {
       permit = await this.scheduler.acquire({
@@ -221,11 +236,31 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     }
     let record: AttemptRecord | null = null;
     try {
+      if (Date.now() - queuedAt > RECHECK_AFTER_MS && !(await this.unchanged(d, flow))) return null;
       record = await this.attempt(d);
       return record;
     } finally {
       permit.end(record ? record.result.ok : null);
     }
+  }
+
+  /** The webhook as it is now still matches what the delivery was claimed with. */
+  private async unchanged(d: ClaimedDelivery, claimed: WebhookFlow): Promise<boolean> {
+    let pending = this.rechecks.get(d.webhookId);
+    if (!pending) {
+      // Attempts of one webhook released together share one query.
+      pending = this.readFlows([d.webhookId]).then((flows) => flows.get(d.webhookId));
+      this.rechecks.set(d.webhookId, pending);
+      void pending.finally(() => setTimeout(() => this.rechecks.delete(d.webhookId), 100).unref()).catch(() => undefined);
+    }
+    const now = await pending;
+    return (
+      now !== undefined &&
+      now.enabled &&
+      now.url === d.url &&
+      now.createdById === claimed.createdById &&
+      now.abilityVersion === claimed.abilityVersion
+    );
   }
 
   /** The flow settings of the batch's webhooks: given by the caller, cached for a second, or read in one query. */
@@ -244,21 +279,47 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       else missing.add(d.webhookId);
     }
     if (missing.size) {
-      const rows: { id: string; workspace_id: string; max_concurrency: number | null; rate_limit_per_second: number | null }[] =
-        await this.dataSource.query(
-          `SELECT id, workspace_id, max_concurrency, rate_limit_per_second FROM webhooks WHERE id = ANY($1::uuid[])`,
-          [[...missing]],
-        );
-      for (const r of rows) {
-        const flow = { workspaceId: r.workspace_id, maxConcurrency: r.max_concurrency, rateLimitPerSecond: r.rate_limit_per_second };
-        flows.set(r.id, flow);
-        this.flowCache.set(r.id, { flow, at: now });
+      for (const [id, flow] of await this.readFlows([...missing])) {
+        flows.set(id, flow);
+        this.flowCache.set(id, { flow, at: now });
       }
       if (this.flowCache.size > 10_000) {
         for (const [id, entry] of this.flowCache) if (now - entry.at >= 1_000) this.flowCache.delete(id);
       }
     }
     return flows;
+  }
+
+  private async readFlows(ids: string[]): Promise<Map<string, WebhookFlow>> {
+    const rows: {
+      id: string;
+      workspace_id: string;
+      max_concurrency: number | null;
+      rate_limit_per_second: number | null;
+      enabled: boolean;
+      url: string;
+      created_by_id: string;
+      ability_version: number | null;
+    }[] = await this.dataSource.query(
+      `SELECT w.id, w.workspace_id, w.max_concurrency, w.rate_limit_per_second, w.enabled, w.url, w.created_by_id, m.ability_version
+       FROM webhooks w LEFT JOIN memberships m ON m.workspace_id = w.workspace_id AND m.user_id = w.created_by_id
+       WHERE w.id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        {
+          workspaceId: r.workspace_id,
+          maxConcurrency: r.max_concurrency,
+          rateLimitPerSecond: r.rate_limit_per_second,
+          enabled: r.enabled,
+          url: r.url,
+          createdById: r.created_by_id,
+          abilityVersion: r.ability_version,
+        },
+      ]),
+    );
   }
 
   private async unlease(ids: string[]): Promise<void> {

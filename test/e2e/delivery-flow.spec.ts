@@ -168,6 +168,33 @@ describe('delivery flow control (docs/delivery.md "Flow control")', () => {
     expect(maxOpen.get('/one-at-a-time')).toBe(1);
   }, 90_000);
 
+  it('an attempt that waited for its turn checks its webhook again: pausing the webhook stops what was still waiting', async () => {
+    const { api, receiver, db } = await start({});
+    const { user, base } = await tenant(api, 'Paused');
+    receiver.script('/paced', [200]);
+    const hook = await user.api.post(`${base}/webhooks`, { name: 'paced', url: receiver.url('/paced'), events: ['pipeline.created'], rateLimitPerSecond: 1 });
+    expect(hook.status).toBe(201);
+    const events = 8;
+    await createPipelines(user, base, events);
+    // One per second: a few have arrived, the rest wait for their turn.
+    await receiver.waitFor(() => receiver.on('/paced').length >= 2, 15_000, 'the first deliveries');
+    expect((await user.api.patch(`${base}/webhooks/${hook.body.id}`, { enabled: false })).status).toBe(200);
+    const arrivedBy = receiver.on('/paced').length;
+    await waitFor(
+      async () => (await db.query(`SELECT count(*)::int AS n FROM deliveries WHERE status IN ('succeeded', 'cancelled')`))[0].n === events,
+      30_000,
+      () => 'every delivery sent or cancelled',
+    );
+    const rows: { status: string; cancel_reason: string | null; attempt_count: number }[] = await db.query(
+      `SELECT status, cancel_reason, attempt_count FROM deliveries`,
+    );
+    const cancelled = rows.filter((r) => r.status === 'cancelled');
+    // At most the one already on its way when the pause was committed went out after it.
+    expect(receiver.on('/paced').length).toBeLessThanOrEqual(arrivedBy + 1);
+    expect(cancelled.length).toBeGreaterThanOrEqual(events - arrivedBy - 1);
+    expect(cancelled.every((r) => r.cancel_reason === 'webhook_disabled' && r.attempt_count === 0)).toBe(true);
+  }, 60_000);
+
   it('circuit breaker: a failing endpoint gets spaced-out probes, not full rate; it recovers on a successful probe', async () => {
     const { api, receiver, db } = await start({
       WEBHOOK_CIRCUIT_FAILURES: '3',
