@@ -48,6 +48,8 @@ export interface WebhookFlow {
  * (cancelled `webhook_disabled` / `not_permitted`, or built for the new owner).
  */
 const RECHECK_AFTER_MS = 1_000;
+/** How long one reading of a webhook serves rechecks (a change is seen at most this late, plus the wait). */
+const RECHECK_REUSE_MS = 250;
 
 export interface RunOptions {
   /** To the front of the webhook's queue: a test event or a redelivery someone is waiting for. */
@@ -127,6 +129,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
   private leaseTimer: NodeJS.Timeout | null = null;
   private readonly flowCache = new Map<string, { flow: WebhookFlow; at: number }>();
   private readonly rechecks = new Map<string, Promise<WebhookFlow | undefined>>();
+  private recheckBatch: { ids: string[]; read: Promise<Map<string, WebhookFlow>> } | null = null;
   private pending: { record: AttemptRecord; resolve(): void; reject(err: Error): void }[] = [];
   private flushing = false;
 
@@ -244,16 +247,9 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     }
   }
 
-  /** The webhook as it is now still matches what the delivery was claimed with. */
+  /** The webhook as it is now (at most RECHECK_REUSE_MS old) still matches what the delivery was claimed with. */
   private async unchanged(d: ClaimedDelivery, claimed: WebhookFlow): Promise<boolean> {
-    let pending = this.rechecks.get(d.webhookId);
-    if (!pending) {
-      // Attempts of one webhook released together share one query.
-      pending = this.readFlows([d.webhookId]).then((flows) => flows.get(d.webhookId));
-      this.rechecks.set(d.webhookId, pending);
-      void pending.finally(() => setTimeout(() => this.rechecks.delete(d.webhookId), 100).unref()).catch(() => undefined);
-    }
-    const now = await pending;
+    const now = await this.currentFlow(d.webhookId);
     return (
       now !== undefined &&
       now.enabled &&
@@ -261,6 +257,31 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       now.createdById === claimed.createdById &&
       now.abilityVersion === claimed.abilityVersion
     );
+  }
+
+  /**
+   * A webhook's settings read for rechecks: every webhook asked for in one turn of the event loop is
+   * read in one query, and the answer serves further rechecks for RECHECK_REUSE_MS, so a backlog
+   * released attempt by attempt costs a few queries a second, not one per attempt.
+   */
+  private currentFlow(webhookId: string): Promise<WebhookFlow | undefined> {
+    const known = this.rechecks.get(webhookId);
+    if (known) return known;
+    let batch = this.recheckBatch;
+    if (!batch) {
+      const ids: string[] = [];
+      const read = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.recheckBatch = null;
+        return this.readFlows(ids);
+      });
+      batch = this.recheckBatch = { ids, read };
+    }
+    batch.ids.push(webhookId);
+    const answer = batch.read.then((flows) => flows.get(webhookId));
+    this.rechecks.set(webhookId, answer);
+    const forget = () => setTimeout(() => this.rechecks.delete(webhookId), RECHECK_REUSE_MS).unref();
+    answer.then(forget, () => this.rechecks.delete(webhookId));
+    return answer;
   }
 
   /** The flow settings of the batch's webhooks: given by the caller, cached for a second, or read in one query. */
