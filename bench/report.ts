@@ -164,9 +164,10 @@ const METHOD = `## Method
   created through the API (2,000 deliveries, far more than the 64 connections per origin). Counts
   attempts logged as \`timeout\` and the receiver's duplicates; both must be 0.
 - **8. Noisy neighbour.** Workspace B: 5 webhooks, 20 creates/s open loop for BENCH_QUIET_SECONDS (10),
-  measured alone (baseline) and again while workspace A creates 150 investments for 10 webhooks (1,500
-  deliveries) whose endpoints, on the same receiver origin, never answer. B's p99 receipt − createdAt
-  must stay within 2× its baseline.
+  measured alone (baseline) and again right after workspace A created 150 investments for 10 webhooks
+  (1,500 deliveries) whose endpoints, on the same receiver origin, never answer: A's deliveries hang,
+  are retried and wait for their turn during B's whole window. B's p99 receipt − createdAt must stay
+  within 2× its baseline.
 - **9. Engine drain.** 1,000 investment.created events for 20 webhooks inserted into the outbox in one
   statement (what the API's publisher writes, without the API); deliveries/s from the insert to the last
   2xx attempt row, as a ratio to the raw ceiling of the same run (measured first when scenario 1 is

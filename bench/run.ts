@@ -768,12 +768,13 @@ class Bench {
     await this.receiver.configure({}, [], {}, { hanging: aHooks.map((h) => h.path) });
     const base = await this.openLoop(b, bHooks, 'quiet-baseline', quietRate, quietSeconds);
 
-    // A's burst: every delivery hangs until the timeout, then is retried (WEBHOOK_RETRY_SCHEDULE).
+    // A's backlog first (its creates are API load, not the noise measured here): every delivery
+    // hangs until the timeout, then is retried (WEBHOOK_RETRY_SCHEDULE); B is measured while A's
+    // deliveries are in flight and waiting.
     const aEvents = Math.ceil(noisyDeliveries / AW);
-    const burst = this.createMany(a, aEvents);
+    const aCreates = await this.createMany(a, aEvents);
     const noisyStarted = wallNow();
     const noisy = await this.openLoop(b, bHooks, 'quiet-noisy', quietRate, quietSeconds);
-    const aCreates = await burst;
     const { rows } = await this.db.query<{ unfinished: string; attempts: string }>(
       `SELECT (SELECT count(*) FROM deliveries WHERE workspace_id = $1 AND status IN ('pending', 'retrying')) AS unfinished,
               (SELECT count(*) FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.workspace_id = $1) AS attempts`,
@@ -789,7 +790,7 @@ class Bench {
     row.checks.push({ target: `B's p99 ≤ ${TARGETS.noisyP99Factor}× baseline`, verdict: verdict(complete && ratio <= TARGETS.noisyP99Factor) });
     row.details.push(
       `B: ${quietRate} creates/s × ${BW} webhooks for ${quietSeconds} s, open loop, alone (${latencyText(base.summary)}) and again while A bursts (${latencyText(noisy.summary)}); ${noisy.stats.duplicates} duplicates.`,
-      `A: ${AW} webhooks on the same receiver origin that never answer (each attempt ends at WEBHOOK_TIMEOUT_MS=2000, then is retried), ${fmt(aCreates.ok)} creates → ${fmt(aCreates.ok * AW)} deliveries, issued as B's measured load starts; after ${fmt(noisySeconds, 1)} s A had ${fmt(Number(rows[0].unfinished))} deliveries unfinished and ${fmt(Number(rows[0].attempts))} attempts logged.`,
+      `A: ${AW} webhooks on the same receiver origin that never answer (each attempt ends at WEBHOOK_TIMEOUT_MS=2000, then is retried), ${fmt(aCreates.ok)} creates → ${fmt(aCreates.ok * AW)} deliveries, created just before B's measured load starts; after ${fmt(noisySeconds, 1)} s A had ${fmt(Number(rows[0].unfinished))} deliveries unfinished and ${fmt(Number(rows[0].attempts))} attempts logged.`,
       'The circuit breaker is off for scenarios 7–10 (WEBHOOK_CIRCUIT_FAILURES=0): A keeps its full share of hanging attempts, so this measures the scheduling (per-webhook, per-workspace and per-origin caps, round-robin between workspaces), not the breaker.',
     );
   }
