@@ -214,7 +214,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
 
   /** Waits for flow control, then attempts; null when the attempt was not made (deferred). */
   private async attemptInTurn(d: ClaimedDelivery, flow: WebhookFlow, options: RunOptions): Promise<AttemptRecord | null> {
-    // This delivery is already counted in held(): room means "not above the maximum".
+    // Past what this workspace may hold in this process, the delivery waits in PostgreSQL instead.
     if (this.scheduler.held(flow.workspaceId) >= this.config.flow.workspaceMaxQueued) return null;
     let origin: string;
     try {
