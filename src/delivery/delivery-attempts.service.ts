@@ -3,6 +3,7 @@ import { EventEmitter, once } from 'node:events';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { GracefulStop } from '../config/graceful-stop';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import { WebhookSecretsService } from '../webhooks/webhook-secrets.service';
 import type { DeliveryStatus } from './delivery.entity';
@@ -138,6 +139,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly secrets: WebhookSecretsService,
     private readonly sender: HttpSender,
+    private readonly stop: GracefulStop,
   ) {
     const flow = config.flow;
     this.scheduler = new FlowScheduler({
@@ -168,26 +170,32 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       for (const d of batch) done(d);
       throw err;
     }
-    const deferred: string[] = [];
+    const deferred: ClaimedDelivery[] = [];
     const settled = await Promise.allSettled(
       batch.map(async (d): Promise<AttemptOutcome> => {
+        let attempted = true;
         try {
           const flow = flows.get(d.webhookId);
           const record = flow ? await this.attemptInTurn(d, flow, options) : null;
           if (!record) {
-            deferred.push(d.deliveryId);
+            attempted = false;
+            deferred.push(d);
             return { deliveryId: d.deliveryId, number: d.attemptCount, status: 'deferred', retryInMs: null, error: null };
           }
           await this.record(record);
           const { deliveryId, number, status, retryInMs, error } = record;
           return { deliveryId, number, status, retryInMs, error };
         } finally {
-          done(d);
+          if (attempted) done(d);
         }
       }),
     );
-    // Whatever did not get an attempt goes back to PostgreSQL at once: due, unleased.
-    if (deferred.length) await this.unlease(deferred).catch((err: Error) => this.logger.warn(`lease release left to expiry: ${err.message}`));
+    // Whatever did not get an attempt goes back to PostgreSQL at once: due, unleased (a shutdown
+    // waits for this too).
+    if (deferred.length) {
+      await this.unlease(deferred.map((d) => d.deliveryId)).catch((err: Error) => this.logger.warn(`lease release left to expiry: ${err.message}`));
+      for (const d of deferred) done(d);
+    }
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     return settled.map((r) => (r as PromiseFulfilledResult<AttemptOutcome>).value);
@@ -470,14 +478,26 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     ]);
   }
 
+  /** Resolves once no attempt is in flight (nor waiting for its turn, nor waiting to be recorded). */
+  private async idle(): Promise<void> {
+    while (this.active > 0) await once(this.settled, 'settled');
+  }
+
   /**
-   * On SIGTERM: attempts still waiting for their turn are given back to PostgreSQL (unleased, due);
-   * those in flight finish and are logged (each is bounded by the timeout), then the client closes.
+   * On SIGTERM, after the queues stopped handing out jobs (their processors' beforeApplicationShutdown):
+   * attempts still waiting for their turn are given back to PostgreSQL (unleased, due, not attempted);
+   * those in flight finish and their rows are written, within WORKER_SHUTDOWN_GRACE_MS, and only then
+   * is the HTTP client closed (the database closes after this). Past the grace period the remaining
+   * sends are aborted and logged as failed attempts, so they are retried, never lost.
    */
   async onApplicationShutdown(): Promise<void> {
     this.scheduler.close();
-    const deadline = Date.now() + this.config.webhookTimeoutMs + 2_000;
-    while (this.active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (!(await this.stop.within(this.idle()))) {
+      this.logger.warn(`${this.active} attempt(s) still in flight at the end of WORKER_SHUTDOWN_GRACE_MS: aborted, logged as failed and retried`);
+      await this.sender.destroy();
+      // The aborted attempts are recorded as failures (a retry is scheduled): a short bounded wait.
+      await Promise.race([this.idle(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    }
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     await this.sender.close();
   }
