@@ -7,14 +7,14 @@ import {
   ApiOperation,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import { ApiPage } from '../common/api-page.decorator';
-import { WorkspaceController } from '../common/workspace-route';
+import { ApiPage } from '../kernel/api-page.decorator';
+import { WorkspaceController } from '../kernel/workspace-route';
 import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { ThrottleRetryAfterInterceptor } from './action-throttle.service';
 import { DeliveriesService } from './deliveries.service';
 import { AcceptedDeliveryView, DeliveriesQueryDto, DeliveryDetailView, DeliveryView, RecoverDto, RecoverResultView } from './delivery.dto';
-import { UuidParam } from '../common/uuid-param.decorator';
+import { UuidParam } from '../kernel/uuid-param.decorator';
 
 const throttled = (setting: string, byDefault: string) =>
   ApiTooManyRequestsResponse({

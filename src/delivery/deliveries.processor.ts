@@ -1,56 +1,16 @@
 import { InjectQueue } from '@nestjs/bull';
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { runsWorkers } from '../config/config.module';
 import { GracefulStop } from '../config/graceful-stop';
-import type { EventActor, EventData } from '../events/outbox-event.entity';
 import { AbilityService } from '../permissions/ability.service';
-import type { StoredSecret } from '../webhooks/webhook.entity';
-import type { Role } from '../workspaces/role';
 import { DeliveryAttemptsService } from './delivery-attempts.service';
-import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob } from './delivery.constants';
-import type { CancelReason } from './delivery.entity';
+import { DeliveryQueue } from './delivery-queue';
+import { DELIVER_JOB, DELIVERIES_QUEUE, DeliverJob } from './delivery.constants';
 import { entitlement } from './entitlement';
 import { serializePayload } from './webhook-payload';
-import { WORKER_DATA_SOURCE } from '../database/data-source-options';
-
-interface LeasedDelivery {
-  id: string;
-  webhook_id: string;
-  attempt_count: number;
-  url: string;
-  enabled: boolean;
-  max_concurrency: number | null;
-  rate_limit_per_second: number | null;
-  secrets: StoredSecret[];
-  /** The webhook's owner now, and their membership (null role: no longer a member). */
-  created_by_id: string;
-  role: Role | null;
-  ability_version: number | null;
-  event_id: string;
-  type: string;
-  created_at: Date;
-  workspace_id: string;
-  actor: EventActor;
-  data: EventData;
-}
-
-// Claims the delivery for this worker: only if it is still due and nobody holds it. A duplicate
-// job (reconciler, redelivery) finds nothing to claim and ends: no double send in a normal run.
-// The webhook's URL, its owner and the owner's membership come from the same snapshot, so the
-// owner whose ability is checked is the one of the URL the attempt goes to.
-const LEASE_SQL = `
-UPDATE deliveries d SET lease_until = now() + ($2 || ' milliseconds')::interval
-FROM events e, webhooks w
-LEFT JOIN memberships m ON m.workspace_id = w.workspace_id AND m.user_id = w.created_by_id
-WHERE d.id = $1 AND w.id = d.webhook_id AND e.id = d.event_id
-  AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= now() + interval '1 second'
-  AND (d.lease_until IS NULL OR d.lease_until < now())
-RETURNING d.id, d.webhook_id, d.attempt_count, w.url, w.enabled, w.max_concurrency, w.rate_limit_per_second, w.secrets, w.created_by_id, m.role, m.ability_version,
-          e.id AS event_id, e.type, e.created_at, e.workspace_id, e.actor, e.data`;
+import { DeliveryRepository } from './delivery.repository';
+import { toDomainEvent } from '../events/domain-event';
 
 /**
  * Starts one attempt of one delivery: retries, redeliveries, test events, reconciled work. Before
@@ -62,30 +22,35 @@ RETURNING d.id, d.webhook_id, d.attempt_count, w.url, w.enabled, w.max_concurren
  * attempt with another one scheduled adds that attempt's job, delayed by the stored delay.
  */
 @Injectable()
-export class DeliveriesProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class DeliveriesProcessor implements BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveriesProcessor.name);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly deliveries: DeliveryRepository,
     @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
+    private readonly jobs: DeliveryQueue,
     private readonly attempts: DeliveryAttemptsService,
     private readonly abilities: AbilityService,
     private readonly stop: GracefulStop,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (!runsWorkers(this.config)) return;
+  /** True once WorkerModule started this (a process without workers never does): shutdown hooks check it. */
+  started = false;
+
+  /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
+  start(): void {
+    this.started = true;
     void this.queue.process(DELIVER_JOB, this.config.workerConcurrency, (job: Job<DeliverJob>) => this.deliver(job.data));
   }
 
   /**
-   * On SIGTERM, before anything closes: take no new job, and let the jobs running here finish their
-   * attempt and write its row (within WORKER_SHUTDOWN_GRACE_MS). A job still running after that is
-   * left to its lease: another worker sends it once the lease lapses.
+   * On SIGTERM, before anything closes: take no new job, and let the jobs running here finish (they
+   * only lease and hand their attempt over; the attempts themselves are DeliveryAttemptsService's to
+   * finish within WORKER_SHUTDOWN_GRACE_MS). A job still running after that is left to its lease.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    if (!runsWorkers(this.config)) return;
+    if (!this.started) return;
     if (!(await this.stop.within(this.queue.pause(true)))) {
       this.logger.warn('delivery jobs still running at the end of WORKER_SHUTDOWN_GRACE_MS: left to their leases');
     }
@@ -95,17 +60,12 @@ export class DeliveriesProcessor implements OnApplicationBootstrap, BeforeApplic
     // This process already holds its maximum of this workspace's work: the delivery stays due in
     // PostgreSQL, where the reconciler finds it again. Delayed, never dropped, not an attempt.
     if (workspaceId && !this.attempts.hasRoom(workspaceId)) return;
-    // TypeORM answers an UPDATE with [rows, affected].
-    const [rows]: [LeasedDelivery[], number] = await this.dataSource.query(LEASE_SQL, [
-      deliveryId,
-      this.config.webhookTimeoutMs + this.config.deliveryLeaseMarginMs,
-    ]);
-    const delivery = rows[0];
+    const delivery = await this.deliveries.lease(deliveryId);
     if (!delivery) return;
-    if (!this.attempts.hasRoom(delivery.workspace_id)) return this.release(deliveryId);
+    if (!this.attempts.hasRoom(delivery.workspace_id)) return this.deliveries.unlease([deliveryId]);
     if (!delivery.enabled) {
       // Disabling a webhook stops its deliveries; re-enabling resumes new ones.
-      return this.cancel(deliveryId, 'webhook_disabled');
+      return this.deliveries.cancel(deliveryId, 'webhook_disabled');
     }
     const allowed =
       delivery.role === null
@@ -120,60 +80,39 @@ export class DeliveriesProcessor implements OnApplicationBootstrap, BeforeApplic
             delivery.type,
             delivery.data,
           );
-    if (!allowed.readable) return this.cancel(deliveryId, 'not_permitted');
-    const event = {
-      id: delivery.event_id,
-      type: delivery.type,
-      createdAt: delivery.created_at,
-      workspaceId: delivery.workspace_id,
-      actor: delivery.actor,
-      data: allowed.data,
-    };
+    if (!allowed.readable) return this.deliveries.cancel(deliveryId, 'not_permitted');
+    const event = toDomainEvent({ ...delivery, id: delivery.event_id, data: allowed.data });
     const attempt = this.attempts.run(
       [
         {
-        deliveryId: delivery.id,
-        webhookId: delivery.webhook_id,
-        eventId: delivery.event_id,
-        url: delivery.url,
-        secrets: delivery.secrets,
-        attemptCount: delivery.attempt_count,
-        body: serializePayload(event),
-        flow: {
-          workspaceId: delivery.workspace_id,
-          maxConcurrency: delivery.max_concurrency,
-          rateLimitPerSecond: delivery.rate_limit_per_second,
-          enabled: delivery.enabled,
+          deliveryId: delivery.id,
+          webhookId: delivery.webhook_id,
+          eventId: delivery.event_id,
           url: delivery.url,
-          createdById: delivery.created_by_id,
-          abilityVersion: delivery.ability_version,
+          secrets: delivery.secrets,
+          attemptCount: delivery.attempt_count,
+          body: serializePayload(event),
+          flow: {
+            workspaceId: delivery.workspace_id,
+            maxConcurrency: delivery.max_concurrency,
+            rateLimitPerSecond: delivery.rate_limit_per_second,
+            enabled: delivery.enabled,
+            url: delivery.url,
+            createdById: delivery.created_by_id,
+            abilityVersion: delivery.ability_version,
+          },
         },
-      },
       ],
       { priority },
     );
     void attempt
-      .then(([outcome]) => (outcome && outcome.retryInMs !== null ? this.scheduleRetry(outcome.deliveryId, outcome.number, outcome.retryInMs, delivery.workspace_id) : undefined))
+      .then(([outcome]) =>
+        outcome && outcome.retryInMs !== null
+          ? // The next attempt's job; if Redis is unavailable the reconciler finds the delivery due in PostgreSQL.
+            this.jobs.enqueue([{ deliveryId, attempt: outcome.number, delayMs: outcome.retryInMs, workspaceId: delivery.workspace_id }])
+          : undefined,
+      )
       // The attempt is logged or its lease runs out: either way the reconciler has it.
-      .catch((err: Error) => this.logger.warn(`attempt of ${deliveryId} left to the reconciler: ${err.message}`));
-  }
-
-  /** The next attempt's job; if Redis is unavailable the reconciler finds the delivery due in PostgreSQL. */
-  private async scheduleRetry(deliveryId: string, number: number, delay: number, workspaceId: string): Promise<void> {
-    await this.queue
-      .add(DELIVER_JOB, { deliveryId, workspaceId }, { ...DELIVER_JOB_OPTIONS, delay, jobId: `${deliveryId}:${number}` })
-      .catch((err: Error) => this.logger.warn(`retry of ${deliveryId} left to the reconciler: ${err.message}`));
-  }
-
-  private async release(deliveryId: string): Promise<void> {
-    await this.dataSource.query(`UPDATE deliveries SET lease_until = NULL WHERE id = $1 AND status IN ('pending', 'retrying')`, [deliveryId]);
-  }
-
-  private async cancel(deliveryId: string, reason: CancelReason): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE deliveries SET status = 'cancelled', cancel_reason = $2, lease_until = NULL, next_attempt_at = NULL, updated_at = now()
-       WHERE id = $1`,
-      [deliveryId, reason],
-    );
+      .catch((err: Error) => this.logger.warn(`attempt of ${deliveryId} or its retry left to the reconciler: ${err.message}`));
   }
 }

@@ -6,7 +6,9 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { GracefulStop } from '../config/graceful-stop';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import { WebhookSecretsService } from '../webhooks/webhook-secrets.service';
+import { WebhookRepository, type WebhookFlow } from '../webhooks/webhook.repository';
 import type { DeliveryStatus } from './delivery.entity';
+import { DeliveryRepository } from './delivery.repository';
 import { FlowClosedError, FlowScheduler } from './flow/flow-scheduler';
 import { HttpSender, SendResult } from './http-sender';
 import { nextRetryDelay } from './retry-policy';
@@ -29,18 +31,8 @@ export interface ClaimedDelivery {
   flow?: WebhookFlow;
 }
 
-/** What flow control needs to know about a webhook, and what an attempt that waited checks again. */
-export interface WebhookFlow {
-  workspaceId: string;
-  /** null: WEBHOOK_MAX_CONCURRENCY. */
-  maxConcurrency: number | null;
-  rateLimitPerSecond: number | null;
-  enabled: boolean;
-  url: string;
-  /** The owner, and their membership's ability version (null: no longer a member). */
-  createdById: string;
-  abilityVersion: number | null;
-}
+/** What flow control needs to know about a webhook, and what an attempt that waited checks again (WebhookRepository.flowLimits). */
+export type { WebhookFlow };
 
 /**
  * An attempt that waited longer than this for its turn checks its webhook again before sending: if
@@ -81,8 +73,8 @@ interface AttemptRecord extends AttemptOutcome {
 }
 
 // One statement records a whole batch: the attempts, the deliveries' new state, and the
-// webhooks' health (failing streak, auto-disable on `failing` or `gone`).
-const RECORD_SQL = `
+// webhooks' health (the webhooks module's statement: failing streak, auto-disable on `failing` or `gone`).
+const recordSql = (webhooks: WebhookRepository) => `
 WITH attempt_rows AS (
   INSERT INTO delivery_attempts
     (delivery_id, number, started_at, duration_ms, request_headers, response_status, response_headers, response_body, error, error_message)
@@ -93,20 +85,8 @@ WITH attempt_rows AS (
       next_attempt_at = v.next_attempt_at, lease_until = NULL, updated_at = now()
   FROM unnest($1::uuid[], $11::text[], $2::int[], $6::int[], $12::timestamptz[]) AS v(id, status, number, response_status, next_attempt_at)
   WHERE d.id = v.id
-), healthy AS (
-  UPDATE webhooks SET failing_since = NULL WHERE id = ANY($13::uuid[]) AND failing_since IS NOT NULL
-), gone AS (
-  UPDATE webhooks SET enabled = false, disabled_reason = 'gone', updated_at = now() WHERE id = ANY($14::uuid[]) AND enabled
-)
-UPDATE webhooks
-SET failing_since = COALESCE(failing_since, now()),
-    enabled = CASE WHEN failing_since < now() - ($16 || ' milliseconds')::interval THEN false ELSE enabled END,
-    disabled_reason = CASE WHEN enabled AND failing_since < now() - ($16 || ' milliseconds')::interval THEN 'failing' ELSE disabled_reason END,
-    updated_at = now()
-WHERE id = ANY($15::uuid[])
-  -- Only a change of state writes: the start of a failing streak, or the disable. Rewriting every
-  -- failing webhook on every batch made a retry storm contend on the webhook rows.
-  AND (failing_since IS NULL OR (enabled AND failing_since < now() - ($16 || ' milliseconds')::interval))`;
+), ${webhooks.healthSql(13)}
+SELECT 1`;
 
 /**
  * Makes attempts: waits for flow control (FlowScheduler: the webhook's, workspace's, origin's and
@@ -138,6 +118,8 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly secrets: WebhookSecretsService,
+    private readonly webhooks: WebhookRepository,
+    private readonly deliveries: DeliveryRepository,
     private readonly sender: HttpSender,
     private readonly stop: GracefulStop,
   ) {
@@ -149,7 +131,10 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       circuit: { failures: flow.circuitFailures, cooldownMs: flow.circuitCooldownMs, maxCooldownMs: flow.circuitMaxCooldownMs },
     });
     this.leaseMs = config.webhookTimeoutMs + config.deliveryLeaseMarginMs;
+    this.recordSql = recordSql(webhooks);
   }
+
+  private readonly recordSql: string;
 
   async run(batch: ClaimedDelivery[], options: RunOptions = {}): Promise<AttemptOutcome[]> {
     if (!batch.length) return [];
@@ -319,40 +304,12 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     return flows;
   }
 
-  private async readFlows(ids: string[]): Promise<Map<string, WebhookFlow>> {
-    const rows: {
-      id: string;
-      workspace_id: string;
-      max_concurrency: number | null;
-      rate_limit_per_second: number | null;
-      enabled: boolean;
-      url: string;
-      created_by_id: string;
-      ability_version: number | null;
-    }[] = await this.dataSource.query(
-      `SELECT w.id, w.workspace_id, w.max_concurrency, w.rate_limit_per_second, w.enabled, w.url, w.created_by_id, m.ability_version
-       FROM webhooks w LEFT JOIN memberships m ON m.workspace_id = w.workspace_id AND m.user_id = w.created_by_id
-       WHERE w.id = ANY($1::uuid[])`,
-      [ids],
-    );
-    return new Map(
-      rows.map((r) => [
-        r.id,
-        {
-          workspaceId: r.workspace_id,
-          maxConcurrency: r.max_concurrency,
-          rateLimitPerSecond: r.rate_limit_per_second,
-          enabled: r.enabled,
-          url: r.url,
-          createdById: r.created_by_id,
-          abilityVersion: r.ability_version,
-        },
-      ]),
-    );
+  private readFlows(ids: string[]): Promise<Map<string, WebhookFlow>> {
+    return this.webhooks.flowLimits(this.dataSource, ids);
   }
 
   private async unlease(ids: string[]): Promise<void> {
-    await this.dataSource.query(`UPDATE deliveries SET lease_until = NULL WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'retrying')`, [ids]);
+    await this.deliveries.unlease(ids);
   }
 
   /** Extends the leases of held deliveries that would run out within half a lease. */
@@ -374,12 +331,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     if (!due.length) return;
     for (const id of due) this.leases.set(id, now + this.leaseMs);
     try {
-      // Only rows still leased: one just recorded (lease_until NULL) is not re-leased.
-      await this.dataSource.query(
-        `UPDATE deliveries SET lease_until = now() + ($2 || ' milliseconds')::interval
-         WHERE id = ANY($1::uuid[]) AND lease_until IS NOT NULL AND status IN ('pending', 'retrying')`,
-        [due, this.leaseMs],
-      );
+      await this.deliveries.extendLeases(due);
     } catch (err) {
       this.logger.warn(`lease extension failed: ${(err as Error).message}`);
     }
@@ -458,7 +410,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     const succeeded = records.filter((r) => r.status === 'succeeded').map((r) => r.webhookId);
     const gone = records.filter((r) => r.gone).map((r) => r.webhookId);
     const failing = records.filter((r) => r.status !== 'succeeded' && !r.gone).map((r) => r.webhookId);
-    await this.dataSource.query(RECORD_SQL, [
+    await this.dataSource.query(this.recordSql, [
       col((r) => r.deliveryId),
       col((r) => r.number),
       col((r) => r.startedAt),
@@ -471,10 +423,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       col((r) => (r.result.errorMessage ? r.result.errorMessage.slice(0, 1000) : null)),
       col((r) => r.status),
       col((r) => r.nextAttemptAt),
-      [...new Set(succeeded)],
-      [...new Set(gone)],
-      [...new Set(failing)].filter((id) => !succeeded.includes(id)),
-      this.config.webhookDisableAfterMs,
+      ...this.webhooks.healthParams({ healthy: succeeded, gone, failing, disableAfterMs: this.config.webhookDisableAfterMs }),
     ]);
   }
 

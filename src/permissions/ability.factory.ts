@@ -1,5 +1,5 @@
 import { AbilityBuilder, createMongoAbility } from '@casl/ability';
-import type { Role } from '../workspaces/role';
+import type { Role } from './role';
 import type { AppAbility, SubjectType } from './subjects';
 
 export interface AbilitySubjectUser {

@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { User } from '../identity/user.entity';
 import { Workspace } from './workspace.entity';
-import type { Role } from './role';
+import type { Role } from '../permissions/role';
 
 @Entity('memberships')
 export class Membership {

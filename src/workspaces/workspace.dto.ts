@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { Role, ROLES } from './role';
+import { Role, ROLES } from '../permissions/role';
 import { Workspace } from './workspace.entity';
 
 export class WorkspaceDto {

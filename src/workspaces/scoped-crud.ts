@@ -9,7 +9,7 @@ import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
 import type { Action, SubjectType } from '../permissions/subjects';
 import type { WorkspaceContext } from '../permissions/workspace-context';
-import { PageDto, PageQueryDto, paginate } from './pagination';
+import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
 
 export interface ScopedCrudOptions<T extends ObjectLiteral, V extends Record<string, unknown>> {
   entity: EntityTarget<T>;
