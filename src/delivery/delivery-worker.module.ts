@@ -31,6 +31,7 @@ import { WebhookHealthAlerts } from './webhook-health-alerts.service';
           allowPrivateNetwork: config.webhookAllowPrivateNetwork,
           maxResponseBytes: MAX_LOGGED_RESPONSE_BYTES,
           userAgent: USER_AGENT,
+          connectionsPerOrigin: config.flow.connectionsPerOrigin,
         }),
     },
     DeliveryAttemptsService,

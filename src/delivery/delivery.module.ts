@@ -4,6 +4,7 @@ import { QUEUE_LOCK_SETTINGS, RETRY_PROCESS_DELAY_MS } from '../events/events.co
 import { EventsModule } from '../events/events.module';
 import { PermissionsModule } from '../permissions/permissions.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
+import { ActionThrottleService } from './action-throttle.service';
 import { DeliveriesController } from './deliveries.controller';
 import { DeliveriesService } from './deliveries.service';
 import { DeliveryRetryError } from './delivery-retry.error';
@@ -40,7 +41,7 @@ import { DeliverySearchController, EventDecisionsController, WebhookStatsControl
     }),
   ],
   controllers: [DeliveriesController, EventDecisionsController, DeliverySearchController, WebhookStatsController],
-  providers: [DeliveryRepository, DeliveryQueue, DeliveriesService, DeliveryInsightsService, DeliveryMetrics],
+  providers: [DeliveryRepository, DeliveryQueue, DeliveriesService, ActionThrottleService, DeliveryInsightsService, DeliveryMetrics],
   exports: [BullModule, DeliveryRepository, DeliveryQueue],
 })
 export class DeliveryModule {}

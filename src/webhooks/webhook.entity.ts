@@ -61,6 +61,14 @@ export class Webhook extends WorkspaceOwnedEntity {
   @Column('text', { nullable: true, select: false })
   secretsKeyId: string | null;
 
+  /** Attempts in flight at once for this webhook; null: the platform default (WEBHOOK_MAX_CONCURRENCY). */
+  @Column('integer', { nullable: true })
+  maxConcurrency: number | null;
+
+  /** At most this many attempts start per second; null: no rate limit. */
+  @Column('integer', { nullable: true })
+  rateLimitPerSecond: number | null;
+
   /** When the current run of failed deliveries began; null once any delivery succeeds. */
   @Column('timestamptz', { nullable: true })
   failingSince: Date | null;

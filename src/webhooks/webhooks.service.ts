@@ -89,6 +89,8 @@ export class WebhooksService implements OnModuleInit {
           createdById: ctx.userId,
           secrets,
           failingSince: null,
+          maxConcurrency: dto.maxConcurrency ?? null,
+          rateLimitPerSecond: dto.rateLimitPerSecond ?? null,
         }),
       );
       await this.audit.record(tx, {
@@ -131,6 +133,9 @@ export class WebhooksService implements OnModuleInit {
       if (url !== undefined && url !== row.url) changes.url = url;
       if (dto.description !== undefined && dto.description !== row.description) changes.description = dto.description;
       if (dto.events !== undefined && !sameList(dto.events, row.events)) changes.events = dto.events;
+      // Flow limits: null restores the default; neither changes the owner.
+      if (dto.maxConcurrency !== undefined && dto.maxConcurrency !== row.maxConcurrency) changes.maxConcurrency = dto.maxConcurrency;
+      if (dto.rateLimitPerSecond !== undefined && dto.rateLimitPerSecond !== row.rateLimitPerSecond) changes.rateLimitPerSecond = dto.rateLimitPerSecond;
       // Whoever points the webhook elsewhere (url) or widens or narrows what it carries (events)
       // becomes its owner: from then on it carries only what they may read (permissions.md).
       const transfer = (changes.url !== undefined || changes.events !== undefined) && row.createdById !== ctx.userId;

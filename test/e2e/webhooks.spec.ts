@@ -77,6 +77,8 @@ describe('webhooks: management by role', () => {
         description: 'to the CRM',
         enabled: true,
         disabledReason: null,
+        maxConcurrency: null,
+        rateLimitPerSecond: null,
         createdById: ws.owner.id,
         previousOwnerId: null,
         ownerChangedAt: null,
@@ -192,8 +194,8 @@ describe('webhooks: management by role', () => {
         expect(res.body.id).toBe(id);
         expect(Object.keys(res.body).sort()).toEqual(
           [
-            'createdAt', 'createdById', 'description', 'disabledReason', 'enabled', 'events', 'id', 'name', 'ownerChangedAt',
-            'previousOwnerId', 'updatedAt', 'url', 'workspaceId',
+            'createdAt', 'createdById', 'description', 'disabledReason', 'enabled', 'events', 'id', 'maxConcurrency', 'name', 'ownerChangedAt',
+            'previousOwnerId', 'rateLimitPerSecond', 'updatedAt', 'url', 'workspaceId',
           ],
         );
       }
