@@ -3,6 +3,7 @@ import { EventsUnfinishedIndex1795778095932 } from './1795778095932-EventsUnfini
 import { WebhookOwnerAndCancelReason1796156639019 } from './1796156639019-WebhookOwnerAndCancelReason';
 import { Accounts1796156719273 } from './1796156719273-Accounts';
 import { WebhookSecretsKeyId1796156885392 } from './1796156885392-WebhookSecretsKeyId';
+import { CustomRolesAndWebhookFilter1796200000000 } from './1796200000000-CustomRolesAndWebhookFilter';
 
 /** Every migration, in order. `npm run migration:generate -- migrations/Name` writes a new file; add it here (one per line). */
 export const MIGRATIONS: Function[] = [
@@ -11,4 +12,5 @@ export const MIGRATIONS: Function[] = [
   WebhookOwnerAndCancelReason1796156639019,
   Accounts1796156719273,
   WebhookSecretsKeyId1796156885392,
+  CustomRolesAndWebhookFilter1796200000000,
 ];

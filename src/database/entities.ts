@@ -11,6 +11,7 @@ import { Memo } from '../resources/memos/memo.entity';
 import { Pipeline } from '../resources/pipelines/pipeline.entity';
 import { Valuation } from '../resources/valuations/valuation.entity';
 import { Webhook } from '../webhooks/webhook.entity';
+import { CustomRole } from '../workspaces/custom-role.entity';
 import { Invitation } from '../workspaces/invitation.entity';
 import { Membership } from '../workspaces/membership.entity';
 import { Team } from '../workspaces/team.entity';
@@ -23,5 +24,5 @@ export const ENTITIES = [
   Workspace, Membership, Team, TeamMember,
   Investment, Valuation, Memo, Assumption, Pipeline,
   OutboxEvent, Webhook, Delivery, DeliveryAttempt,
-  AccountToken, Invitation,
+  AccountToken, Invitation, CustomRole,
 ];

@@ -8,7 +8,7 @@ import { runsWorkers } from '../config/config.module';
 import type { EventActor, EventData } from '../events/outbox-event.entity';
 import { AbilityService } from '../permissions/ability.service';
 import type { StoredSecret } from '../webhooks/webhook.entity';
-import type { Role } from '../workspaces/role';
+import type { MemberRole as Role } from '../workspaces/role';
 import { DeliveryAttemptsService } from './delivery-attempts.service';
 import { DeliveryRetryError } from './delivery-retry.error';
 import { DELIVER_JOB, DELIVERIES_QUEUE, DeliverJob } from './delivery.constants';

@@ -9,8 +9,9 @@ import { EVENT_TYPES, eventTypeInfo } from '../events/event-catalog';
 import { EventSubscriptions } from '../events/event-subscriptions';
 import type { EventData } from '../events/outbox-event.entity';
 import { AbilityService } from '../permissions/ability.service';
+import { filterInput, matchesWebhookFilter } from '../webhooks/webhook-filter';
 import type { StoredSecret } from '../webhooks/webhook.entity';
-import type { Role } from '../workspaces/role';
+import type { MemberRole as Role } from '../workspaces/role';
 import { ClaimedDelivery, DeliveryAttemptsService } from './delivery-attempts.service';
 import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob, FANOUT_SUBSCRIBER } from './delivery.constants';
 import { entitlement } from './entitlement';
@@ -27,6 +28,8 @@ interface SubscribedWebhook {
   /** null when the creator is no longer a member of the workspace. */
   role: Role | null;
   ability_version: number | null;
+  /** Only events matching it are delivered (webhook-filter.ts); null: all of the subscribed types. */
+  filter: Record<string, unknown> | null;
 }
 
 /** One delivery to create: an event and a webhook entitled to it. */
@@ -49,7 +52,7 @@ const MAX_ATTEMPTS_IN_FLIGHT = 2_000;
 // Indexed by (workspace_id) WHERE enabled: the cost depends on these workspaces' webhooks only.
 // The creators' memberships come in the same round trip; ability_version keys the ability cache.
 const SUBSCRIBED_WEBHOOKS_SQL = `
-SELECT w.id, w.workspace_id, w.events, w.url, w.secrets, w.created_by_id, m.role, m.ability_version
+SELECT w.id, w.workspace_id, w.events, w.url, w.secrets, w.created_by_id, w.filter, m.role, m.ability_version
 FROM webhooks w
 LEFT JOIN memberships m ON m.workspace_id = w.workspace_id AND m.user_id = w.created_by_id
 WHERE w.workspace_id = ANY($1::uuid[]) AND w.enabled AND w.events && $2::text[]`;
@@ -102,6 +105,9 @@ export class FanOutService implements OnModuleInit {
         });
         const allowed = entitlement(ability, event.type, event.data);
         if (!allowed.readable) continue;
+        // The webhook's filter sees only what it may carry. (A skip here has reason `filtered`.)
+        const filtered = matchesWebhookFilter(webhook.filter, filterInput(allowed.data, Object.keys(event.data.previousAttributes ?? {})));
+        if (!filtered.deliver) continue;
         entitled.push({ event, webhook, data: allowed.narrowed ? allowed.data : null });
       }
     }

@@ -1,16 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import type { Role } from '../workspaces/role';
+import type { MemberRole } from '../workspaces/role';
 import { defineAbilityFor } from './ability.factory';
 import { can } from './authorize';
+import type { RolePermission } from './custom-role';
 import { abilityToSql } from './rules-to-sql';
 import type { Action, AppAbility, SubjectType } from './subjects';
 
 export interface MemberAccess {
   workspaceId: string;
   userId: string;
-  role: Role;
+  role: MemberRole;
   abilityVersion: number;
 }
 
@@ -29,7 +30,7 @@ export class AbilityService {
 
   /** The member's current role and version, or null when the user is not a member. */
   async findAccess(workspaceId: string, userId: string): Promise<MemberAccess | null> {
-    const rows: { role: Role; ability_version: number }[] = await this.dataSource.query(
+    const rows: { role: MemberRole; ability_version: number }[] = await this.dataSource.query(
       'SELECT role, ability_version FROM memberships WHERE workspace_id = $1 AND user_id = $2',
       [workspaceId, userId],
     );
@@ -44,7 +45,15 @@ export class AbilityService {
       'SELECT team_id FROM team_members WHERE workspace_id = $1 AND user_id = $2',
       [access.workspaceId, access.userId],
     );
-    const ability = defineAbilityFor({ userId: access.userId, role: access.role, teamIds: teams.map((t) => t.team_id) });
+    // A custom role's permissions: changing them bumps the version of every holder (like a role change).
+    const permissions =
+      access.role === 'custom'
+        ? (((await this.dataSource.query(
+            `SELECT r.permissions FROM memberships m JOIN custom_roles r ON r.id = m.custom_role_id WHERE m.workspace_id = $1 AND m.user_id = $2`,
+            [access.workspaceId, access.userId],
+          )) as { permissions: RolePermission[] }[])[0]?.permissions ?? [])
+        : undefined;
+    const ability = defineAbilityFor({ userId: access.userId, role: access.role, teamIds: teams.map((t) => t.team_id), permissions });
     if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, ability);
     return ability;

@@ -61,6 +61,13 @@ export class Webhook extends WorkspaceOwnedEntity {
   @Column('text', { nullable: true, select: false })
   secretsKeyId: string | null;
 
+  /**
+   * Only events matching this condition are delivered (webhook-filter.ts): a MongoDB-style query on
+   * `{object, previousAttributes, changedFields}`; null = every event of the subscribed types.
+   */
+  @Column('jsonb', { nullable: true })
+  filter: Record<string, unknown> | null;
+
   /** When the current run of failed deliveries began; null once any delivery succeeds. */
   @Column('timestamptz', { nullable: true })
   failingSince: Date | null;

@@ -19,6 +19,8 @@ import { MemberRemovalHooks } from '../permissions/member-removal-hooks';
 import type { AppAbility } from '../permissions/subjects';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { unreadableEventTypes } from './subscription-policy';
+import { filterProblems } from './webhook-filter';
+import { objectFieldsOf } from './webhook-filter-fields';
 import { checkUrlSyntax, checkWebhookUrl } from './url-safety';
 import { CreatedWebhookView, CreateWebhookDto, SecretView, toWebhookView, UpdateWebhookDto, WebhookView } from './webhook.dto';
 import { Webhook } from './webhook.entity';
@@ -63,6 +65,7 @@ export class WebhooksService implements OnModuleInit {
   async create(ctx: WorkspaceContext, dto: CreateWebhookDto): Promise<CreatedWebhookView> {
     authorize(ctx, 'create', 'Webhook', { workspaceId: ctx.workspaceId, createdById: ctx.userId });
     this.assertMaySubscribe(ctx.ability, dto.events, 'you');
+    this.assertValidFilter(dto.filter, dto.events);
     const url = await this.checkUrl(dto.url);
     return this.dataSource.transaction(async (tx) => {
       await this.assertBelowLimit(tx, ctx.workspaceId);
@@ -80,6 +83,7 @@ export class WebhooksService implements OnModuleInit {
           events: dto.events,
           description: dto.description ?? null,
           enabled: dto.enabled ?? true,
+          filter: dto.filter ?? null,
           disabledReason: null,
           createdById: ctx.userId,
           secrets,
@@ -103,6 +107,7 @@ export class WebhooksService implements OnModuleInit {
     // The URL check may resolve DNS: done before the transaction, only when the URL really changes.
     const current = await this.findReadable(ctx, id);
     authorize(ctx, 'update', 'Webhook', current);
+    if (dto.filter || (dto.events && current.filter)) this.assertValidFilter(dto.filter === undefined ? current.filter : dto.filter, dto.events ?? current.events);
     let url: string | undefined;
     if (dto.url !== undefined) {
       const syntax = checkUrlSyntax(dto.url);
@@ -118,6 +123,7 @@ export class WebhooksService implements OnModuleInit {
       if (url !== undefined && url !== row.url) changes.url = url;
       if (dto.description !== undefined && dto.description !== row.description) changes.description = dto.description;
       if (dto.events !== undefined && !sameList(dto.events, row.events)) changes.events = dto.events;
+      if (dto.filter !== undefined && JSON.stringify(dto.filter) !== JSON.stringify(row.filter)) changes.filter = dto.filter;
       // Whoever points the webhook elsewhere (url) or widens or narrows what it carries (events)
       // becomes its owner: from then on it carries only what they may read (permissions.md).
       const transfer = (changes.url !== undefined || changes.events !== undefined) && row.createdById !== ctx.userId;
@@ -140,7 +146,7 @@ export class WebhooksService implements OnModuleInit {
         throw new ConflictException("The webhook's owner is no longer a member of this workspace: change its url or events to take it over");
       }
       if (Object.keys(changes).length === 0) return toWebhookView(row);
-      await tx.getRepository(Webhook).update({ id: row.id }, changes);
+      await tx.getRepository(Webhook).update({ id: row.id }, changes as never);
       return toWebhookView(await tx.getRepository(Webhook).findOneByOrFail({ id: row.id }));
     });
   }
@@ -190,6 +196,13 @@ export class WebhooksService implements OnModuleInit {
       .createQueryBuilder('webhook')
       .where('webhook.workspaceId = :workspaceId', { workspaceId: ctx.workspaceId });
     return this.abilities.scope(qb, ctx.ability, 'read', 'Webhook', Webhook);
+  }
+
+  /** 400 naming an unknown operator or field (fields: those of the subscribed events' objects). */
+  private assertValidFilter(filter: Record<string, unknown> | null | undefined, events: string[]): void {
+    if (filter === undefined || filter === null) return;
+    const problems = filterProblems(filter, objectFieldsOf(events));
+    if (problems.length) throw new BadRequestException(problems);
   }
 
   /** 400 for a malformed URL, 422 for a well-formed one whose target is refused; else its normalised form. */
