@@ -1,0 +1,61 @@
+import { subject } from '@casl/ability';
+import { describe, expect, it } from 'vitest';
+import { defineAbilityFor } from '../../src/permissions/ability.factory';
+import { permissionProblems, RolePermission } from '../../src/permissions/custom-role';
+import { readableView } from '../../src/permissions/readable-fields';
+
+const me = 'u-me';
+const other = 'u-other';
+const ability = (permissions: RolePermission[]) => defineAbilityFor({ userId: me, role: 'custom', teamIds: ['t1'], permissions });
+const known = () => ['id', 'name', 'teamId', 'amount'];
+
+describe('custom roles', () => {
+  it('scope team and own use the built-in conditions', () => {
+    const a = ability([
+      { subject: 'Investment', actions: ['read'], scope: 'team' },
+      { subject: 'Webhook', actions: ['manage'], scope: 'own' },
+    ]);
+    expect(a.can('read', subject('Investment', { teamId: 't1' }))).toBe(true);
+    expect(a.can('read', subject('Investment', { teamId: 't2' }))).toBe(false);
+    expect(a.can('update', subject('Investment', { teamId: 't1' }))).toBe(false);
+    expect(a.can('delete', subject('Webhook', { createdById: me }))).toBe(true);
+    expect(a.can('read', subject('Webhook', { createdById: other }))).toBe(false);
+  });
+
+  it("never reads another person's private memo, whatever the scope", () => {
+    for (const scope of ['all', 'team', 'own'] as const) {
+      const a = ability([{ subject: 'Memo', actions: ['manage'], scope }]);
+      expect(a.can('read', subject('Memo', { visibility: 'private', authorId: other, teamId: 't1' }))).toBe(false);
+      expect(a.can('read', subject('Memo', { visibility: 'private', authorId: me }))).toBe(true);
+      expect(a.can('create', subject('Memo', { authorId: other }))).toBe(false);
+    }
+  });
+
+  it('never manages owners or admins', () => {
+    const a = ability([{ subject: 'Member', actions: ['read', 'create', 'update', 'delete'], scope: 'all' }]);
+    expect(a.can('update', subject('Member', { role: 'member' }))).toBe(true);
+    for (const role of ['owner', 'admin']) {
+      for (const action of ['create', 'update', 'delete'] as const) {
+        expect(a.can(action, subject('Member', { role }))).toBe(false);
+        expect(a.can(action, subject('Invitation', { role }))).toBe(false);
+      }
+    }
+  });
+
+  it('refuses invariant-breaking permissions, naming the invariant', () => {
+    expect(permissionProblems([{ subject: 'Workspace', actions: ['delete'], scope: 'all' }], known)[0]).toContain('nothing beyond admin');
+    expect(permissionProblems([{ subject: 'Workspace', actions: ['read', 'update'], scope: 'all' }], known)).toEqual([]);
+    expect(permissionProblems([{ subject: 'Member', actions: ['manage'], scope: 'all' }], known)[0]).toContain('no owner management');
+    expect(permissionProblems([{ subject: 'Pipeline', actions: ['read'], scope: 'own' }], known)[0]).toContain('scope "own"');
+    expect(permissionProblems([{ subject: 'Webhook', actions: ['read'], scope: 'team' }], known)[0]).toContain('scope "team"');
+    expect(permissionProblems([{ subject: 'Investment', actions: ['read'], scope: 'all', fields: ['amout'] }], known)[0]).toContain('amout');
+    expect(permissionProblems([{ subject: 'Webhook', actions: ['read'], scope: 'all', fields: ['url'] }], known)[0]).toContain('fields can only limit');
+  });
+
+  it('fields narrow reads (id always readable), not the other rules', () => {
+    const a = ability([{ subject: 'Investment', actions: ['read'], scope: 'team', fields: ['name'] }]);
+    expect(readableView(a, 'Investment', { id: 'i', name: 'A', teamId: 't1', amount: 5 })).toEqual({ id: 'i', name: 'A' });
+    const b = ability([{ subject: 'Investment', actions: ['read'], scope: 'team' }]);
+    expect(readableView(b, 'Investment', { id: 'i', name: 'A', teamId: 't1', amount: 5 })).toEqual({ id: 'i', name: 'A', teamId: 't1', amount: 5 });
+  });
+});
