@@ -70,6 +70,7 @@ describe('webhooks: management by role', () => {
         events: ['investment.created', 'memo.updated'],
         description: 'to the CRM',
         enabled: true,
+        filter: null,
         disabledReason: null,
         createdById: ws.owner.id,
         previousOwnerId: null,
@@ -186,7 +187,7 @@ describe('webhooks: management by role', () => {
         expect(res.body.id).toBe(id);
         expect(Object.keys(res.body).sort()).toEqual(
           [
-            'createdAt', 'createdById', 'description', 'disabledReason', 'enabled', 'events', 'id', 'name', 'ownerChangedAt',
+            'createdAt', 'createdById', 'description', 'disabledReason', 'enabled', 'events', 'filter', 'id', 'name', 'ownerChangedAt',
             'previousOwnerId', 'updatedAt', 'url', 'workspaceId',
           ],
         );
