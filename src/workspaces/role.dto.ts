@@ -73,7 +73,7 @@ export class CreateRoleDto {
   @MaxLength(ROLE_NAME_MAX)
   name: string;
 
-  @ApiPropertyOptional({ example: 'Reads the investments and valuations of their teams, without amounts', maxLength: ROLE_DESCRIPTION_MAX, nullable: true })
+  @ApiPropertyOptional({ example: 'Reads the investments and valuations of their teams, without amounts', maxLength: ROLE_DESCRIPTION_MAX, nullable: true, type: String })
   @IsOptional()
   @IsString()
   @MaxLength(ROLE_DESCRIPTION_MAX)
@@ -98,7 +98,7 @@ export class UpdateRoleDto {
   @MaxLength(ROLE_NAME_MAX)
   name?: string;
 
-  @ApiPropertyOptional({ example: 'Reads investments of their teams', maxLength: ROLE_DESCRIPTION_MAX, nullable: true })
+  @ApiPropertyOptional({ example: 'Reads investments of their teams', maxLength: ROLE_DESCRIPTION_MAX, nullable: true, type: String })
   @IsOptional()
   @IsString()
   @MaxLength(ROLE_DESCRIPTION_MAX)

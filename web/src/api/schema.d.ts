@@ -1718,7 +1718,7 @@ export interface components {
              */
             name: string;
             /** @example Reads the investments and valuations of their teams, without amounts */
-            description?: Record<string, never> | null;
+            description?: string | null;
             /**
              * @example [
              *       {
@@ -1749,7 +1749,7 @@ export interface components {
             /** @example Senior analyst */
             name?: string;
             /** @example Reads investments of their teams */
-            description?: Record<string, never> | null;
+            description?: string | null;
             /**
              * @description Replaces all permissions; holders follow on their next request and event
              * @example [
