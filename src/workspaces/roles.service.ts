@@ -5,6 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { EVENT_SUBJECTS, EventSubject } from '../events/event-catalog';
 import { eventSchema } from '../events/event-schemas';
 import { CustomRoleSubject, permissionProblems, RolePermission } from '../permissions/custom-role';
+import { invariantViolations } from '../permissions/role-invariants';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { bumpAbilityVersion } from './ability-version';
 import { CustomRole } from './custom-role.entity';
@@ -135,7 +136,11 @@ export class RolesService {
     const problems = permissionProblems(input, resourceFields);
     if (problems.length) throw new BadRequestException(problems);
     // Stored exactly as validated (class instances → plain JSON, no unknown keys).
-    return input.map((p) => ({ subject: p.subject, actions: [...p.actions], scope: p.scope, ...(p.fields ? { fields: [...p.fields] } : {}) }));
+    const permissions = input.map((p) => ({ subject: p.subject, actions: [...p.actions], scope: p.scope, ...(p.fields ? { fields: [...p.fields] } : {}) }));
+    // And on the compiled rules: whatever the compiler does, a role breaking an invariant is never saved.
+    const violations = invariantViolations(permissions);
+    if (violations.length) throw new BadRequestException(violations);
+    return permissions;
   }
 
   private async assertNameFree(tx: EntityManager, workspaceId: string, name: string): Promise<void> {
