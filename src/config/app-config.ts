@@ -14,6 +14,12 @@ export interface AppConfig {
   webhookTimeoutMs: number;
   /** A worker holds a delivery this much longer than WEBHOOK_TIMEOUT_MS; then it counts as crashed (lower it in fault tests). */
   deliveryLeaseMarginMs: number;
+  /**
+   * On SIGTERM a worker stops taking jobs and lets the jobs and attempts in flight finish and be
+   * logged for at most this long (default WEBHOOK_TIMEOUT_MS + 5 s); what is still running then is
+   * abandoned to its lease (another worker sends it again).
+   */
+  workerShutdownGraceMs: number;
   webhookRetryScheduleMs: number[];
   webhookAllowPrivateNetwork: boolean;
   webhookDisableAfterMs: number;
@@ -163,6 +169,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookTimeoutMs: parseWith(env, 'WEBHOOK_TIMEOUT_MS', '10000', integer(100, 120_000), errors),
     // How long past the attempt timeout a crashed worker's delivery stays leased before another takes it.
     deliveryLeaseMarginMs: parseWith(env, 'DELIVERY_LEASE_MARGIN_MS', '30000', integer(1_000, 600_000), errors),
+    workerShutdownGraceMs: 0,
     webhookRetryScheduleMs: parseWith(env, 'WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE, parseRetrySchedule, errors),
     webhookAllowPrivateNetwork: parseWith(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORK', 'false', bool, errors),
     webhookDisableAfterMs: parseWith(env, 'WEBHOOK_DISABLE_AFTER', '5d', positiveDuration, errors),
@@ -188,6 +195,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }, errors),
     publicUrl: parseWith(env, 'PUBLIC_URL', 'http://localhost:3000', (raw) => url('http:', 'https:')(raw).replace(/\/+$/, ''), errors),
   };
+  // Long enough for an attempt that starts right at the signal to run to its timeout and be logged.
+  config.workerShutdownGraceMs = parseWith(env, 'WORKER_SHUTDOWN_GRACE_MS', String(config.webhookTimeoutMs + 5_000), integer(0, 600_000), errors);
   if (!config.webhookSecretKey && nodeEnv === 'production') {
     errors.push(
       'WEBHOOK_SECRET_KEY: required when NODE_ENV=production (encrypts webhook signing secrets at rest); ' +

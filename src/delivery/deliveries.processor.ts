@@ -1,10 +1,11 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job, Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { runsWorkers } from '../config/config.module';
+import { GracefulStop } from '../config/graceful-stop';
 import type { EventActor, EventData } from '../events/outbox-event.entity';
 import { AbilityService } from '../permissions/ability.service';
 import type { StoredSecret } from '../webhooks/webhook.entity';
@@ -58,18 +59,33 @@ RETURNING d.id, d.webhook_id, d.attempt_count, w.url, w.enabled, w.secrets, w.cr
  * so the queue's retry runs it after the stored delay.
  */
 @Injectable()
-export class DeliveriesProcessor implements OnApplicationBootstrap {
+export class DeliveriesProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(DeliveriesProcessor.name);
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
     private readonly attempts: DeliveryAttemptsService,
     private readonly abilities: AbilityService,
+    private readonly stop: GracefulStop,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!runsWorkers(this.config)) return;
     void this.queue.process(DELIVER_JOB, this.config.workerConcurrency, (job: Job<DeliverJob>) => this.deliver(job.data.deliveryId));
+  }
+
+  /**
+   * On SIGTERM, before anything closes: take no new job, and let the jobs running here finish their
+   * attempt and write its row (within WORKER_SHUTDOWN_GRACE_MS). A job still running after that is
+   * left to its lease: another worker sends it once the lease lapses.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!runsWorkers(this.config)) return;
+    if (!(await this.stop.within(this.queue.pause(true)))) {
+      this.logger.warn('delivery jobs still running at the end of WORKER_SHUTDOWN_GRACE_MS: left to their leases');
+    }
   }
 
   async deliver(deliveryId: string): Promise<void> {

@@ -1,8 +1,9 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EventEmitter, once } from 'node:events';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { GracefulStop } from '../config/graceful-stop';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import { WebhookSecretsService } from '../webhooks/webhook-secrets.service';
 import type { DeliveryStatus } from './delivery.entity';
@@ -77,6 +78,7 @@ WHERE id = ANY($15::uuid[])
  */
 @Injectable()
 export class DeliveryAttemptsService implements OnApplicationShutdown {
+  private readonly logger = new Logger(DeliveryAttemptsService.name);
   /** Attempts started and not yet recorded, across every caller. */
   private active = 0;
   private readonly settled = new EventEmitter().setMaxListeners(0);
@@ -86,6 +88,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly secrets: WebhookSecretsService,
     private readonly sender: HttpSender,
+    private readonly stop: GracefulStop,
   ) {}
 
   async run(batch: ClaimedDelivery[]): Promise<AttemptOutcome[]> {
@@ -171,10 +174,24 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     ]);
   }
 
-  /** On SIGTERM: let the attempts in flight finish and be logged (each is bounded by the timeout), then close. */
+  /** Resolves once no attempt is in flight (nor waiting to be recorded). */
+  private async idle(): Promise<void> {
+    while (this.active > 0) await once(this.settled, 'settled');
+  }
+
+  /**
+   * On SIGTERM, after the queues stopped handing out jobs (their processors' beforeApplicationShutdown):
+   * the attempts in flight finish and their rows are written, within WORKER_SHUTDOWN_GRACE_MS, and
+   * only then is the HTTP client closed (the database closes after this). Past the grace period the
+   * remaining sends are aborted and logged as failed attempts, so they are retried, never lost.
+   */
   async onApplicationShutdown(): Promise<void> {
-    const deadline = Date.now() + this.config.webhookTimeoutMs + 2_000;
-    while (this.active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (!(await this.stop.within(this.idle()))) {
+      this.logger.warn(`${this.active} attempt(s) still in flight at the end of WORKER_SHUTDOWN_GRACE_MS: aborted, logged as failed and retried`);
+      await this.sender.destroy();
+      // The aborted attempts are recorded as failures (a retry is scheduled): a short bounded wait.
+      await Promise.race([this.idle(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    }
     await this.sender.close();
   }
 }

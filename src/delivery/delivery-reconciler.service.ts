@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
@@ -23,7 +23,7 @@ import { WORKER_DATA_SOURCE } from '../database/data-source-options';
  * and enqueues them again. It also purges attempts older than WEBHOOK_LOG_RETENTION.
  */
 @Injectable()
-export class DeliveryReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryReconciler.name);
   private timers: NodeJS.Timeout[] = [];
   private running = false;
@@ -40,7 +40,8 @@ export class DeliveryReconciler implements OnApplicationBootstrap, OnApplication
     this.timers.push(setInterval(() => void this.purgeAttempts().catch((err) => this.warn('purge', err)), PURGE_INTERVAL_MS));
   }
 
-  onApplicationShutdown(): void {
+  /** A stopping worker enqueues nothing more (the other workers' reconcilers carry on). */
+  beforeApplicationShutdown(): void {
     this.timers.forEach(clearInterval);
   }
 

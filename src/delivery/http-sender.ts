@@ -144,8 +144,16 @@ export class HttpSender {
     }
   }
 
+  /** Waits for the requests in flight, then closes the pooled connections. */
   async close(): Promise<void> {
+    if (this.agent.closed || this.agent.destroyed) return;
     await this.agent.close();
+  }
+
+  /** Aborts the requests in flight (each ends as a failed attempt) and closes every connection. */
+  async destroy(): Promise<void> {
+    if (this.agent.destroyed) return;
+    await this.agent.destroy();
   }
 }
 

@@ -1,10 +1,11 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job, Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { runsWorkers } from '../config/config.module';
+import { GracefulStop } from '../config/graceful-stop';
 import type { DomainEvent } from './domain-event';
 import { EventSubscriptions } from './event-subscriptions';
 import { DOMAIN_EVENTS_QUEUE, HANDLE_EVENT_JOB, HandleEventJob, PURGE_EVENTS_JOB } from './events.constants';
@@ -20,7 +21,7 @@ const PURGE_BATCH = 5_000;
  * A subscriber that throws fails only its own job, which the queue retries with backoff.
  */
 @Injectable()
-export class DomainEventsProcessor implements OnApplicationBootstrap {
+export class DomainEventsProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DomainEventsProcessor.name);
   /** Marks (event, subscriber) handled, many per statement under load. */
   private readonly completions = new CompletionBatcher((subscriber, eventIds) =>
@@ -35,6 +36,7 @@ export class DomainEventsProcessor implements OnApplicationBootstrap {
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     @InjectQueue(DOMAIN_EVENTS_QUEUE) private readonly queue: Queue,
     private readonly subscriptions: EventSubscriptions,
+    private readonly stop: GracefulStop,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -50,6 +52,18 @@ export class DomainEventsProcessor implements OnApplicationBootstrap {
     // A Redis restart forgets the repeatable job: register it again at every (re)connection.
     this.queue.client.on('ready', () => void this.schedulePurge());
     await this.schedulePurge();
+  }
+
+  /**
+   * On SIGTERM, before anything closes: take no new job and let the subscriber jobs running here
+   * finish (within WORKER_SHUTDOWN_GRACE_MS), so what they started (fan-out's first attempts) is
+   * known before the attempts are waited for. A job still running after that is retried elsewhere.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!runsWorkers(this.config)) return;
+    if (!(await this.stop.within(this.queue.pause(true)))) {
+      this.logger.warn('subscriber jobs still running at the end of WORKER_SHUTDOWN_GRACE_MS: left to the queue');
+    }
   }
 
   private schedulePurge(): Promise<unknown> {

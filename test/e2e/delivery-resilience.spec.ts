@@ -4,13 +4,13 @@ import Redis from 'ioredis';
 import type { ServerResponse } from 'node:http';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { INestApplicationContext } from '@nestjs/common';
 import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
 import { DELIVERIES_QUEUE } from '../../src/delivery/delivery.constants';
-import { HttpSender } from '../../src/delivery/http-sender';
 import { Receiver, ReceivedRequest } from '../support/receiver';
 import { waitFor } from '../support/wait';
-import { startTestApp, startTestWorker, TestApp } from '../support/test-app';
+import type { PlatformProcess } from '../support/platform-process';
+import { startTestApp, TestApp } from '../support/test-app';
+import { startWorkerProcess, stopWorkerProcess } from '../support/worker-process';
 import { ThrowawayRedis } from '../support/throwaway-redis';
 
 function pairs(receiver: Receiver, path: string): string[] {
@@ -109,19 +109,11 @@ describe('delivery survives a Redis wipe', () => {
   }, 60_000);
 });
 
-describe('two workers (app contexts) share the work', () => {
-  // Separate processes: faults/two-workers.spec.ts. Here each context counts its own sends.
-  const sends = { app: 0, worker: 0 };
-  const countSends = (app: INestApplicationContext, who: keyof typeof sends) => {
-    const sender = app.get(HttpSender);
-    const send = sender.send.bind(sender);
-    sender.send = (...args: Parameters<HttpSender['send']>) => {
-      sends[who]++;
-      return send(...args);
-    };
-  };
+describe('two worker processes share the work', () => {
+  // The app (PROCESS_ROLE=all, in this process) and a second worker PROCESS on the same database,
+  // Redis and queue prefix; the receiver tells which process sent each request (socket owner).
   let t: TestApp;
-  let worker: INestApplicationContext;
+  let worker: PlatformProcess | undefined;
   let ws: TestWorkspace;
   const receiver = new Receiver();
 
@@ -129,19 +121,19 @@ describe('two workers (app contexts) share the work', () => {
     // The default 10 s attempt timeout: on a loaded machine the test's own receiver may take more than
     // the suite's 2 s to answer, and a timed-out attempt is retried (a legitimate repeat, not this test's subject).
     t = await startTestApp({ WEBHOOK_TIMEOUT_MS: '10000' });
-    worker = await startTestWorker(t.databaseUrl, { WEBHOOK_TIMEOUT_MS: '10000' });
-    countSends(t.app, 'app');
-    countSends(worker, 'worker');
+    worker = await startWorkerProcess(t, `two-workers-${process.pid}`, { WEBHOOK_TIMEOUT_MS: '10000' });
+    receiver.senderPids = () => [process.pid, worker!.pid];
     await receiver.start();
     ws = await seedWorkspace(new ApiClient(t.baseUrl));
-  });
+    // A deadline, not a bound: the worker process compiles the sources (SWC) as it starts.
+  }, 180_000);
   afterAll(async () => {
-    await worker?.close();
+    await stopWorkerProcess(worker);
     await t?.close();
     await receiver.stop();
   });
 
-  it('every (event, webhook) is sent exactly once in a normal run', async () => {
+  it('every (event, webhook) is sent exactly once in a normal run, each process sending part of it', async () => {
     for (const path of ['/one', '/two']) {
       const res = await ws.admin.api.post(`/v1/workspaces/${ws.id}/webhooks`, { name: path, url: receiver.url(path), events: ['pipeline.created'] });
       expect(res.status).toBe(201);
@@ -150,23 +142,30 @@ describe('two workers (app contexts) share the work', () => {
       Array.from({ length: 100 }, (_, i) => ws.owner.api.post(`/v1/workspaces/${ws.id}/pipelines`, { name: `p${i}` })),
     );
     expect(created.every((r) => r.status === 201)).toBe(true);
-    await receiver.waitFor(() => receiver.requests.length >= 200, 20_000, '200 deliveries');
+    await receiver.waitFor(() => receiver.requests.length >= 200, 30_000, '200 deliveries');
     // Settled: every delivery row answered, so no send is still to come.
     const db = t.app.get(DataSource);
     await waitFor(
       async () => (await db.query(`SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS n FROM deliveries`))[0].n === 200,
-      20_000,
+      30_000,
       () => '200 succeeded deliveries',
     );
+    expect(receiver.requests).toHaveLength(200);
     for (const path of ['/one', '/two']) {
       const ids = pairs(receiver, path);
       expect(ids).toHaveLength(100);
       expect(new Set(ids).size).toBe(100);
     }
-    // Both workers sent part of it: exactly once holds while they compete.
-    console.info(`two workers: app sent ${sends.app}, worker ${sends.worker}`);
-    expect(sends.app).toBeGreaterThan(0);
-    expect(sends.worker).toBeGreaterThan(0);
-    expect(sends.app + sends.worker).toBe(200);
-  }, 60_000);
+    // Each request attributed to the process whose socket carried it.
+    await waitFor(() => receiver.requests.every((r) => r.pid !== null), 10_000, () => 'every request attributed to a process');
+    const byApp = receiver.requests.filter((r) => r.pid === process.pid).length;
+    const byWorker = receiver.requests.filter((r) => r.pid === worker!.pid).length;
+    console.info(`two worker processes: app sent ${byApp}, worker process ${byWorker}`);
+    // Both processes sent part of it: exactly once holds while they compete, not because one sat idle.
+    expect(byApp).toBeGreaterThan(0);
+    expect(byWorker).toBeGreaterThan(0);
+    expect(byApp + byWorker).toBe(200);
+    // At most one attempt per delivery: no process sent what the other one had claimed.
+    expect((await db.query(`SELECT count(*)::int AS n FROM delivery_attempts`))[0].n).toBe(200);
+  }, 90_000);
 });

@@ -10,7 +10,10 @@ import { OutboxRelay } from '../../src/events/outbox-relay.service';
 import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
 import { EVENT_TYPES } from '../../src/events/event-catalog';
 import { EventRecorder, eventRows, RelayProbe, waitFor } from '../support/event-recorder';
+import type { PlatformProcess } from '../support/platform-process';
+import { Receiver } from '../support/receiver';
 import { startTestApp, startTestWorker, TestApp } from '../support/test-app';
+import { startWorkerProcess, stopWorkerProcess } from '../support/worker-process';
 
 /** Runs `work` over `items`, `width` at a time. */
 async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -20,11 +23,84 @@ async function inParallel<T>(items: T[], width: number, work: (item: T) => Promi
   }));
 }
 
-describe('two relays on one database', () => {
+describe('two relays on one database: a second worker process', () => {
+  // The app (in this process) and a second worker PROCESS on the same database. The worker has its own
+  // queue prefix: only the outbox rows are shared, so what a relay claims is handled by its own process,
+  // and an event claimed by both relays would be handled twice (no shared job id to absorb it).
+  let t: TestApp;
+  let worker: PlatformProcess | undefined;
+  let ws: TestWorkspace;
+  const recorder = new EventRecorder();
+  const receiver = new Receiver();
+  let relay: RelayProbe;
+  // The worker process has no test-recorder subscriber: for each event it relayed it logs that it drops
+  // that subscriber (and marks it done). Those counts are its share of the recorder's events.
+  const droppedByWorker = () =>
+    [...(worker?.log() ?? '').matchAll(/no subscriber named test-recorder in this process; dropping it from (\d+) event/g)].reduce((n, m) => n + Number(m[1]), 0);
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    recorder.attach(t.app, 'app');
+    relay = new RelayProbe(t.app);
+    worker = await startWorkerProcess(t, `two-relays-${process.pid}`, { QUEUE_PREFIX: `${t.config.queuePrefix}_w2` });
+    receiver.senderPids = () => [process.pid, worker!.pid];
+    await receiver.start();
+    ws = await seedWorkspace(new ApiClient(t.baseUrl));
+    // A deadline, not a bound: the worker process compiles the sources (SWC) as it starts.
+  }, 180_000);
+  afterAll(async () => {
+    await stopWorkerProcess(worker);
+    await t?.close();
+    await receiver.stop();
+  });
+
+  it('hands each of 200 events to its subscribers exactly once in total, each relay taking part', async () => {
+    const base = `/v1/workspaces/${ws.id}`;
+    // Fan-out runs in both processes: each pipeline event is sent by the process whose relay claimed it.
+    const hook = await ws.owner.api.post(`${base}/webhooks`, { name: 'relay', url: receiver.url('/relay'), events: ['pipeline.created'] });
+    expect(hook.status).toBe(201);
+    await inParallel(Array.from({ length: 200 }, (_, i) => i), 20, async (i) => {
+      const res = await ws.owner.api.post(`${base}/pipelines`, { name: `Relay ${i}` });
+      expect(res.status).toBe(201);
+    });
+    // Only the catalog's events: seeding also writes account and invitation events, which the recorder does not take.
+    const ids = (await eventRows(t.app, 'type = ANY($1)', [EVENT_TYPES])).map((r) => r.id);
+    const pipelineIds = (await eventRows(t.app, `type = 'pipeline.created'`)).map((r) => r.id);
+    expect(ids.length).toBeGreaterThanOrEqual(200);
+    expect(pipelineIds).toHaveLength(200);
+    await waitFor(() => recorder.calls.length + droppedByWorker() >= ids.length, 30_000, () => `all ${ids.length} events handed out (app ${recorder.calls.length}, worker ${droppedByWorker()})`);
+    await relay.quiet();
+    await receiver.waitFor(() => receiver.requests.length >= 200, 30_000, '200 deliveries');
+    await waitFor(() => receiver.requests.every((r) => r.pid !== null), 10_000, () => 'every request attributed to a process');
+
+    // Exactly once in total: the app's share each once, the worker's share adds up to the rest.
+    expect(ids.filter((id) => recorder.timesHandled(id) > 1)).toEqual([]);
+    expect(recorder.calls.length + droppedByWorker()).toBe(ids.length);
+    const unfinished = await eventRows(t.app, `relayed_at IS NULL OR pending_subscribers <> '{}'`);
+    expect(unfinished).toEqual([]);
+    // Each pipeline event was sent once, by the process that relayed it: the app's sends are the events
+    // its relay handed to the recorder, the worker's are the others.
+    const sent = receiver.requests.map((r) => ({ id: r.headers['webhook-id'], pid: r.pid }));
+    expect(sent).toHaveLength(200);
+    expect(new Set(sent.map((r) => r.id)).size).toBe(200);
+    const recorded = new Set(recorder.ids());
+    expect(sent.filter((r) => (r.pid === process.pid) !== recorded.has(r.id))).toEqual([]);
+    const byWorker = sent.filter((r) => r.pid === worker!.pid).length;
+    console.info(`two relay processes: app relayed ${recorder.calls.length}, worker ${droppedByWorker()} of ${ids.length} events; pipeline events sent by app ${200 - byWorker}, worker ${byWorker}`);
+    // Both relays took part: exactly once holds while they compete, not because one sat idle.
+    expect(recorder.calls.length).toBeGreaterThan(0);
+    expect(droppedByWorker()).toBeGreaterThan(0);
+    expect(byWorker).toBeGreaterThan(0);
+    expect(byWorker).toBeLessThan(200);
+  }, 90_000);
+});
+
+describe('two relays in one process: concurrent sweeps', () => {
+  // Calls both relays' sweep at the same instant, which needs both in this process (the two-process
+  // case is above).
   let t: TestApp;
   let worker: INestApplicationContext;
   let ws: TestWorkspace;
-  const recorder = new EventRecorder();
   let gateOpen = true;
   const gated: { id: string; by: string; ok: boolean }[] = [];
   let relays: RelayProbe[];
@@ -34,8 +110,6 @@ describe('two relays on one database', () => {
     t = await startTestApp();
     // Its own queue prefix (testConfig): only the outbox rows are shared.
     worker = await startTestWorker(t.databaseUrl);
-    recorder.attach(t.app, 'app');
-    recorder.attach(worker, 'worker');
     relays = [new RelayProbe(t.app), new RelayProbe(worker)];
     for (const [app, by] of [[t.app, 'app'], [worker, 'worker']] as const) {
       app.get(EventSubscriptions).subscribe('test-gated', ['assumption.created'], async (event) => {
@@ -48,29 +122,6 @@ describe('two relays on one database', () => {
   afterAll(async () => {
     await worker?.close();
     await t?.close();
-  });
-
-  it('hands each of 200 events to the subscriber exactly once in total', async () => {
-    const base = `/v1/workspaces/${ws.id}`;
-    await inParallel(Array.from({ length: 200 }, (_, i) => i), 20, async (i) => {
-      const res = await ws.owner.api.post(`${base}/pipelines`, { name: `Relay ${i}` });
-      expect(res.status).toBe(201);
-    });
-    // Only the catalog's events: seeding also writes account and invitation events, which the recorder does not take.
-    const ids = (await eventRows(t.app, 'type = ANY($1)', [EVENT_TYPES])).map((r) => r.id);
-    expect(ids.length).toBeGreaterThanOrEqual(200);
-    await recorder.waitForAll(ids, 20_000);
-    await quiet();
-    const twice = ids.filter((id) => recorder.timesHandled(id) !== 1);
-    expect(twice).toEqual([]);
-    expect(recorder.calls.length).toBe(ids.length);
-    const byWorker = recorder.calls.filter((c) => c.by === 'worker').length;
-    console.info(`two relays: app handled ${recorder.calls.length - byWorker}, worker ${byWorker} of ${ids.length} events`);
-    // Both relays took part: exactly once holds while they compete, not because one sat idle.
-    expect(byWorker).toBeGreaterThan(0);
-    expect(recorder.calls.length - byWorker).toBeGreaterThan(0);
-    const unfinished = await eventRows(t.app, `relayed_at IS NULL OR pending_subscribers <> '{}'`);
-    expect(unfinished).toEqual([]);
   });
 
   it('requeues an unfinished event through one relay only, even when both sweep at once', async () => {

@@ -5,6 +5,8 @@ import { FaultScenario } from './fault-scenario';
 const TIMEOUT_MS = 2_000;
 // A crashed worker's leases expire after WEBHOOK_TIMEOUT_MS + this: seconds, not the default 30 s.
 const LEASE_MARGIN_MS = 3_000;
+// The SIGTERM scenario's attempt timeout: well above its receiver's 1.5 s answers.
+const SIGTERM_TIMEOUT_MS = 5_000;
 
 /**
  * `${path} ${eventId}` of every unfinished delivery some worker leased (sending, or about to). A lease
@@ -72,19 +74,25 @@ describe('fault injection: a worker dies mid-burst', () => {
 
   it('SIGTERM: the worker exits within WEBHOOK_TIMEOUT_MS plus a margin; another one finishes the work', async () => {
     s = await FaultScenario.start('worker-sigterm', {
-      env: { WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS), DELIVERY_LEASE_MARGIN_MS: String(LEASE_MARGIN_MS) },
+      env: { WEBHOOK_TIMEOUT_MS: String(SIGTERM_TIMEOUT_MS), DELIVERY_LEASE_MARGIN_MS: String(LEASE_MARGIN_MS) },
     });
     await s.seed();
-    // A slow customer (800 ms per answer, under the 2 s timeout): sends are in flight at the signal.
-    s.receiver.respondAfterMs = 800;
-    const burst = s.burst({ chains: 120, concurrency: 16, ratePerSec: 150 });
-    await burst.reached(0.4);
+    // A slow customer (1.5 s per answer, under the 5 s timeout): sends are in flight at the signal, and
+    // still in flight when the stopping worker's queues have let their jobs finish (a stop that does not
+    // wait for the attempts themselves cuts them). The offered load (10 calls/s, ~35 sends/s) stays under
+    // what the sender's 64 connections to this receiver carry at 1.5 s each (~42/s): a saturated pool
+    // would time sends out while they wait for a connection (the attempt timer starts before that wait,
+    // issue 15), which is not this test's subject.
+    s.receiver.respondAfterMs = 1_500;
+    const burst = s.burst({ chains: 80, concurrency: 16, ratePerSec: 10 });
+    await burst.reached(0.3);
     await waitUntil(() => s!.receiver.inFlight.size >= 5, 10_000, () => 'sends in flight');
     const [first] = s.workers;
     const inFlightAtSignal = new Set(s.receiver.inFlight);
     const inFlight = await leasedPairs(s);
-    // The margin is generous: a loaded 2-core machine may take seconds to close pools and queues.
-    const stopped = await stopGracefully(first, TIMEOUT_MS + 10_000);
+    // WORKER_SHUTDOWN_GRACE_MS (default WEBHOOK_TIMEOUT_MS + 5 s) bounds the drain; the margin is for a
+    // loaded 2-core machine closing pools and queues.
+    const stopped = await stopGracefully(first, SIGTERM_TIMEOUT_MS + 5_000 + 10_000);
     // Before any other worker runs: what the stopping worker had in flight was answered once and
     // its attempt row written before it exited.
     const pathOf = new Map(s.seeded.hooks.map((h) => [h.id, h.path]));
@@ -97,7 +105,7 @@ describe('fault injection: a worker dies mid-burst', () => {
       logged.set(pair, [...(logged.get(pair) ?? []), r.response_status ?? 0]);
     }
     const inFlightPairs = [...inFlightAtSignal];
-    const answeredOnce = (pair: string) => s!.receiver.received.filter((r) => `${r.path} ${r.webhookId}` === pair && r.status === 200).length;
+    const answers = (pair: string) => s!.receiver.received.filter((r) => `${r.path} ${r.webhookId}` === pair && r.status === 200).length;
     await s.startWorker();
     await burst.done;
     expect(burst.calls.filter((c) => c.status >= 300)).toEqual([]);
@@ -114,14 +122,15 @@ describe('fault injection: a worker dies mid-burst', () => {
 
     // Nest runs the shutdown hooks, then re-raises SIGTERM on itself: a clean exit ends by that signal.
     expect(stopped.code === 0 || first.child.signalCode === 'SIGTERM').toBe(true);
-    // It did not just die: the sends in flight at the signal (≥ 5, answered 800 ms later) finished,
+    // It did not just die: the sends in flight at the signal (≥ 5, answered 1.5 s later) finished,
     // each answered exactly once and logged as a 200 attempt before the process exited.
     expect(inFlightPairs.length).toBeGreaterThanOrEqual(5);
     expect(stopped.ms).toBeGreaterThanOrEqual(300);
-    // Each was answered, and logged before the exit; one answered twice is allowed only after a logged
-    // failed attempt (an attempt cut at the shutdown deadline on a busy machine is re-sent: at-least-once).
-    expect(inFlightPairs.filter((pair) => answeredOnce(pair) === 0 || (answeredOnce(pair) > 1 && t.unexplainedPairs.includes(pair)))).toEqual([]);
-    expect(inFlightPairs.filter((pair) => !(logged.get(pair) ?? []).length)).toEqual([]);
+    // Each arrived exactly once (the stopping worker let it finish: no cut, no re-send by the next
+    // worker), and its successful attempt row was written before the process exited.
+    expect(inFlightPairs.map((pair) => [pair, answers(pair)]).filter(([, n]) => n !== 1)).toEqual([]);
+    expect(inFlightPairs.filter((pair) => !(logged.get(pair) ?? []).includes(200))).toEqual([]);
+    expect(inFlightPairs.filter((pair) => (logged.get(pair) ?? []).length !== 1)).toEqual([]);
     expect(first.log()).not.toMatch(/\bERROR\b/);
     expect(s.checkCallsHaveEvents(burst, events)).toEqual([]);
     expect(t.lost).toBe(0);

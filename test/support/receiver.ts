@@ -1,11 +1,14 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { socketOwner } from './socket-owner';
 
 export interface ReceivedRequest {
   path: string;
   headers: Record<string, string>;
   body: string;
   receivedAt: number;
+  /** Which of `Receiver.senderPids` sent it (from /proc, filled in asynchronously); null until known or when unknown. */
+  pid: number | null;
 }
 
 export type Responder = (req: ReceivedRequest, res: ServerResponse) => void;
@@ -20,9 +23,17 @@ export class Receiver {
   private server!: Server;
   private waiters: (() => void)[] = [];
   baseUrl = '';
+  /** Processes whose connections are attributed (several workers): each request records which one sent it. */
+  senderPids: () => number[] = () => [];
+  private readonly owners = new WeakMap<Socket, Promise<number | null>>();
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => this.handle(req, res));
+    this.server.on('connection', (socket: Socket) => {
+      const pids = this.senderPids();
+      if (!pids.length || !socket.remotePort) return;
+      this.owners.set(socket, socketOwner(socket.remotePort, (this.server.address() as AddressInfo).port, pids).catch(() => null));
+    });
     this.server.keepAliveTimeout = 30_000;
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -71,7 +82,9 @@ export class Receiver {
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')])),
         body: Buffer.concat(chunks).toString('utf8'),
         receivedAt: Date.now(),
+        pid: null,
       };
+      void this.owners.get(req.socket)?.then((pid) => (record.pid = pid));
       this.requests.push(record);
       const answers = this.scripts.get(record.path);
       const answer = answers && answers.length > 1 ? answers.shift()! : (answers?.[0] ?? 200);
