@@ -4,9 +4,9 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
-import { bodyShapeMiddleware, BodyShapePipe, verifyJsonShape } from './common/body-shape.pipe';
-import { VALIDATION_OPTIONS } from './common/validation';
-import { applySecurityHeaders, isAuthJsonRequest } from './common/security-headers';
+import { bodyShapeMiddleware, BodyShapePipe, verifyJsonShape } from './kernel/body-shape.pipe';
+import { VALIDATION_OPTIONS } from './kernel/validation';
+import { applySecurityHeaders, isAuthJsonRequest } from './security-headers';
 import { createOpenApiDocument } from './openapi';
 import { serveConsole } from './console/serve-console';
 

@@ -10,7 +10,3 @@ export class ConfigModule {
     return { module: ConfigModule, providers: [{ provide: APP_CONFIG, useValue: config }, GracefulStop], exports: [APP_CONFIG, GracefulStop] };
   }
 }
-
-export function runsWorkers(config: AppConfig): boolean {
-  return config.processRole !== 'api';
-}

@@ -1,14 +1,17 @@
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import { ENTITIES } from './entities';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
 
-export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
+/**
+ * The entity list is the composition root's (src/entities.ts): this module knows no feature module.
+ * Running migrations needs none (prepare-database passes []).
+ */
+export function dataSourceOptions(databaseUrl: string, entities: NonNullable<DataSourceOptions['entities']>): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     namingStrategy: new SnakeNamingStrategy(),
     // Schema changes go through migrations only.
@@ -30,7 +33,7 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
  */
 export const WORKER_DATA_SOURCE = 'worker';
 
-export function workerDataSourceOptions(databaseUrl: string): TypeOrmModuleOptions {
-  const options = dataSourceOptions(databaseUrl);
+export function workerDataSourceOptions(databaseUrl: string, entities: NonNullable<DataSourceOptions['entities']>): TypeOrmModuleOptions {
+  const options = dataSourceOptions(databaseUrl, entities);
   return { ...options, name: WORKER_DATA_SOURCE, extra: { ...options.extra, options: '-c synchronous_commit=off' } };
 }

@@ -41,7 +41,7 @@ export interface PreparedDatabase {
 export async function prepareDatabase(databaseUrl: string): Promise<PreparedDatabase> {
   const created = await ensureDatabase(databaseUrl);
   const url = new URL(databaseUrl);
-  const dataSource = new DataSource({ ...dataSourceOptions(databaseUrl), extra: { max: 1 } });
+  const dataSource = new DataSource({ ...dataSourceOptions(databaseUrl, []), extra: { max: 1 } });
   await dataSource.initialize();
   try {
     // One migrator at a time across processes (api and workers start together).

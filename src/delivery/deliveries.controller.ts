@@ -1,12 +1,12 @@
 import { Body, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import { ApiPage } from '../common/api-page.decorator';
-import { WorkspaceController } from '../common/workspace-route';
+import { ApiPage } from '../kernel/api-page.decorator';
+import { WorkspaceController } from '../kernel/workspace-route';
 import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { DeliveriesService } from './deliveries.service';
 import { AcceptedDeliveryView, DeliveriesQueryDto, DeliveryDetailView, DeliveryView, RecoverDto, RecoverResultView } from './delivery.dto';
-import { UuidParam } from '../common/uuid-param.decorator';
+import { UuidParam } from '../kernel/uuid-param.decorator';
 
 @WorkspaceController('webhooks/:id', 'webhook deliveries')
 export class DeliveriesController {

@@ -1,12 +1,11 @@
-import { InjectQueue } from '@nestjs/bull';
 import { ConflictException, ForbiddenException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
-import { PageDto, paginate } from '../common/pagination';
+import { PageDto, paginate } from '../kernel/pagination';
 import { TEST_EVENT_TYPE } from '../events/event-catalog';
-import { newEventId } from '../events/event-id';
-import { OutboxEvent, type EventData } from '../events/outbox-event.entity';
+import { EventPublisher } from '../events/event-publisher.service';
+import { EventReader } from '../events/event-reader';
+import type { EventData } from '../events/outbox-event.entity';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
 import type { Action, AppAbility } from '../permissions/subjects';
@@ -14,11 +13,11 @@ import type { WorkspaceContext } from '../permissions/workspace-context';
 import { Webhook } from '../webhooks/webhook.entity';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { DeliveryAttempt } from './delivery-attempt.entity';
-import { DELIVER_JOB, DELIVER_JOB_OPTIONS, DELIVERIES_QUEUE, DeliverJob } from './delivery.constants';
+import { DeliveryQueue } from './delivery-queue';
 import { AcceptedDeliveryView, AttemptView, DeliveriesQueryDto, DeliveryDetailView, DeliveryView, RecoverResultView } from './delivery.dto';
 import { Delivery } from './delivery.entity';
 import { entitlement } from './entitlement';
-import { EventRecord, serializePayload } from './webhook-payload';
+import { serializePayload } from './webhook-payload';
 
 /** A delivery with the event it carries, for the current owner's check. */
 interface DeliveredEvent {
@@ -34,7 +33,9 @@ export class DeliveriesService {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
+    private readonly queue: DeliveryQueue,
+    private readonly events: EventPublisher,
+    private readonly eventReader: EventReader,
     private readonly webhooks: WebhooksService,
     private readonly abilities: AbilityService,
   ) {}
@@ -62,10 +63,7 @@ export class DeliveriesService {
     const webhook = await this.webhook(ctx, webhookId, 'read');
     const delivery = await this.delivery(webhookId, deliveryId);
     const attempts = await this.dataSource.getRepository(DeliveryAttempt).find({ where: { deliveryId }, order: { number: 'ASC', id: 'ASC' } });
-    const [event]: EventRecord[] = await this.dataSource.query(
-      `SELECT id, type, created_at AS "createdAt", workspace_id AS "workspaceId", actor, data FROM events WHERE id = $1`,
-      [delivery.eventId],
-    );
+    const event = await this.eventReader.find(delivery.eventId);
     // Built as each attempt builds it (the owner's current entitlement, the same serialisation that
     // is signed): byte for byte the body sent, unless the owner's access changed since.
     const ability = event ? await this.ownerAbility(ctx, webhook) : null;
@@ -80,9 +78,8 @@ export class DeliveriesService {
    */
   async redeliver(ctx: WorkspaceContext, webhookId: string, deliveryId: string): Promise<AcceptedDeliveryView> {
     const webhook = await this.webhook(ctx, webhookId, 'update');
-    const [row]: DeliveredEvent[] = await this.dataSource.query(
-      `SELECT d.id, e.type, e.data FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1 AND d.webhook_id = $2`,
-      [deliveryId, webhookId],
+    const [row] = await this.withEvents(
+      await this.dataSource.query(`SELECT id, event_id FROM deliveries WHERE id = $1 AND webhook_id = $2`, [deliveryId, webhookId]),
     );
     if (!row) throw new NotFoundException('Delivery not found');
     const ability = await this.ownerAbility(ctx, webhook);
@@ -106,10 +103,11 @@ export class DeliveriesService {
    */
   async recover(ctx: WorkspaceContext, webhookId: string, since: Date): Promise<RecoverResultView> {
     const webhook = await this.webhook(ctx, webhookId, 'update');
-    const failed: DeliveredEvent[] = await this.dataSource.query(
-      `SELECT d.id, e.type, e.data FROM deliveries d JOIN events e ON e.id = d.event_id
-       WHERE d.webhook_id = $1 AND d.status = 'failed' AND d.created_at >= $2`,
-      [webhookId, since],
+    const failed = await this.withEvents(
+      await this.dataSource.query(`SELECT id, event_id FROM deliveries WHERE webhook_id = $1 AND status = 'failed' AND created_at >= $2`, [
+        webhookId,
+        since,
+      ]),
     );
     if (!failed.length) return { count: 0, skipped: 0 };
     const ability = await this.ownerAbility(ctx, webhook);
@@ -136,12 +134,13 @@ export class DeliveriesService {
         `The webhook is disabled${webhook.disabledReason ? ` (${webhook.disabledReason})` : ''}; enable it (PATCH {"enabled": true}) to send a test event`,
       );
     }
-    const eventId = newEventId();
     const deliveryId = await this.dataSource.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO events (id, type, workspace_id, actor, data, relayed_at, pending_subscribers) VALUES ($1, $2, $3, $4, $5, now(), '{}')`,
-        [eventId, TEST_EVENT_TYPE, ctx.workspaceId, ctx.actor, { object: { webhookId: webhook.id, message: 'A test event from Countercyclical' } }],
-      );
+      const eventId = await this.events.publishUnrelayed(tx, {
+        type: TEST_EVENT_TYPE,
+        workspaceId: ctx.workspaceId,
+        actor: ctx.actor,
+        object: { webhookId: webhook.id, message: 'A test event from Countercyclical' },
+      });
       const [row]: { id: string }[] = await tx.query(
         `INSERT INTO deliveries (event_id, webhook_id, workspace_id, event_type, status, next_attempt_at)
          VALUES ($1, $2, $3, $4, 'pending', now()) RETURNING id`,
@@ -151,6 +150,15 @@ export class DeliveriesService {
     });
     await this.enqueueNow([deliveryId]);
     return { deliveryId };
+  }
+
+  /** The deliveries with their events' type and data (the events module reads them; a purged event drops its delivery). */
+  private async withEvents(rows: { id: string; event_id: string }[]): Promise<DeliveredEvent[]> {
+    const events = await this.eventReader.findMany([...new Set(rows.map((r) => r.event_id))]);
+    return rows.flatMap((r) => {
+      const event = events.get(r.event_id);
+      return event ? [{ id: r.id, type: event.type, data: event.data }] : [];
+    });
   }
 
   /** 404 unless the caller may read the webhook; 403 if it may read but not `action` it. */
@@ -173,12 +181,10 @@ export class DeliveriesService {
     return delivery;
   }
 
-  /** Manual actions get fresh job ids; the lease in PostgreSQL keeps a duplicate from sending twice. */
+  /** A person's action runs now (deliveryJobId's `now`); the lease in PostgreSQL keeps a duplicate from sending twice. */
   private async enqueueNow(ids: string[]): Promise<void> {
-    if (!ids.length) return;
-    const stamp = Date.now().toString(36);
     await this.queue
-      .addBulk(ids.map((id) => ({ name: DELIVER_JOB, data: { deliveryId: id }, opts: { ...DELIVER_JOB_OPTIONS, jobId: `${id}:m${stamp}` } })))
+      .enqueue(ids.map((id) => ({ deliveryId: id, attempt: 'now' as const })))
       // Accepted anyway: the delivery is due in PostgreSQL and the reconciler will enqueue it.
       .catch((err: Error) => this.logger.warn(`enqueue deferred to the reconciler: ${err.message}`));
   }

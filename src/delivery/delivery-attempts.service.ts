@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { GracefulStop } from '../config/graceful-stop';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import { WebhookSecretsService } from '../webhooks/webhook-secrets.service';
+import { WebhookRepository } from '../webhooks/webhook.repository';
 import type { DeliveryStatus } from './delivery.entity';
 import { HttpSender, SendResult } from './http-sender';
 import { nextRetryDelay } from './retry-policy';
@@ -45,8 +46,8 @@ interface AttemptRecord extends AttemptOutcome {
 }
 
 // One statement records a whole batch: the attempts, the deliveries' new state, and the
-// webhooks' health (failing streak, auto-disable on `failing` or `gone`).
-const RECORD_SQL = `
+// webhooks' health (the webhooks module's statement: failing streak, auto-disable on `failing` or `gone`).
+const recordSql = (webhooks: WebhookRepository) => `
 WITH attempt_rows AS (
   INSERT INTO delivery_attempts
     (delivery_id, number, started_at, duration_ms, request_headers, response_status, response_headers, response_body, error, error_message)
@@ -57,20 +58,8 @@ WITH attempt_rows AS (
       next_attempt_at = v.next_attempt_at, lease_until = NULL, updated_at = now()
   FROM unnest($1::uuid[], $11::text[], $2::int[], $6::int[], $12::timestamptz[]) AS v(id, status, number, response_status, next_attempt_at)
   WHERE d.id = v.id
-), healthy AS (
-  UPDATE webhooks SET failing_since = NULL WHERE id = ANY($13::uuid[]) AND failing_since IS NOT NULL
-), gone AS (
-  UPDATE webhooks SET enabled = false, disabled_reason = 'gone', updated_at = now() WHERE id = ANY($14::uuid[]) AND enabled
-)
-UPDATE webhooks
-SET failing_since = COALESCE(failing_since, now()),
-    enabled = CASE WHEN failing_since < now() - ($16 || ' milliseconds')::interval THEN false ELSE enabled END,
-    disabled_reason = CASE WHEN enabled AND failing_since < now() - ($16 || ' milliseconds')::interval THEN 'failing' ELSE disabled_reason END,
-    updated_at = now()
-WHERE id = ANY($15::uuid[])
-  -- Only a change of state writes: the start of a failing streak, or the disable. Rewriting every
-  -- failing webhook on every batch made a retry storm contend on the webhook rows.
-  AND (failing_since IS NULL OR (enabled AND failing_since < now() - ($16 || ' milliseconds')::interval))`;
+), ${webhooks.healthSql(13)}
+SELECT 1`;
 
 /**
  * Makes attempts: signs the exact bytes, POSTs them through the shared keep-alive client, decides
@@ -87,9 +76,14 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly secrets: WebhookSecretsService,
+    private readonly webhooks: WebhookRepository,
     private readonly sender: HttpSender,
     private readonly stop: GracefulStop,
-  ) {}
+  ) {
+    this.recordSql = recordSql(webhooks);
+  }
+
+  private readonly recordSql: string;
 
   async run(batch: ClaimedDelivery[]): Promise<AttemptOutcome[]> {
     if (!batch.length) return [];
@@ -154,7 +148,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     const succeeded = records.filter((r) => r.status === 'succeeded').map((r) => r.webhookId);
     const gone = records.filter((r) => r.gone).map((r) => r.webhookId);
     const failing = records.filter((r) => r.status !== 'succeeded' && !r.gone).map((r) => r.webhookId);
-    await this.dataSource.query(RECORD_SQL, [
+    await this.dataSource.query(this.recordSql, [
       col((r) => r.deliveryId),
       col((r) => r.number),
       col((r) => r.startedAt),
@@ -167,10 +161,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       col((r) => (r.result.errorMessage ? r.result.errorMessage.slice(0, 1000) : null)),
       col((r) => r.status),
       col((r) => r.nextAttemptAt),
-      [...new Set(succeeded)],
-      [...new Set(gone)],
-      [...new Set(failing)].filter((id) => !succeeded.includes(id)),
-      this.config.webhookDisableAfterMs,
+      ...this.webhooks.healthParams({ healthy: succeeded, gone, failing, disableAfterMs: this.config.webhookDisableAfterMs }),
     ]);
   }
 

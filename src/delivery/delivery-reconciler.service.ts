@@ -1,15 +1,10 @@
-import { InjectQueue } from '@nestjs/bull';
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { runsWorkers } from '../config/config.module';
+import { DeliveryQueue } from './delivery-queue';
+import { DeliveryRepository } from './delivery.repository';
 import {
-  DELIVER_JOB,
-  DELIVER_JOB_OPTIONS,
-  DELIVERIES_QUEUE,
-  DeliverJob,
   PURGE_INTERVAL_MS,
   RECONCILE_BATCH,
   RECONCILE_GRACE_MS,
@@ -23,7 +18,7 @@ import { WORKER_DATA_SOURCE } from '../database/data-source-options';
  * and enqueues them again. It also purges attempts older than WEBHOOK_LOG_RETENTION.
  */
 @Injectable()
-export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class DeliveryReconciler implements BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryReconciler.name);
   private timers: NodeJS.Timeout[] = [];
   private running = false;
@@ -31,11 +26,16 @@ export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplica
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
-    @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
+    private readonly deliveries: DeliveryRepository,
+    private readonly queue: DeliveryQueue,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (!runsWorkers(this.config)) return;
+  /** True once WorkerModule started this (a process without workers never does): shutdown hooks check it. */
+  started = false;
+
+  /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
+  start(): void {
+    this.started = true;
     this.timers.push(setInterval(() => void this.tick(), RECONCILE_INTERVAL_MS));
     this.timers.push(setInterval(() => void this.purgeAttempts().catch((err) => this.warn('purge', err)), PURGE_INTERVAL_MS));
   }
@@ -57,23 +57,14 @@ export class DeliveryReconciler implements OnApplicationBootstrap, BeforeApplica
     }
   }
 
-  /** Enqueues due, unleased deliveries; returns how many. The job id makes a still-queued job absorb the duplicate. */
+  /**
+   * Enqueues due, unleased deliveries; returns how many. Under deliveryJobId's scheme a job of the
+   * same attempt still in Redis absorbs the add; a job that is gone (a wipe) is made again.
+   */
   async reconcile(graceMs = RECONCILE_GRACE_MS): Promise<number> {
-    const due: { id: string; attempt_count: number }[] = await this.dataSource.query(
-      `SELECT id, attempt_count FROM deliveries
-       WHERE status IN ('pending', 'retrying') AND next_attempt_at <= now() - ($1 || ' milliseconds')::interval
-         AND (lease_until IS NULL OR lease_until < now())
-       ORDER BY next_attempt_at LIMIT ${RECONCILE_BATCH}`,
-      [graceMs],
-    );
+    const due = await this.deliveries.findDue(graceMs, RECONCILE_BATCH);
     if (!due.length) return 0;
-    await this.queue.addBulk(
-      due.map((d) => ({
-        name: DELIVER_JOB,
-        data: { deliveryId: d.id },
-        opts: { ...DELIVER_JOB_OPTIONS, jobId: `${d.id}:${d.attempt_count}` },
-      })),
-    );
+    await this.queue.enqueue(due.map((d) => ({ deliveryId: d.id, attempt: d.attempt_count })));
     return due.length;
   }
 

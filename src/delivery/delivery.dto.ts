@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { PageQueryDto } from '../common/pagination';
+import { PageQueryDto } from '../kernel/pagination';
 import { CANCEL_REASONS, CancelReason, DELIVERY_STATUSES, DeliveryStatus } from './delivery.entity';
 
 export class DeliveriesQueryDto extends PageQueryDto {

@@ -1,23 +1,21 @@
 import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { QUEUE_LOCK_SETTINGS, RETRY_PROCESS_DELAY_MS } from '../events/events.constants';
 import { EventsModule } from '../events/events.module';
 import { PermissionsModule } from '../permissions/permissions.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { DeliveriesController } from './deliveries.controller';
-import { DeliveriesProcessor } from './deliveries.processor';
 import { DeliveriesService } from './deliveries.service';
-import { DeliveryAttemptsService } from './delivery-attempts.service';
-import { DeliveryReconciler } from './delivery-reconciler.service';
 import { DeliveryRetryError } from './delivery-retry.error';
-import { DELIVERIES_QUEUE, MAX_LOGGED_RESPONSE_BYTES, SCHEDULED_BACKOFF, USER_AGENT } from './delivery.constants';
-import { FanOutService } from './fan-out.service';
-import { HttpSender } from './http-sender';
+import { DELIVERIES_QUEUE, SCHEDULED_BACKOFF } from './delivery.constants';
+import { DeliveryQueue } from './delivery-queue';
+import { DeliveryRepository } from './delivery.repository';
 
 /**
- * Delivery: permission-scoped fan-out, signing, sending, retries, the attempt log, the
- * reconciler, and the logs/redeliver/recover/test routes. Nothing imports this module.
+ * Delivery as the API serves it: the logs/redeliver/recover/test routes, the deliveries queue and
+ * its gateway (DeliveryQueue), the deliveries repository. The work itself (fan-out, attempts,
+ * retries, the reconciler) is DeliveryWorkerModule's. Only the composition root imports these
+ * modules (ApiModule, WorkerModule).
  */
 @Module({
   imports: [
@@ -36,23 +34,7 @@ import { HttpSender } from './http-sender';
     }),
   ],
   controllers: [DeliveriesController],
-  providers: [
-    {
-      provide: HttpSender,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
-        new HttpSender({
-          timeoutMs: config.webhookTimeoutMs,
-          allowPrivateNetwork: config.webhookAllowPrivateNetwork,
-          maxResponseBytes: MAX_LOGGED_RESPONSE_BYTES,
-          userAgent: USER_AGENT,
-        }),
-    },
-    DeliveryAttemptsService,
-    FanOutService,
-    DeliveriesProcessor,
-    DeliveryReconciler,
-    DeliveriesService,
-  ],
+  providers: [DeliveryRepository, DeliveryQueue, DeliveriesService],
+  exports: [BullModule, DeliveryRepository, DeliveryQueue],
 })
 export class DeliveryModule {}

@@ -1,22 +1,13 @@
-import type { EventActor, EventData } from '../events/outbox-event.entity';
-
-/** The event row as the delivery engine reads it from PostgreSQL. */
-export interface EventRecord {
-  id: string;
-  type: string;
-  createdAt: Date;
-  workspaceId: string;
-  actor: EventActor;
-  data: EventData;
-}
+import type { DomainEvent } from '../events/domain-event';
+import type { EventData } from '../events/outbox-event.entity';
 
 /** The JSON body of delivery.md's "Payload"; `data` is replaced when fields are redacted for one webhook. */
-export function serializePayload(event: EventRecord, data: EventData | null = null): Buffer {
+export function serializePayload(event: DomainEvent, data: EventData | null = null): Buffer {
   return Buffer.from(
     JSON.stringify({
       id: event.id,
       type: event.type,
-      createdAt: event.createdAt.toISOString(),
+      createdAt: event.createdAt,
       workspaceId: event.workspaceId,
       actor: event.actor,
       data: data ?? event.data,

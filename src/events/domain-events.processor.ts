@@ -1,15 +1,13 @@
 import { InjectQueue } from '@nestjs/bull';
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job, Queue } from 'bull';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { runsWorkers } from '../config/config.module';
 import { GracefulStop } from '../config/graceful-stop';
-import type { DomainEvent } from './domain-event';
+import { toDomainEvent, type DomainEvent, type EventRow } from './domain-event';
 import { EventSubscriptions } from './event-subscriptions';
 import { DOMAIN_EVENTS_QUEUE, HANDLE_EVENT_JOB, HandleEventJob, PURGE_EVENTS_JOB } from './events.constants';
-import type { EventActor, EventData } from './outbox-event.entity';
 import { CompletionBatcher } from './completion-batcher';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 
@@ -21,7 +19,7 @@ const PURGE_BATCH = 5_000;
  * A subscriber that throws fails only its own job, which the queue retries with backoff.
  */
 @Injectable()
-export class DomainEventsProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class DomainEventsProcessor implements BeforeApplicationShutdown {
   private readonly logger = new Logger(DomainEventsProcessor.name);
   /** Marks (event, subscriber) handled, many per statement under load. */
   private readonly completions = new CompletionBatcher((subscriber, eventIds) =>
@@ -39,8 +37,12 @@ export class DomainEventsProcessor implements OnApplicationBootstrap, BeforeAppl
     private readonly stop: GracefulStop,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (!runsWorkers(this.config)) return;
+  /** True once WorkerModule started this (a process without workers never does): shutdown hooks check it. */
+  started = false;
+
+  /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
+  async start(): Promise<void> {
+    this.started = true;
     void this.queue.process(HANDLE_EVENT_JOB, this.config.workerConcurrency, (job: Job<HandleEventJob>) => this.handle(job.data));
     // A failed subscriber is retried by the queue (and re-enqueued from PostgreSQL): say why it failed.
     this.queue.on('failed', (job: Job<HandleEventJob>, err: Error) =>
@@ -60,7 +62,7 @@ export class DomainEventsProcessor implements OnApplicationBootstrap, BeforeAppl
    * known before the attempts are waited for. A job still running after that is retried elsewhere.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    if (!runsWorkers(this.config)) return;
+    if (!this.started) return;
     if (!(await this.stop.within(this.queue.pause(true)))) {
       this.logger.warn('subscriber jobs still running at the end of WORKER_SHUTDOWN_GRACE_MS: left to the queue');
     }
@@ -84,14 +86,14 @@ export class DomainEventsProcessor implements OnApplicationBootstrap, BeforeAppl
   }
 
   private async loadPending(eventId: string, subscriber: string): Promise<DomainEvent[]> {
-    const rows: { id: string; type: string; created_at: Date; workspace_id: string; actor: EventActor; data: EventData; pending: boolean }[] =
+    const rows: (EventRow & { pending: boolean })[] =
       await this.dataSource.query(
         'SELECT id, type, created_at, workspace_id, actor, data, $2 = ANY(pending_subscribers) AS pending FROM events WHERE id = $1',
         [eventId, subscriber],
       );
     const row = rows[0];
     if (!row?.pending) return []; // purged meanwhile, or already handled
-    return [{ id: row.id, type: row.type, createdAt: row.created_at.toISOString(), workspaceId: row.workspace_id, actor: row.actor, data: row.data }];
+    return [toDomainEvent(row)];
   }
 
   /** Deletes finished events older than WEBHOOK_LOG_RETENTION (their deliveries and attempts cascade). */

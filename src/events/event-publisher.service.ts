@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { newEventId } from './event-id';
 import { EventSubscriptions } from './event-subscriptions';
-import type { EventActor } from './outbox-event.entity';
+import type { EventActor } from '../kernel/actor';
 import { OutboxSignal, PUBLISHED_EVENTS } from './outbox-signal.service';
 
 export interface PublishInput {
@@ -62,6 +62,19 @@ export class EventPublisher {
       [id, input.type, input.workspaceId, input.actor, eventData(input), this.subscriptions.subscribersOf(input.type)],
     );
     manager.queryRunner.data[PUBLISHED_EVENTS] = true;
+    return id;
+  }
+
+  /**
+   * An event for one known recipient only (a webhook's test event): stored, so its delivery can
+   * reference it and show it, but already relayed and with no subscriber, so nothing fans it out.
+   */
+  async publishUnrelayed(manager: EntityManager, input: PublishInput): Promise<string> {
+    const id = newEventId();
+    await manager.query(
+      `INSERT INTO events (id, type, workspace_id, actor, data, relayed_at, pending_subscribers) VALUES ($1, $2, $3, $4, $5, now(), '{}')`,
+      [id, input.type, input.workspaceId, input.actor, eventData(input)],
+    );
     return id;
   }
 }

@@ -33,8 +33,8 @@ export const HANDLE_EVENT_JOB_OPTIONS: JobOptions = {
 export const RELAY_SWEEP_INTERVAL_MS = 1_000;
 /**
  * Relayed events whose subscriber job has not finished after this long are enqueued again. Short
- * is safe: while the first job still exists in Redis (waiting, active, retrying) its job id
- * absorbs the re-enqueue; only a lost job (Redis restarted or flushed) is really added again.
+ * is safe: an event that a live job (waiting, active, delayed, paused) still carries is skipped;
+ * only one whose job was lost (Redis restarted or flushed) is added again, under a fresh job id.
  */
 export const UNFINISHED_EVENT_AFTER_MS = 10_000;
 export const RELAY_BATCH_SIZE = 500;

@@ -1,16 +1,17 @@
 import { BullModule } from '@nestjs/bull';
-import { Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { DomainEventsProcessor } from './domain-events.processor';
 import { EventPublisher } from './event-publisher.service';
-import { EventSubscriptions } from './event-subscriptions';
-import { EventTypesController } from './event-types.controller';
+import { EventReader } from './event-reader';
+import { DECLARED_SUBSCRIBERS, EventSubscriptions, SubscriberDeclaration } from './event-subscriptions';
 import { DOMAIN_EVENTS_QUEUE, QUEUE_LOCK_SETTINGS, RETRY_PROCESS_DELAY_MS } from './events.constants';
 import { OutboxRelay } from './outbox-relay.service';
 import { OutboxSignal } from './outbox-signal.service';
 
 /**
  * The event bus: the transactional outbox (EventPublisher), the relay to Bull, in-process
- * subscriptions, the event catalog and retention. Imports no feature module.
+ * subscriptions, the event catalog and retention. Imports no feature module. The relay and the
+ * subscribers' processor run where WorkerModule starts them (src/worker.module.ts).
  */
 @Module({
   imports: [
@@ -19,8 +20,16 @@ import { OutboxSignal } from './outbox-signal.service';
       settings: { ...QUEUE_LOCK_SETTINGS, retryProcessDelay: RETRY_PROCESS_DELAY_MS },
     }),
   ],
-  controllers: [EventTypesController],
-  providers: [EventPublisher, EventSubscriptions, OutboxSignal, OutboxRelay, DomainEventsProcessor],
-  exports: [EventPublisher, EventSubscriptions],
+  providers: [EventPublisher, EventReader, EventSubscriptions, OutboxSignal, OutboxRelay, DomainEventsProcessor],
+  exports: [EventPublisher, EventReader, EventSubscriptions, OutboxRelay, DomainEventsProcessor],
 })
 export class EventsModule {}
+
+/** The statically declared subscribers (src/event-subscribers.ts), given once at the composition root. */
+@Global()
+@Module({})
+export class EventSubscribersModule {
+  static forRoot(subscribers: SubscriberDeclaration[]): DynamicModule {
+    return { module: EventSubscribersModule, providers: [{ provide: DECLARED_SUBSCRIBERS, useValue: subscribers }], exports: [DECLARED_SUBSCRIBERS] };
+  }
+}

@@ -1,9 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { EventActor } from '../kernel/actor';
 
-export interface EventActor {
-  type: 'user' | 'api_key' | 'system';
-  id: string | null;
-}
 
 export interface EventData {
   object: Record<string, unknown>;

@@ -1,11 +1,10 @@
 import { InjectQueue } from '@nestjs/bull';
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import { Client } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { runsWorkers } from '../config/config.module';
 import { OUTBOX_CHANNEL, OutboxSignal } from './outbox-signal.service';
 import {
   DOMAIN_EVENTS_QUEUE,
@@ -20,8 +19,9 @@ import {
   UNFINISHED_EVENT_AFTER_MS,
 } from './events.constants';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
-import type { DomainEvent } from './domain-event';
-import type { EventActor, EventData } from './outbox-event.entity';
+import { toDomainEvent, type DomainEvent, type EventRow } from './domain-event';
+import type { EventActor } from '../kernel/actor';
+import type { EventData } from './outbox-event.entity';
 
 function chunk<T>(items: T[], size: number): T[][] {
   const parts: T[][] = [];
@@ -40,9 +40,9 @@ interface OutboxRow {
   data?: EventData;
 }
 
-function toDomainEvent(row: OutboxRow): DomainEvent | undefined {
+function fullEvent(row: OutboxRow): DomainEvent | undefined {
   if (!row.type || !row.created_at || !row.workspace_id || !row.actor || !row.data) return undefined;
-  return { id: row.id, type: row.type, createdAt: row.created_at.toISOString(), workspaceId: row.workspace_id, actor: row.actor, data: row.data };
+  return toDomainEvent(row as EventRow);
 }
 
 /** The same warning at most this often: a Redis outage would otherwise log once per sweep. */
@@ -55,7 +55,7 @@ const WARN_EVERY_MS = 30_000;
  * Redis outage leaves events in the outbox until it is back.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class OutboxRelay implements BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private listener: Client | null = null;
   private listenerFailures = 0;
@@ -73,8 +73,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly signal: OutboxSignal,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (!runsWorkers(this.config)) return;
+  /** True once WorkerModule started this (a process without workers never does): shutdown hooks check it. */
+  started = false;
+
+  /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
+  async start(): Promise<void> {
+    this.started = true;
     // Not fatal: the sweep relays meanwhile and the listener keeps retrying.
     await this.listen().catch(() => undefined);
     // Redis back after an outage: relay what piled up now rather than at the next sweep.
@@ -192,7 +196,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private relayJobs(rows: OutboxRow[]) {
     const bySubscriber = new Map<string, DomainEvent[]>();
     for (const row of rows) {
-      const event = toDomainEvent(row)!;
+      const event = fullEvent(row)!;
       for (const subscriber of row.pending_subscribers) {
         const events = bySubscriber.get(subscriber);
         if (events) events.push(event);

@@ -1,6 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { User } from './user.entity';
-import { Workspace } from '../workspaces/workspace.entity';
 
 /** A workspace API key: acts as its creator, inside its workspace only. Only its SHA-256 is stored. */
 @Entity('api_keys')
@@ -42,7 +41,8 @@ export class ApiKey {
   @JoinColumn({ name: 'user_id' })
   user?: User;
 
-  @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
+  // Named, not imported: identity knows no workspaces module (the entity is workspaces').
+  @ManyToOne('Workspace', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'workspace_id' })
-  workspace?: Workspace;
+  workspace?: object;
 }

@@ -15,7 +15,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { AuthThrottleInterceptor } from './auth-throttle.interceptor';
-import { SignedIn } from '../permissions/policy.decorator';
+import { SignedIn } from '../kernel/route-decorators';
 import {
   ChangePasswordDto,
   LoginDto,
@@ -28,7 +28,7 @@ import {
   VerifyEmailDto,
 } from './auth.dto';
 import { AuthService } from './auth.service';
-import { CurrentPrincipal, Principal, Public } from './principal';
+import { CurrentPrincipal, Principal, Public } from '../kernel/principal';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('identity')

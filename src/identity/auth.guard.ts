@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ACCESS_TOKEN_PREFIX, API_KEY_PREFIX, hashToken } from './opaque-token';
-import { AuthenticatedRequest, IS_PUBLIC, Principal } from './principal';
+import { AuthenticatedRequest, IS_PUBLIC, Principal } from '../kernel/principal';
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 

@@ -22,9 +22,11 @@ import {
   UserView,
 } from './auth.dto';
 import { hashPassword, verifyPassword } from './password-hasher';
-import type { Principal } from './principal';
+import type { Principal } from '../kernel/principal';
 import { SessionsService } from './sessions.service';
 import { User } from './user.entity';
+import { ApiKeyRepository } from './api-key.repository';
+import { UserMemberships } from './user-memberships';
 
 // Compared against when the email is unknown, so response time does not reveal which emails exist.
 const DUMMY_HASH = hashPassword('not-a-real-password');
@@ -36,6 +38,8 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly tokens: AccountTokensService,
     private readonly events: EventPublisher,
+    private readonly apiKeys: ApiKeyRepository,
+    private readonly memberships: UserMemberships,
   ) {}
 
   /** The account starts unverified; the verification mail is requested in the same transaction. */
@@ -69,11 +73,7 @@ export class AuthService {
 
   async me(userId: string): Promise<MeView> {
     const user = await this.dataSource.getRepository(User).findOneByOrFail({ id: userId });
-    const memberships: { workspace_id: string; role: string }[] = await this.dataSource.query(
-      'SELECT workspace_id, role FROM memberships WHERE user_id = $1 ORDER BY created_at',
-      [userId],
-    );
-    return { ...toUserView(user), memberships: memberships.map((m) => ({ workspaceId: m.workspace_id, role: m.role })) };
+    return { ...toUserView(user), memberships: await this.memberships.listForUser(userId) };
   }
 
   async verifyEmail(token: string): Promise<UserResponseView> {
@@ -134,7 +134,7 @@ export class AuthService {
       );
       await this.sessions.revokeAllBut(proof.userId, null, tx);
       await this.tokens.revokeAll(tx, proof.userId, ['password_reset', 'verify_email']);
-      if (!before[0].email_verified_at) await tx.query('DELETE FROM api_keys WHERE user_id = $1', [proof.userId]);
+      if (!before[0].email_verified_at) await this.apiKeys.deleteForUser(tx, proof.userId);
       return { user: toUserView(rows[0]) };
     });
   }

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
 import { MailModule } from '../mail/mail.module';
-import { PermissionsModule } from '../permissions/permissions.module';
+import { ApiKeyRepository } from './api-key.repository';
+import { UserDirectory } from './user-directory';
 import { AccountMailListener } from './account-mail.listener';
 import { AccountTokensService } from './account-tokens.service';
-import { ApiKeysController } from './api-keys.controller';
-import { ApiKeysService } from './api-keys.service';
 import { AuthThrottleInterceptor } from './auth-throttle.interceptor';
 import { AuthThrottleService } from './auth-throttle.service';
 import { AuthController } from './auth.controller';
@@ -19,9 +18,9 @@ import { SessionsService } from './sessions.service';
  * workspace API keys, the global AuthGuard. Account mails are requested through the event bus.
  */
 @Module({
-  imports: [PermissionsModule, EventsModule, MailModule],
-  controllers: [AuthController, SessionsController, ApiKeysController],
-  providers: [AuthService, SessionsService, AccountTokensService, AccountMailListener, ApiKeysService, AuthGuard, AuthThrottleService, AuthThrottleInterceptor],
-  exports: [AuthGuard],
+  imports: [EventsModule, MailModule],
+  controllers: [AuthController, SessionsController],
+  providers: [AuthService, SessionsService, AccountTokensService, AccountMailListener, AuthGuard, AuthThrottleService, AuthThrottleInterceptor, ApiKeyRepository, UserDirectory],
+  exports: [AuthGuard, ApiKeyRepository, UserDirectory],
 })
 export class IdentityModule {}

@@ -1,11 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiPage } from '../common/api-page.decorator';
-import { PageQueryDto } from '../common/pagination';
-import { UuidParam } from '../common/uuid-param.decorator';
-import { SignedIn } from '../permissions/policy.decorator';
+import { ApiPage } from '../kernel/api-page.decorator';
+import { PageQueryDto } from '../kernel/pagination';
+import { UuidParam } from '../kernel/uuid-param.decorator';
+import { SignedIn } from '../kernel/route-decorators';
 import { SessionInfoView } from './auth.dto';
-import { CurrentPrincipal, Principal } from './principal';
+import { CurrentPrincipal, Principal } from '../kernel/principal';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('identity')

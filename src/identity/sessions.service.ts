@@ -1,11 +1,11 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
 import { AccessToken } from './access-token.entity';
 import { SessionInfoView } from './auth.dto';
 import { ACCESS_TOKEN_PREFIX, generateOpaqueToken, hashToken } from './opaque-token';
-import type { Principal } from './principal';
+import type { Principal } from '../kernel/principal';
 
 const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
 const USER_AGENT_MAX = 500;

@@ -1,6 +1,6 @@
 import { AbilityBuilder, createMongoAbility } from '@casl/ability';
-import type { MemberRole } from '../workspaces/role';
 import { addCustomRoleRules, RolePermission } from './custom-role';
+import type { MemberRole } from './role';
 import type { AppAbility, SubjectType } from './subjects';
 
 export interface AbilitySubjectUser {

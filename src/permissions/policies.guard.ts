@@ -1,9 +1,10 @@
 import { BadRequestException, CanActivate, ExecutionContext, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { isUUID } from 'class-validator';
-import { AuthenticatedRequest, IS_PUBLIC } from '../identity/principal';
+import { AuthenticatedRequest, IS_PUBLIC } from '../kernel/principal';
 import { AbilityService } from './ability.service';
-import { API_KEY_REFUSED, POLICY, PolicySpec, SIGNED_IN } from './policy.decorator';
+import { SIGNED_IN } from '../kernel/route-decorators';
+import { API_KEY_REFUSED, POLICY, PolicySpec } from './policy.decorator';
 import { WorkspaceRequest } from './workspace-context';
 
 /**

@@ -3,7 +3,6 @@ import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiUnauthoriz
 import type { Action, SubjectType } from './subjects';
 
 export const POLICY = 'permissions:policy';
-export const SIGNED_IN = 'permissions:signed-in';
 
 export interface PolicySpec {
   action: Action;
@@ -33,14 +32,5 @@ export function Policy(action: Action, subject: SubjectType, options: { allowApi
       description: `The caller's role may not ${action} ${subject}${allowApiKey ? '' : ', or the caller is an API key (a signed-in person only)'}`,
     }),
     ApiNotFoundResponse({ description: 'Not found, in another workspace, or not readable by the caller' }),
-  );
-}
-
-/** A route outside any workspace that any signed-in user may call (API keys only where allowed). */
-export function SignedIn(options: { allowApiKey?: boolean } = {}) {
-  return applyDecorators(
-    SetMetadata(SIGNED_IN, { allowApiKey: options.allowApiKey ?? false }),
-    ApiBearerAuth(),
-    ApiUnauthorizedResponse({ description: 'Missing or invalid token' }),
   );
 }

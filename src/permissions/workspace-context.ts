@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { EventActor } from '../events/outbox-event.entity';
-import type { MemberRole } from '../workspaces/role';
+import type { EventActor } from '../kernel/actor';
+import type { MemberRole } from './role';
 import type { AppAbility } from './subjects';
 
 /** What the policies guard established about the caller inside one workspace. */

@@ -1,5 +1,5 @@
 import { Column, Entity, Index } from 'typeorm';
-import { WorkspaceOwnedEntity } from '../database/workspace-owned.entity';
+import { WorkspaceOwnedEntity } from '../kernel/workspace-owned.entity';
 
 export const DISABLED_REASONS = ['gone', 'failing', 'creator_removed'] as const;
 export type DisabledReason = (typeof DISABLED_REASONS)[number];

@@ -8,14 +8,14 @@ import {
   ApiOperation,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { ApiPage } from '../common/api-page.decorator';
-import { PageQueryDto } from '../common/pagination';
-import { WorkspaceController } from '../common/workspace-route';
+import { ApiPage } from '../kernel/api-page.decorator';
+import { PageQueryDto } from '../kernel/pagination';
+import { WorkspaceController } from '../kernel/workspace-route';
 import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { CreatedWebhookView, CreateWebhookDto, SecretView, UpdateWebhookDto, WebhookView } from './webhook.dto';
 import { WebhooksService } from './webhooks.service';
-import { UuidParam } from '../common/uuid-param.decorator';
+import { UuidParam } from '../kernel/uuid-param.decorator';
 
 const BAD_REQUEST = 'Invalid body: unknown field, missing or malformed value, unknown or duplicate event type, malformed URL';
 const BLOCKED_URL = 'The URL is well formed but its host is or resolves to a non-public address (the address is not named)';

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { PermissionsModule } from '../permissions/permissions.module';
+import { EventTypesController } from './event-types.controller';
 import { WebhookSecretsService } from './webhook-secrets.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
+import { WebhookRepository } from './webhook.repository';
 
 /**
  * Webhook endpoints and their signing secrets. Exports what delivery needs: WebhooksService
@@ -10,8 +12,8 @@ import { WebhooksService } from './webhooks.service';
  */
 @Module({
   imports: [PermissionsModule],
-  controllers: [WebhooksController],
-  providers: [WebhooksService, WebhookSecretsService],
-  exports: [WebhooksService, WebhookSecretsService],
+  controllers: [WebhooksController, EventTypesController],
+  providers: [WebhooksService, WebhookSecretsService, WebhookRepository],
+  exports: [WebhooksService, WebhookSecretsService, WebhookRepository],
 })
 export class WebhooksModule {}

@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
@@ -25,6 +25,7 @@ import { checkUrlSyntax, checkWebhookUrl } from './url-safety';
 import { CreatedWebhookView, CreateWebhookDto, SecretView, toWebhookView, UpdateWebhookDto, WebhookView } from './webhook.dto';
 import { Webhook } from './webhook.entity';
 import { WebhookSecretsService } from './webhook-secrets.service';
+import { WebhookRepository } from './webhook.repository';
 
 /** Appended to every 422 for a non-public target: local receivers are a deployment setting, not a bug. */
 export const PRIVATE_NETWORK_HINT =
@@ -53,13 +54,14 @@ export class WebhooksService implements OnModuleInit {
     private readonly abilities: AbilityService,
     private readonly secrets: WebhookSecretsService,
     private readonly removalHooks: MemberRemovalHooks,
+    private readonly repository: WebhookRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
     // A removed member's webhooks stop with the removal itself: disabled in the same transaction.
     // Their pending retries are then cancelled (webhook_disabled) when they come due.
-    this.removalHooks.register((tx, workspaceId, userId) => this.disableOwnedBy(tx, workspaceId, userId));
+    this.removalHooks.register((tx, workspaceId, userId) => this.repository.disableOwnedBy(tx, workspaceId, userId));
   }
 
   async create(ctx: WorkspaceContext, dto: CreateWebhookDto): Promise<CreatedWebhookView> {
@@ -216,22 +218,11 @@ export class WebhooksService implements OnModuleInit {
 
   /** Counted under a per-workspace lock, so concurrent creates cannot overshoot the limit. */
   private async assertBelowLimit(tx: EntityManager, workspaceId: string): Promise<void> {
-    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CREATE_LOCK_NAMESPACE, workspaceId]);
-    const [{ count }]: { count: number }[] = await tx.query('SELECT count(*)::int AS count FROM webhooks WHERE workspace_id = $1', [
-      workspaceId,
-    ]);
+    const count = await this.repository.countLocked(tx, CREATE_LOCK_NAMESPACE, workspaceId);
     const max = this.config.webhookMaxPerWorkspace;
     if (count >= max) {
       throw new ConflictException(`This workspace already has the maximum of ${max} webhooks; delete one before creating another`);
     }
-  }
-
-  private async disableOwnedBy(tx: EntityManager, workspaceId: string, userId: string): Promise<void> {
-    await tx.query(
-      `UPDATE webhooks SET enabled = false, disabled_reason = 'creator_removed', updated_at = now()
-       WHERE workspace_id = $1 AND created_by_id = $2`,
-      [workspaceId, userId],
-    );
   }
 
   private assertMaySubscribe(ability: AppAbility, types: readonly string[], who: string): void {

@@ -1,5 +1,5 @@
 import { Column, Entity, Index } from 'typeorm';
-import { WorkspaceOwnedEntity } from '../database/workspace-owned.entity';
+import { WorkspaceOwnedEntity } from '../kernel/workspace-owned.entity';
 import type { RolePermission } from '../permissions/custom-role';
 
 /**

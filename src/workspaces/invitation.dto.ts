@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsIn, MaxLength } from 'class-validator';
 import { Invitation, INVITATION_STATUSES, InvitationStatus } from './invitation.entity';
-import { Role, ROLES } from './role';
+import { Role, ROLES } from '../permissions/role';
 
 export class CreateInvitationDto {
   @ApiProperty({ example: 'alice@firm.com', description: 'Anyone: the owner of this address joins once they verify it and accept' })

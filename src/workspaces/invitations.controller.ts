@@ -1,9 +1,9 @@
 import { Body, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
-import { ApiPage } from '../common/api-page.decorator';
-import { PageQueryDto } from '../common/pagination';
-import { UuidParam } from '../common/uuid-param.decorator';
-import { WorkspaceController } from '../common/workspace-route';
+import { ApiPage } from '../kernel/api-page.decorator';
+import { PageQueryDto } from '../kernel/pagination';
+import { UuidParam } from '../kernel/uuid-param.decorator';
+import { WorkspaceController } from '../kernel/workspace-route';
 import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { CreateInvitationDto, InvitationView } from './invitation.dto';

@@ -1,9 +1,10 @@
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
+import { UserDirectory } from '../identity/user-directory';
 import { EventPublisher } from '../events/event-publisher.service';
-import type { Principal } from '../identity/principal';
+import type { Principal } from '../kernel/principal';
 import { authorize } from '../permissions/authorize';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { INVITATION_CREATED, INVITATION_TTL_MS } from './invitation-events';
@@ -19,6 +20,7 @@ export class InvitationsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: EventPublisher,
+    private readonly users: UserDirectory,
   ) {}
 
   async create(ctx: WorkspaceContext, dto: CreateInvitationDto): Promise<InvitationView> {
@@ -26,10 +28,8 @@ export class InvitationsService {
     authorize(ctx, 'create', 'Invitation', { role: dto.role });
     const email = dto.email.toLowerCase();
     return this.dataSource.transaction(async (tx) => {
-      const member = await tx.query(
-        'SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 AND u.email = $2',
-        [ctx.workspaceId, email],
-      );
+      const userId = await this.users.idByEmail(email, tx);
+      const member = userId ? await tx.query('SELECT 1 FROM memberships WHERE workspace_id = $1 AND user_id = $2', [ctx.workspaceId, userId]) : [];
       if (member.length) throw new ConflictException('That address already belongs to a member of this workspace');
       // A lapsed invitation no longer holds the address's one pending slot.
       await tx.query(
@@ -103,11 +103,9 @@ export class InvitationsService {
    */
   private async answerable(tx: EntityManager, principal: Principal, id: string): Promise<Invitation> {
     const invitation = await this.lock(tx, id);
-    const users: { email: string; email_verified_at: Date | null }[] = await tx.query('SELECT email, email_verified_at FROM users WHERE id = $1', [
-      principal.userId,
-    ]);
-    if (users[0]?.email !== invitation.email) throw new ForbiddenException('This invitation is addressed to another e-mail address');
-    if (!users[0].email_verified_at) throw new ForbiddenException('Verify your e-mail address before answering invitations');
+    const user = await this.users.address(principal.userId, tx);
+    if (user?.email !== invitation.email) throw new ForbiddenException('This invitation is addressed to another e-mail address');
+    if (!user.verified) throw new ForbiddenException('Verify your e-mail address before answering invitations');
     if (invitation.status !== 'pending') throw new ConflictException(`This invitation is already ${invitation.status}`);
     if (invitation.expiresAt.getTime() <= Date.now()) throw new ConflictException('This invitation has expired: ask for a new one');
     return invitation;
@@ -125,8 +123,8 @@ export class InvitationsService {
   }
 
   private async verifiedAddress(manager: EntityManager, userId: string): Promise<string> {
-    const users: { email: string; email_verified_at: Date | null }[] = await manager.query('SELECT email, email_verified_at FROM users WHERE id = $1', [userId]);
-    if (!users[0]?.email_verified_at) throw new ForbiddenException('Verify your e-mail address to see the invitations sent to it');
-    return users[0].email;
+    const user = await this.users.address(userId, manager);
+    if (!user?.verified) throw new ForbiddenException('Verify your e-mail address to see the invitations sent to it');
+    return user.email;
   }
 }

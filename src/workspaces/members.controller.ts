@@ -1,13 +1,13 @@
 import { Body, Delete, Get, GoneException, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiGoneResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import { ApiPage } from '../common/api-page.decorator';
-import { PageQueryDto } from '../common/pagination';
-import { WorkspaceController } from '../common/workspace-route';
+import { ApiPage } from '../kernel/api-page.decorator';
+import { PageQueryDto } from '../kernel/pagination';
+import { WorkspaceController } from '../kernel/workspace-route';
 import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { MembersService } from './members.service';
 import { MemberPermissionsView, MemberView, UpdateMemberDto } from './workspace.dto';
-import { UuidParam } from '../common/uuid-param.decorator';
+import { UuidParam } from '../kernel/uuid-param.decorator';
 
 @WorkspaceController('members', 'members')
 export class MembersController {

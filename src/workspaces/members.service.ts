@@ -2,12 +2,13 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { InjectDataSource } from '@nestjs/typeorm';
 import { packRules } from '@casl/ability/extra';
 import { DataSource, EntityManager } from 'typeorm';
-import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
 import { MemberRemovalHooks } from '../permissions/member-removal-hooks';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { User } from '../identity/user.entity';
+import { ApiKeyRepository } from '../identity/api-key.repository';
 import { bumpAbilityVersion } from './ability-version';
 import { CustomRole } from './custom-role.entity';
 import { Membership } from './membership.entity';
@@ -20,6 +21,7 @@ export class MembersService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly abilities: AbilityService,
     private readonly removalHooks: MemberRemovalHooks,
+    private readonly apiKeys: ApiKeyRepository,
     private readonly roles: RolesService,
   ) {}
 
@@ -64,7 +66,7 @@ export class MembersService {
       if (member.role === 'owner') await this.assertNotLastOwner(tx, ctx.workspaceId);
       await tx.query('DELETE FROM team_members WHERE workspace_id = $1 AND user_id = $2', [ctx.workspaceId, userId]);
       // Their keys for this workspace are revoked, not dormant: re-adding the user must not revive them.
-      await tx.query('DELETE FROM api_keys WHERE workspace_id = $1 AND user_id = $2', [ctx.workspaceId, userId]);
+      await this.apiKeys.deleteForMember(tx, ctx.workspaceId, userId);
       await tx.getRepository(Membership).delete({ workspaceId: ctx.workspaceId, userId });
       // E.g. their webhooks are disabled (creator_removed) in this same transaction, not at the next event.
       await this.removalHooks.memberRemoved(tx, ctx.workspaceId, userId);

@@ -1,8 +1,8 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { User } from '../identity/user.entity';
 import { Workspace } from './workspace.entity';
+import type { MemberRole } from '../permissions/role';
 import { CustomRole } from './custom-role.entity';
-import type { MemberRole } from './role';
 
 @Entity('memberships')
 @Check('CHK_memberships_custom_role', `(role = 'custom') = (custom_role_id IS NOT NULL)`)

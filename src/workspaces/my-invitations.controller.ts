@@ -1,10 +1,10 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiPage } from '../common/api-page.decorator';
-import { PageQueryDto } from '../common/pagination';
-import { UuidParam } from '../common/uuid-param.decorator';
-import { CurrentPrincipal, Principal } from '../identity/principal';
-import { SignedIn } from '../permissions/policy.decorator';
+import { ApiPage } from '../kernel/api-page.decorator';
+import { PageQueryDto } from '../kernel/pagination';
+import { UuidParam } from '../kernel/uuid-param.decorator';
+import { CurrentPrincipal, Principal } from '../kernel/principal';
+import { SignedIn } from '../kernel/route-decorators';
 import { AcceptedInvitationView, MyInvitationView } from './invitation.dto';
 import { InvitationsService } from './invitations.service';
 

@@ -1,7 +1,7 @@
 import { Body, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import { UuidParam } from '../common/uuid-param.decorator';
-import { WorkspaceController } from '../common/workspace-route';
+import { UuidParam } from '../kernel/uuid-param.decorator';
+import { WorkspaceController } from '../kernel/workspace-route';
 import { ROLE_INVARIANTS } from '../permissions/custom-role';
 import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';

@@ -9,7 +9,7 @@ import { invariantViolations } from '../permissions/role-invariants';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { bumpAbilityVersion } from './ability-version';
 import { CustomRole } from './custom-role.entity';
-import { MemberRole, ROLES } from './role';
+import { MemberRole, ROLES } from '../permissions/role';
 import { CreateRoleDto, RoleView, toRoleView, UpdateRoleDto } from './role.dto';
 
 const BUILT_IN_DESCRIPTIONS: Record<(typeof ROLES)[number], string> = {

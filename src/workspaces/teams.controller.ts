@@ -1,12 +1,12 @@
 import { Delete, HttpCode, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
-import { ResourceController } from '../common/resource-controller';
-import { WorkspaceController } from '../common/workspace-route';
+import { ResourceController } from './resource-controller';
+import { WorkspaceController } from '../kernel/workspace-route';
 import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { CreateTeamDto, TeamView, UpdateTeamDto } from './team.dto';
 import { TeamsService } from './teams.service';
-import { UuidParam } from '../common/uuid-param.decorator';
+import { UuidParam } from '../kernel/uuid-param.decorator';
 
 export class TeamsController extends ResourceController({
   path: 'teams',

@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ScopedCrudService } from '../common/scoped-crud';
+import { ScopedCrudService } from './scoped-crud';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { bumpAbilityVersion } from './ability-version';
 import { toTeamView } from './team.dto';

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { MEMBER_ROLES, MemberRole } from './role';
+import { MEMBER_ROLES, MemberRole } from '../permissions/role';
 import { Workspace } from './workspace.entity';
 
 export class WorkspaceDto {

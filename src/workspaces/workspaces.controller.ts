@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiPage } from '../common/api-page.decorator';
-import { PageQueryDto } from '../common/pagination';
-import { CurrentPrincipal, Principal } from '../identity/principal';
-import { Policy, SignedIn } from '../permissions/policy.decorator';
+import { ApiPage } from '../kernel/api-page.decorator';
+import { PageQueryDto } from '../kernel/pagination';
+import { CurrentPrincipal, Principal } from '../kernel/principal';
+import { Policy } from '../permissions/policy.decorator';
+import { SignedIn } from '../kernel/route-decorators';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { WorkspaceDto, WorkspaceView } from './workspace.dto';
 import { WorkspacesService } from './workspaces.service';

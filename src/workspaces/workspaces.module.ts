@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
+import { IdentityModule } from '../identity/identity.module';
 import { MailModule } from '../mail/mail.module';
 import { PermissionsModule } from '../permissions/permissions.module';
+import { ApiKeysController } from './api-keys.controller';
+import { ApiKeysService } from './api-keys.service';
 import { InvitationMailListener } from './invitation-mail.listener';
 import { InvitationsController } from './invitations.controller';
 import { InvitationsService } from './invitations.service';
@@ -17,8 +20,11 @@ import { WorkspacesService } from './workspaces.service';
 
 /** Workspaces, their members and roles, invitations (how people join), and teams (teams emit events like the resources do). */
 @Module({
-  imports: [PermissionsModule, EventsModule, MailModule],
-  controllers: [WorkspacesController, MembersController, InvitationsController, MyInvitationsController, TeamsController, TeamMembersController, RolesController],
-  providers: [WorkspacesService, MembersService, InvitationsService, InvitationMailListener, TeamsService, RolesService],
+  imports: [IdentityModule, PermissionsModule, EventsModule, MailModule],
+  controllers: [
+    WorkspacesController, ApiKeysController, MembersController, InvitationsController, MyInvitationsController, TeamsController, TeamMembersController,
+    RolesController,
+  ],
+  providers: [ApiKeysService, WorkspacesService, MembersService, InvitationsService, InvitationMailListener, TeamsService, RolesService],
 })
 export class WorkspacesModule {}

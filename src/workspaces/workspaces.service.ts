@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { PageDto, PageQueryDto, paginate } from '../common/pagination';
-import type { Principal } from '../identity/principal';
+import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
+import type { Principal } from '../kernel/principal';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { Membership } from './membership.entity';
 import { toWorkspaceView, WorkspaceDto, WorkspaceView } from './workspace.dto';

@@ -6,17 +6,9 @@ import { addMember, ApiClient, ApiResponse, signup, TEST_PASSWORD, TestUser, ver
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { DOMAIN_EVENTS_QUEUE } from '../../src/events/events.constants';
+import { expectError } from '../support/assertions';
 import { Mailbox, tokenIn } from '../support/mailbox';
 import { startTestApp, TestApp } from '../support/test-app';
-
-function expectError(res: ApiResponse, status: number, message?: RegExp | string) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.body).toMatchObject({ statusCode: status, error: expect.any(String) });
-  if (message !== undefined) {
-    const messages = ([] as string[]).concat(res.body.message);
-    expect(messages.some((m) => (typeof message === 'string' ? m === message : message.test(m))), JSON.stringify(messages)).toBe(true);
-  }
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

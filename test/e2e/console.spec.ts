@@ -121,7 +121,8 @@ describe('web console (Chromium)', () => {
       await page.getByRole('button', { name: 'Create workspace' }).click();
       await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
       expect(page.url()).toMatch(/\/w\/[0-9a-f-]{36}\/settings\/developers$/);
-      expect(await page.getByRole('main').getByText('No webhooks yet.').isVisible()).toBe(true);
+      // The heading renders before the list's request answers: wait for the empty state, don't sample it.
+      await page.getByRole('main').getByText('No webhooks yet.').waitFor();
 
       // Create Webhook: Name, URL, Events (select all of a subject), Save.
       await page.getByRole('button', { name: 'Create Webhook' }).click();
@@ -146,10 +147,10 @@ describe('web console (Chromium)', () => {
 
       const row = page.getByRole('row', { name: /New Investment/ });
       await row.waitFor();
-      expect(await row.getByText(receiver.url('/console-hook')).isVisible()).toBe(true);
-      expect(await row.getByText('3 events').isVisible()).toBe(true);
-      expect(await row.getByText('enabled').isVisible()).toBe(true);
-      expect(await row.getByText('None yet').isVisible()).toBe(true);
+      await row.getByText(receiver.url('/console-hook')).waitFor();
+      await row.getByText('3 events').waitFor();
+      await row.getByText('enabled').waitFor();
+      await row.getByText('None yet').waitFor();
 
       expect(await seriousA11yViolations(page)).toEqual([]);
 

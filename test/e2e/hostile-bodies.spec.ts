@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BODY_SHAPE_LIMITS } from '../../src/common/body-shape.pipe';
-import { MAX_VALIDATION_MESSAGES } from '../../src/common/validation';
+import { BODY_SHAPE_LIMITS } from '../../src/kernel/body-shape.pipe';
+import { MAX_VALIDATION_MESSAGES } from '../../src/kernel/validation';
 import { ApiClient, ApiResponse, signup, TestUser } from '../support/api-client';
 import { startTestApp, TestApp } from '../support/test-app';
 

@@ -3,9 +3,10 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IS_PUBLIC } from '../../src/identity/principal';
+import { IS_PUBLIC } from '../../src/kernel/principal';
 import { defineAbilityFor } from '../../src/permissions/ability.factory';
-import { POLICY, PolicySpec, SIGNED_IN } from '../../src/permissions/policy.decorator';
+import { POLICY, PolicySpec } from '../../src/permissions/policy.decorator';
+import { SIGNED_IN } from '../../src/kernel/route-decorators';
 import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
 import { startTestApp, TestApp } from '../support/test-app';
 

@@ -3,9 +3,11 @@ import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENTITIES } from '../../src/entities';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { ApiKey } from '../../src/identity/api-key.entity';
 import { defineAbilityFor } from '../../src/permissions/ability.factory';
+import { AccessReader } from '../../src/permissions/access-reader';
 import { AbilityService } from '../../src/permissions/ability.service';
 import {
   CUSTOM_ROLE_ACTIONS,
@@ -21,8 +23,8 @@ import { Memo } from '../../src/resources/memos/memo.entity';
 import { Valuation } from '../../src/resources/valuations/valuation.entity';
 import { Webhook } from '../../src/webhooks/webhook.entity';
 import { Membership } from '../../src/workspaces/membership.entity';
+import { ROLES, type Role } from '../../src/permissions/role';
 import { Team } from '../../src/workspaces/team.entity';
-import { ROLES, type Role } from '../../src/workspaces/role';
 import { createTestDatabase } from '../support/test-database';
 
 /**
@@ -40,9 +42,9 @@ let abilities: AbilityService;
 let userIds: string[];
 
 beforeAll(async () => {
-  dataSource = new DataSource({ ...dataSourceOptions(await createTestDatabase()), extra: { max: 4 } });
+  dataSource = new DataSource({ ...dataSourceOptions(await createTestDatabase(), ENTITIES), extra: { max: 4 } });
   await dataSource.initialize();
-  abilities = new AbilityService(dataSource);
+  abilities = new AbilityService(dataSource, new AccessReader(dataSource));
   userIds = [];
   for (let i = 0; i < USERS; i++) {
     const [row] = await dataSource.query(`INSERT INTO users (email, name, password_hash) VALUES ($1, 'u', 'x') RETURNING id`, [`${randomUUID()}@example.com`]);

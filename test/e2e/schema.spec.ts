@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENTITIES } from '../../src/entities';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { createTestDatabase } from '../support/test-database';
 
@@ -12,7 +13,7 @@ describe('entities and migrations agree', () => {
   let dataSource: DataSource;
   beforeAll(async () => {
     // The template every test database is cloned from was migrated by the global setup.
-    dataSource = new DataSource({ ...dataSourceOptions(await createTestDatabase()), extra: { max: 2 } });
+    dataSource = new DataSource({ ...dataSourceOptions(await createTestDatabase(), ENTITIES), extra: { max: 2 } });
     await dataSource.initialize();
   });
   afterAll(() => dataSource?.destroy());

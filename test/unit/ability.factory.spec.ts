@@ -3,7 +3,7 @@ import { packRules, unpackRules } from '@casl/ability/extra';
 import { describe, expect, it } from 'vitest';
 import { defineAbilityFor } from '../../src/permissions/ability.factory';
 import type { AppAbility, SubjectType } from '../../src/permissions/subjects';
-import { ROLES, type Role } from '../../src/workspaces/role';
+import { ROLES, type Role } from '../../src/permissions/role';
 
 /**
  * The policy matrix of permissions.md, written out by hand as a table and checked instance by

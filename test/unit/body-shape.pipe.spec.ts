@@ -1,7 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BODY_SHAPE_LIMITS, bodyShapeProblem, BodyShapePipe, jsonShapeProblem, MAX_BODY_DEPTH } from '../../src/common/body-shape.pipe';
+import { BODY_SHAPE_LIMITS, bodyShapeProblem, BodyShapePipe, jsonShapeProblem, MAX_BODY_DEPTH } from '../../src/kernel/body-shape.pipe';
 
 function nested(depth: number, asArray: boolean): unknown {
   let value: unknown = 'leaf';

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsOptional, IsString, IsUUID, ValidateNested, validate } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
 import { describe, expect, it } from 'vitest';
-import { validationMessages } from '../../src/common/validation';
+import { validationMessages } from '../../src/kernel/validation';
 
 class Inner {
   @IsUUID() id: string;

@@ -1,6 +1,6 @@
 import { Column, Entity, Index } from 'typeorm';
-import { numericTransformer } from '../../database/transformers';
-import { WorkspaceOwnedEntity } from '../../database/workspace-owned.entity';
+import { numericTransformer } from '../../kernel/transformers';
+import { WorkspaceOwnedEntity } from '../../kernel/workspace-owned.entity';
 
 @Entity('assumptions')
 @Index(['workspaceId', 'createdAt'])

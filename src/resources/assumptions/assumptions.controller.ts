@@ -1,4 +1,4 @@
-import { ResourceController } from '../../common/resource-controller';
+import { ResourceController } from '../../workspaces/resource-controller';
 import { AssumptionView, CreateAssumptionDto, UpdateAssumptionDto } from './assumption.dto';
 import { AssumptionsService } from './assumptions.service';
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ScopedCrudService } from '../../common/scoped-crud';
+import { ScopedCrudService } from '../../workspaces/scoped-crud';
 import { toAssumptionView } from './assumption.dto';
 import { Assumption } from './assumption.entity';
 

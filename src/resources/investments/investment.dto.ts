@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsISO4217CurrencyCode, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
 import { INVESTMENT_STATUSES, Investment, InvestmentStatus } from './investment.entity';
-import { CanonicalCurrency, CanonicalUuid } from '../../common/validation';
+import { CanonicalCurrency, CanonicalUuid } from '../../kernel/validation';
 import { EventObject } from '../../events/event-schemas';
 
 export class CreateInvestmentDto {

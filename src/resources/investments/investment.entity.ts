@@ -1,7 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
-import { numericTransformer } from '../../database/transformers';
+import { numericTransformer } from '../../kernel/transformers';
 import { Team } from '../../workspaces/team.entity';
-import { WorkspaceOwnedEntity } from '../../database/workspace-owned.entity';
+import { WorkspaceOwnedEntity } from '../../kernel/workspace-owned.entity';
 
 export const INVESTMENT_STATUSES = ['active', 'exited', 'written_off'] as const;
 export type InvestmentStatus = (typeof INVESTMENT_STATUSES)[number];

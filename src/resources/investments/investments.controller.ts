@@ -1,4 +1,4 @@
-import { ResourceController } from '../../common/resource-controller';
+import { ResourceController } from '../../workspaces/resource-controller';
 import { CreateInvestmentDto, InvestmentView, UpdateInvestmentDto } from './investment.dto';
 import { InvestmentsService } from './investments.service';
 

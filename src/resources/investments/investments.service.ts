@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Not } from 'typeorm';
-import { requireReference } from '../../common/references';
-import { ScopedCrudService } from '../../common/scoped-crud';
+import { requireReference } from '../references';
+import { ScopedCrudService } from '../../workspaces/scoped-crud';
 import type { WorkspaceContext } from '../../permissions/workspace-context';
 import { Team } from '../../workspaces/team.entity';
 import { Valuation } from '../valuations/valuation.entity';

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { Memo, MEMO_VISIBILITIES, MemoVisibility } from './memo.entity';
-import { CanonicalUuid } from '../../common/validation';
+import { CanonicalUuid } from '../../kernel/validation';
 import { EventObject } from '../../events/event-schemas';
 
 export const MEMO_BODY_MAX = 100 * 1024;

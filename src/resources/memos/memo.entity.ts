@@ -1,7 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { Team } from '../../workspaces/team.entity';
 import { Investment } from '../investments/investment.entity';
-import { WorkspaceOwnedEntity } from '../../database/workspace-owned.entity';
+import { WorkspaceOwnedEntity } from '../../kernel/workspace-owned.entity';
 
 export const MEMO_VISIBILITIES = ['private', 'team', 'workspace'] as const;
 export type MemoVisibility = (typeof MEMO_VISIBILITIES)[number];

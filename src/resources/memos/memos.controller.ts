@@ -1,4 +1,4 @@
-import { ResourceController } from '../../common/resource-controller';
+import { ResourceController } from '../../workspaces/resource-controller';
 import { CreateMemoDto, MemoView, UpdateMemoDto } from './memo.dto';
 import { MemosService } from './memos.service';
 

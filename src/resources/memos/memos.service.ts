@@ -1,7 +1,7 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { requireReference } from '../../common/references';
-import { ScopedCrudService } from '../../common/scoped-crud';
+import { requireReference } from '../references';
+import { ScopedCrudService } from '../../workspaces/scoped-crud';
 import { can } from '../../permissions/authorize';
 import type { WorkspaceContext } from '../../permissions/workspace-context';
 import { Team } from '../../workspaces/team.entity';

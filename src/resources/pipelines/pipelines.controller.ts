@@ -1,4 +1,4 @@
-import { ResourceController } from '../../common/resource-controller';
+import { ResourceController } from '../../workspaces/resource-controller';
 import { CreatePipelineDto, PipelineView, UpdatePipelineDto } from './pipeline.dto';
 import { PipelinesService } from './pipelines.service';
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsISO4217CurrencyCode, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { Valuation } from './valuation.entity';
-import { CanonicalCurrency, CanonicalUuid } from '../../common/validation';
+import { CanonicalCurrency, CanonicalUuid } from '../../kernel/validation';
 import { EventObject } from '../../events/event-schemas';
 
 export class CreateValuationDto {

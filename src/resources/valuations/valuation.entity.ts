@@ -1,7 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
-import { numericTransformer } from '../../database/transformers';
+import { numericTransformer } from '../../kernel/transformers';
 import { Investment } from '../investments/investment.entity';
-import { WorkspaceOwnedEntity } from '../../database/workspace-owned.entity';
+import { WorkspaceOwnedEntity } from '../../kernel/workspace-owned.entity';
 
 @Entity('valuations')
 @Index(['workspaceId', 'createdAt'])

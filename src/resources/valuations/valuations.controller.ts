@@ -1,4 +1,4 @@
-import { ResourceController } from '../../common/resource-controller';
+import { ResourceController } from '../../workspaces/resource-controller';
 import { CreateValuationDto, UpdateValuationDto, ValuationView } from './valuation.dto';
 import { ValuationsService } from './valuations.service';
 

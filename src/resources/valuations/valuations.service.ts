@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ScopedCrudService } from '../../common/scoped-crud';
+import { ScopedCrudService } from '../../workspaces/scoped-crud';
 import { can } from '../../permissions/authorize';
 import type { WorkspaceContext } from '../../permissions/workspace-context';
 import { Investment } from '../investments/investment.entity';

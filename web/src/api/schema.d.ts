@@ -188,41 +188,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/workspaces/{wid}/api-keys": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Own keys (owners and admins: all keys of the workspace), never the key itself */
-        get: operations["ApiKeysController_list"];
-        put?: never;
-        /** Create an API key acting as the caller inside this workspace; the key is shown once */
-        post: operations["ApiKeysController_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/workspaces/{wid}/api-keys/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Revoke a key; it stops working at once */
-        delete: operations["ApiKeysController_remove"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/workspaces": {
         parameters: {
             query?: never;
@@ -258,6 +223,41 @@ export interface paths {
         head?: never;
         /** Rename the workspace (owners and admins) */
         patch: operations["WorkspacesController_rename"];
+        trace?: never;
+    };
+    "/v1/workspaces/{wid}/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Own keys (owners and admins: all keys of the workspace), never the key itself */
+        get: operations["ApiKeysController_list"];
+        put?: never;
+        /** Create an API key acting as the caller inside this workspace; the key is shown once */
+        post: operations["ApiKeysController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workspaces/{wid}/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a key; it stops working at once */
+        delete: operations["ApiKeysController_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/workspaces/{wid}/members": {
@@ -679,23 +679,6 @@ export interface paths {
         patch: operations["PipelinesController_update"];
         trace?: never;
     };
-    "/v1/webhook-event-types": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The event types a webhook can subscribe to, with the JSON Schema and an example of each payload */
-        get: operations["EventTypesController_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/workspaces/{wid}/webhooks": {
         parameters: {
             query?: never;
@@ -773,6 +756,23 @@ export interface paths {
          * @description Returns the new secret, which signs from now on. The previous one also keeps signing (a second signature in webhook-signature) for WEBHOOK_SECRET_OVERLAP (default 24 h); at most 3 previous secrets are kept.
          */
         post: operations["WebhooksController_rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The event types a webhook can subscribe to, with the JSON Schema and an example of each payload */
+        get: operations["EventTypesController_list"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1391,6 +1391,24 @@ export interface components {
              */
             current: boolean;
         };
+        WorkspaceDto: {
+            /** @example Countercyclical Capital */
+            name: string;
+        };
+        WorkspaceView: {
+            /** Format: uuid */
+            id: string;
+            /** @example Countercyclical Capital */
+            name: string;
+            /**
+             * @description The caller's role (`custom`: a custom role of the workspace)
+             * @example owner
+             * @enum {string}
+             */
+            role: "owner" | "admin" | "member" | "viewer" | "custom";
+            /** @example 2026-11-27T10:00:00.000Z */
+            createdAt: string;
+        };
         CreateApiKeyDto: {
             /** @example CI pipeline */
             name: string;
@@ -1454,24 +1472,6 @@ export interface components {
              * @example 2026-11-28T09:15:00.000Z
              */
             lastUsedAt: string | null;
-        };
-        WorkspaceDto: {
-            /** @example Countercyclical Capital */
-            name: string;
-        };
-        WorkspaceView: {
-            /** Format: uuid */
-            id: string;
-            /** @example Countercyclical Capital */
-            name: string;
-            /**
-             * @description The caller's role (`custom`: a custom role of the workspace)
-             * @example owner
-             * @enum {string}
-             */
-            role: "owner" | "admin" | "member" | "viewer" | "custom";
-            /** @example 2026-11-27T10:00:00.000Z */
-            createdAt: string;
         };
         MemberCustomRoleView: {
             /** Format: uuid */
@@ -2087,28 +2087,6 @@ export interface components {
              */
             stages?: string[];
         };
-        EventTypeView: {
-            /**
-             * @example investment.created
-             * @enum {string}
-             */
-            type: "investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted";
-            /**
-             * @example investment
-             * @enum {string}
-             */
-            subject: "investment" | "valuation" | "memo" | "team" | "assumption" | "pipeline";
-            /** @example Action taken when an Investment is created */
-            description: string;
-            /** @description JSON Schema (draft 2020-12) of the whole request body a receiver gets for this type */
-            schema: {
-                [key: string]: unknown;
-            };
-            /** @description An example body of this type */
-            example: {
-                [key: string]: unknown;
-            };
-        };
         CreateWebhookDto: {
             /** @example CRM sync */
             name: string;
@@ -2326,6 +2304,28 @@ export interface components {
         SecretView: {
             /** @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw5Qa1Ix5HvDs= */
             secret: string;
+        };
+        EventTypeView: {
+            /**
+             * @example investment.created
+             * @enum {string}
+             */
+            type: "investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted";
+            /**
+             * @example investment
+             * @enum {string}
+             */
+            subject: "investment" | "valuation" | "memo" | "team" | "assumption" | "pipeline";
+            /** @example Action taken when an Investment is created */
+            description: string;
+            /** @description JSON Schema (draft 2020-12) of the whole request body a receiver gets for this type */
+            schema: {
+                [key: string]: unknown;
+            };
+            /** @description An example body of this type */
+            example: {
+                [key: string]: unknown;
+            };
         };
         AcceptedDeliveryView: {
             /** Format: uuid */
@@ -4386,190 +4386,6 @@ export interface operations {
             };
         };
     };
-    ApiKeysController_list: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description The nextCursor of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description Workspace id */
-                wid: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Newest first; pass nextCursor as ?cursor= for the next page */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PageDto"] & {
-                        data?: components["schemas"]["ApiKeyView"][];
-                    };
-                };
-            };
-            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The caller's role may not read ApiKey */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found, in another workspace, or not readable by the caller */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    ApiKeysController_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Workspace id */
-                wid: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateApiKeyDto"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CreatedApiKeyView"];
-                };
-            };
-            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The caller's role may not create ApiKey, or the caller is an API key (a signed-in person only) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found, in another workspace, or not readable by the caller */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    ApiKeysController_remove: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                /** @description Workspace id */
-                wid: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The caller's role may not delete ApiKey, or the caller is an API key (a signed-in person only) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found, in another workspace, or not readable by the caller */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     WorkspacesController_list: {
         parameters: {
             query?: {
@@ -4809,6 +4625,190 @@ export interface operations {
                 };
             };
             /** @description The caller's role may not update Workspace */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ApiKeysController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first; pass nextCursor as ?cursor= for the next page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageDto"] & {
+                        data?: components["schemas"]["ApiKeyView"][];
+                    };
+                };
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not read ApiKey */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ApiKeysController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKeyView"];
+                };
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not create ApiKey, or the caller is an API key (a signed-in person only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ApiKeysController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not delete ApiKey, or the caller is an API key (a signed-in person only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7785,34 +7785,6 @@ export interface operations {
             };
         };
     };
-    EventTypesController_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EventTypeView"][];
-                };
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     WebhooksController_list: {
         parameters: {
             query?: {
@@ -8265,6 +8237,34 @@ export interface operations {
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    EventTypesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypeView"][];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

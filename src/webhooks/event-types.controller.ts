@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { SignedIn } from '../permissions/policy.decorator';
-import { EVENT_CATALOG, EVENT_SUBJECTS, EVENT_TYPES } from './event-catalog';
-import { eventExample, eventSchema } from './event-schemas';
+import { SignedIn } from '../kernel/route-decorators';
+import { EVENT_CATALOG, EVENT_SUBJECTS, EVENT_TYPES } from '../events/event-catalog';
+import { eventExample, eventSchema } from '../events/event-schemas';
 
 export class EventTypeView {
   @ApiProperty({ enum: EVENT_TYPES, example: 'investment.created' }) type: string;

@@ -1,18 +1,17 @@
 import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { PageDto, PageQueryDto, paginate } from '../common/pagination';
+import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
 import type { WorkspaceContext } from '../permissions/workspace-context';
-import { ApiKey } from './api-key.entity';
-import { ApiKeyView, CreatedApiKeyView, CreateApiKeyDto } from './auth.dto';
-import { API_KEY_PREFIX, generateOpaqueToken, hashToken } from './opaque-token';
+import { ApiKey } from '../identity/api-key.entity';
+import { ApiKeyRepository } from '../identity/api-key.repository';
+import { ApiKeyView, CreatedApiKeyView, CreateApiKeyDto } from '../identity/auth.dto';
+import { API_KEY_PREFIX, generateOpaqueToken, hashToken } from '../identity/opaque-token';
 
 @Injectable()
 export class ApiKeysService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly keys: ApiKeyRepository,
     private readonly abilities: AbilityService,
   ) {}
 
@@ -23,7 +22,7 @@ export class ApiKeysService {
     const expiresAt = dto.expiresAt ? new Date(dto.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= Date.now()) throw new BadRequestException('expiresAt must be in the future');
     const key = generateOpaqueToken(API_KEY_PREFIX);
-    const saved = await this.dataSource.getRepository(ApiKey).save({
+    const saved = await this.keys.insert({
       workspaceId: ctx.workspaceId,
       userId: ctx.userId,
       name: dto.name,
@@ -36,21 +35,18 @@ export class ApiKeysService {
 
   /** Own keys; owners and admins see every key of the workspace. */
   list(ctx: WorkspaceContext, page: PageQueryDto): Promise<PageDto<ApiKeyView>> {
-    const qb = this.dataSource.getRepository(ApiKey).createQueryBuilder('k').where('k.workspaceId = :wid', { wid: ctx.workspaceId });
+    const qb = this.keys.inWorkspace(ctx.workspaceId);
     this.abilities.scope(qb, ctx.ability, 'read', 'ApiKey', ApiKey);
     return paginate(qb, page, toApiKeyView);
   }
 
   /** Deleted, not flagged: the auth guard looks keys up on every request, so it stops working at once. */
   async remove(ctx: WorkspaceContext, id: string): Promise<void> {
-    const qb = this.dataSource
-      .getRepository(ApiKey)
-      .createQueryBuilder('k')
-      .where('k.workspaceId = :wid AND k.id = :id', { wid: ctx.workspaceId, id });
+    const qb = this.keys.inWorkspace(ctx.workspaceId).andWhere('k.id = :id', { id });
     const key = await this.abilities.scope(qb, ctx.ability, 'read', 'ApiKey', ApiKey).getOne();
     if (!key) throw new NotFoundException('API key not found');
     authorize(ctx, 'delete', 'ApiKey', key);
-    await this.dataSource.getRepository(ApiKey).delete({ id: key.id });
+    await this.keys.delete(key.id);
   }
 }
 

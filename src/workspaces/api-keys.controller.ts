@@ -1,13 +1,13 @@
 import { Body, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOperation } from '@nestjs/swagger';
-import { ApiPage } from '../common/api-page.decorator';
-import { PageQueryDto } from '../common/pagination';
-import { WorkspaceController } from '../common/workspace-route';
+import { ApiPage } from '../kernel/api-page.decorator';
+import { PageQueryDto } from '../kernel/pagination';
+import { WorkspaceController } from '../kernel/workspace-route';
 import { Policy } from '../permissions/policy.decorator';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
 import { ApiKeysService } from './api-keys.service';
-import { ApiKeyView, CreatedApiKeyView, CreateApiKeyDto } from './auth.dto';
-import { UuidParam } from '../common/uuid-param.decorator';
+import { ApiKeyView, CreatedApiKeyView, CreateApiKeyDto } from '../identity/auth.dto';
+import { UuidParam } from '../kernel/uuid-param.decorator';
 
 @WorkspaceController('api-keys', 'api-keys')
 export class ApiKeysController {

@@ -4,11 +4,11 @@ import type { EventSubject } from '../events/event-catalog';
 import { Policy } from '../permissions/policy.decorator';
 import type { SubjectType } from '../permissions/subjects';
 import { CurrentWorkspace, WorkspaceContext } from '../permissions/workspace-context';
-import { ApiPage } from './api-page.decorator';
-import { PageDto, PageQueryDto } from './pagination';
-import { VALIDATION_OPTIONS } from './validation';
-import { WorkspaceController } from './workspace-route';
-import { UuidParam } from './uuid-param.decorator';
+import { ApiPage } from '../kernel/api-page.decorator';
+import { PageDto, PageQueryDto } from '../kernel/pagination';
+import { VALIDATION_OPTIONS } from '../kernel/validation';
+import { WorkspaceController } from '../kernel/workspace-route';
+import { UuidParam } from '../kernel/uuid-param.decorator';
 
 export interface ResourceService<C, U, V> {
   create(ctx: WorkspaceContext, dto: C): Promise<V>;

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import helmet from 'helmet';
-import type { AppConfig } from '../config/app-config';
+import type { AppConfig } from './config/app-config';
 
 type Req = { secure?: boolean; url?: string; headers: Record<string, string | string[] | undefined> };
 type Next = (err?: unknown) => void;

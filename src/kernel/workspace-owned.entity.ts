@@ -1,5 +1,4 @@
 import { Column, CreateDateColumn, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { Workspace } from '../workspaces/workspace.entity';
 
 /**
  * The columns every workspace-owned row has: tenant scope is structural (every query names
@@ -18,7 +17,8 @@ export abstract class WorkspaceOwnedEntity {
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt: Date;
 
-  @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
+  // Named, not imported: the kernel knows no feature module (the entity is workspaces').
+  @ManyToOne('Workspace', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'workspace_id' })
-  workspace?: Workspace;
+  workspace?: object;
 }

@@ -10,7 +10,7 @@ import { authorize } from '../permissions/authorize';
 import { readableView } from '../permissions/readable-fields';
 import type { Action, SubjectType } from '../permissions/subjects';
 import type { WorkspaceContext } from '../permissions/workspace-context';
-import { PageDto, PageQueryDto, paginate } from './pagination';
+import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
 
 export interface ScopedCrudOptions<T extends ObjectLiteral, V extends Record<string, unknown>> {
   entity: EntityTarget<T>;

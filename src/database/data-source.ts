@@ -1,7 +1,0 @@
-import 'reflect-metadata';
-import { DataSource } from 'typeorm';
-import { loadConfig } from '../config/app-config';
-import { dataSourceOptions } from './data-source-options';
-
-/** The TypeORM CLI's entry point (`npm run migration:generate -- migrations/Name`). */
-export default new DataSource(dataSourceOptions(loadConfig().databaseUrl));

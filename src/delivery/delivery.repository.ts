@@ -1,0 +1,140 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { WORKER_DATA_SOURCE } from '../database/data-source-options';
+import { EVENT_COLUMNS, type EventRow } from '../events/domain-event';
+import { memberAccessJoin } from '../permissions/access-reader';
+import type { MemberRole } from '../permissions/role';
+import type { StoredSecret } from '../webhooks/webhook.entity';
+import { webhookTarget } from '../webhooks/webhook.repository';
+import type { CancelReason } from './delivery.entity';
+
+/**
+ * THE condition "due and nobody holds it" (alias `d`): still to be attempted, due by `dueBy`
+ * (an SQL time expression), and not leased by a live worker. Leasing, reclaiming and the
+ * reconciler all use it.
+ */
+function dueAndUnleased(dueBy: string): string {
+  return `d.status IN ('pending', 'retrying') AND d.next_attempt_at <= ${dueBy} AND (d.lease_until IS NULL OR d.lease_until < now())`;
+}
+
+/** A delivery created or reclaimed by fan-out, leased to this worker. */
+export interface CreatedDelivery {
+  id: string;
+  event_id: string;
+  webhook_id: string;
+  attempt_count: number;
+}
+
+/** One delivery to create: an event and a webhook entitled to it. */
+export interface NewDelivery {
+  eventId: string;
+  webhookId: string;
+  workspaceId: string;
+  eventType: string;
+}
+
+/** A delivery leased for one attempt, with its webhook, the webhook's owner now, and its event. */
+export interface LeasedDelivery extends Omit<EventRow, 'id'> {
+  id: string;
+  webhook_id: string;
+  attempt_count: number;
+  url: string;
+  enabled: boolean;
+  secrets: StoredSecret[];
+  /** The webhook's owner now, and their membership (null role: no longer a member). */
+  created_by_id: string;
+  role: MemberRole | null;
+  ability_version: number | null;
+  event_id: string;
+}
+
+// Claims the delivery for this worker: only if it is still due and nobody holds it. A duplicate
+// job (reconciler, redelivery) finds nothing to claim and ends: no double send in a normal run.
+// The webhook's URL, its owner and the owner's membership come from the same snapshot, so the
+// owner whose ability is checked is the one of the URL the attempt goes to.
+// The webhook's and the event's columns, and the owner's membership, are named by their owners
+// (webhookTarget, EVENT_COLUMNS, memberAccessJoin): one round trip, no foreign SQL here.
+const webhook = webhookTarget('w');
+const LEASE_SQL = `
+UPDATE deliveries d SET lease_until = now() + ($2 || ' milliseconds')::interval
+FROM events e, ${webhook.from}
+${memberAccessJoin('m', 'w.workspace_id', 'w.created_by_id')}
+WHERE d.id = $1 AND w.id = d.webhook_id AND e.id = d.event_id
+  AND ${dueAndUnleased(`now() + interval '1 second'`)}
+RETURNING d.id, d.webhook_id, d.attempt_count, m.role, m.ability_version, ${webhook.columns},
+          ${EVENT_COLUMNS.replace('e.id, ', 'e.id AS event_id, ')}`;
+
+/**
+ * The deliveries table's lifecycle on the delivery machinery's pool (synchronous_commit off):
+ * insert leased, lease, reclaim, find due, cancel. A lease lasts one attempt (the send timeout
+ * plus a margin); a worker that dies holding one lets it lapse, and the reconciler finds the row.
+ */
+@Injectable()
+export class DeliveryRepository {
+  private readonly leaseMs: number;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
+  ) {
+    this.leaseMs = config.webhookTimeoutMs + config.deliveryLeaseMarginMs;
+  }
+
+  /**
+   * Inserts the deliveries already leased to this worker, in one statement. On a re-run, existing
+   * rows are not duplicated; those of these events still due and unleased are claimed instead
+   * (only pairs in `wanted`: a webhook may have been disabled or narrowed since).
+   */
+  async insertLeased(rows: NewDelivery[]): Promise<CreatedDelivery[]> {
+    const inserted: CreatedDelivery[] = await this.dataSource.query(
+      `INSERT INTO deliveries (event_id, webhook_id, workspace_id, event_type, status, next_attempt_at, lease_until)
+       SELECT p.event_id, p.webhook_id, p.workspace_id, p.event_type, 'pending', now(), now() + ($1 || ' milliseconds')::interval
+       FROM unnest($2::text[], $3::uuid[], $4::uuid[], $5::text[]) AS p(event_id, webhook_id, workspace_id, event_type)
+       ON CONFLICT (event_id, webhook_id) DO NOTHING
+       RETURNING id, event_id, webhook_id, attempt_count`,
+      [this.leaseMs, rows.map((r) => r.eventId), rows.map((r) => r.webhookId), rows.map((r) => r.workspaceId), rows.map((r) => r.eventType)],
+    );
+    if (inserted.length === rows.length) return inserted;
+    const reclaimed = await this.reclaim([...new Set(rows.map((r) => r.eventId))], inserted.map((d) => d.id));
+    const wanted = new Set(rows.map((r) => `${r.eventId}:${r.webhookId}`));
+    return [...inserted, ...reclaimed.filter((d) => wanted.has(`${d.event_id}:${d.webhook_id}`))];
+  }
+
+  /** Leases the deliveries of these events (but `except`) that are due and unleased. */
+  private async reclaim(eventIds: string[], except: string[]): Promise<CreatedDelivery[]> {
+    // TypeORM answers an UPDATE with [rows, affected].
+    const [reclaimed]: [CreatedDelivery[], number] = await this.dataSource.query(
+      `UPDATE deliveries d SET lease_until = now() + ($2 || ' milliseconds')::interval
+       WHERE d.event_id = ANY($1::text[]) AND NOT (d.id = ANY($3::uuid[])) AND ${dueAndUnleased('now()')}
+       RETURNING id, event_id, webhook_id, attempt_count`,
+      [eventIds, this.leaseMs, except],
+    );
+    return reclaimed;
+  }
+
+  /** Leases one delivery for an attempt, if it is due (within a second) and unleased; else null. */
+  async lease(deliveryId: string): Promise<LeasedDelivery | null> {
+    const [rows]: [LeasedDelivery[], number] = await this.dataSource.query(LEASE_SQL, [deliveryId, this.leaseMs]);
+    return rows[0] ?? null;
+  }
+
+  /** Due for longer than `graceMs` and unleased (their job is late or lost), oldest first. */
+  findDue(graceMs: number, limit: number): Promise<{ id: string; attempt_count: number }[]> {
+    return this.dataSource.query(
+      `SELECT d.id, d.attempt_count FROM deliveries d
+       WHERE ${dueAndUnleased(`now() - ($1 || ' milliseconds')::interval`)}
+       ORDER BY d.next_attempt_at LIMIT ${Number(limit)}`,
+      [graceMs],
+    );
+  }
+
+  async cancel(deliveryId: string, reason: CancelReason): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE deliveries SET status = 'cancelled', cancel_reason = $2, lease_until = NULL, next_attempt_at = NULL, updated_at = now()
+       WHERE id = $1`,
+      [deliveryId, reason],
+    );
+  }
+}
