@@ -43,8 +43,13 @@ export class ReceiverProcess {
     });
   }
 
-  async configure(secrets: Record<string, string>, failing: string[] = [], failSlowlyMs: Record<string, number> = {}): Promise<void> {
-    await this.request({ type: 'configure', secrets, failing, failSlowlyMs });
+  async configure(
+    secrets: Record<string, string>,
+    failing: string[] = [],
+    failSlowlyMs: Record<string, number> = {},
+    more: { answerSlowlyMs?: Record<string, number>; hanging?: string[] } = {},
+  ): Promise<void> {
+    await this.request({ type: 'configure', secrets, failing, failSlowlyMs, ...more });
   }
 
   async phase(name: string, paths: string[]): Promise<void> {

@@ -2,7 +2,17 @@
 
 /** Driver → receiver. Every request carries an id; the receiver answers with the same id. */
 export type ReceiverRequest =
-  | { id: number; type: 'configure'; secrets: Record<string, string>; failing?: string[]; failSlowlyMs?: Record<string, number> }
+  | {
+      id: number;
+      type: 'configure';
+      secrets: Record<string, string>;
+      failing?: string[];
+      failSlowlyMs?: Record<string, number>;
+      /** Healthy paths that answer 200 only after this many ms (a slow but healthy endpoint). */
+      answerSlowlyMs?: Record<string, number>;
+      /** Paths that never answer (the platform's timeout ends each attempt). */
+      hanging?: string[];
+    }
   /** Starts a phase: counters reset; only deliveries to `paths` count for it (others are "stray"). */
   | { id: number; type: 'phase'; name: string; paths: string[] }
   /** Answers once `target` distinct (event, path) pairs were received on healthy paths, or at the deadline. */

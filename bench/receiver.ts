@@ -14,6 +14,10 @@ const verifiers = new Map<string, Webhook>();
 const failing = new Set<string>();
 /** Failing paths that answer 500 only after this many ms (a slow failure holds a connection). */
 const failSlowly = new Map<string, number>();
+/** Healthy paths that answer 200 only after this many ms. */
+const answerSlowly = new Map<string, number>();
+/** Paths that never answer. */
+const hanging = new Set<string>();
 /** `${webhook-id}|${path}` of messages already failed once: a further request is a retry. */
 const failedOnce = new Set<string>();
 
@@ -58,6 +62,8 @@ function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     res.writeHead(404).end();
     return;
   }
+  // Never answered: the platform's timeout ends the attempt (and closes the connection).
+  if (hanging.has(path)) return;
   const current = phase.paths.has(path);
   let payload: { id?: string; createdAt?: string };
   try {
@@ -89,7 +95,9 @@ function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     else res.writeHead(500).end('failing on purpose');
     return;
   }
-  res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+  const slowly = answerSlowly.get(path);
+  if (slowly) setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'), slowly);
+  else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
   const key = `${req.headers['webhook-id']}|${path}`;
   if (phase.seen.has(key)) {
     phase.stats.duplicates++;
@@ -120,6 +128,8 @@ process.on('message', (message: ReceiverRequest) => {
       for (const [path, secret] of Object.entries(message.secrets)) verifiers.set(path, new Webhook(secret));
       for (const path of message.failing ?? []) failing.add(path);
       for (const [path, ms] of Object.entries(message.failSlowlyMs ?? {})) failSlowly.set(path, ms);
+      for (const [path, ms] of Object.entries(message.answerSlowlyMs ?? {})) answerSlowly.set(path, ms);
+      for (const path of message.hanging ?? []) hanging.add(path);
       send({ id: message.id, type: 'ok' });
       break;
     case 'phase':

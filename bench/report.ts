@@ -158,9 +158,26 @@ const METHOD = `## Method
   WEBHOOK_RETRY_SCHEDULE=0,1s,2s,4s,8s so the failing deliveries are retried within the run; the receiver
   counts the retries it got. Healthy deliveries/s (2xx attempt rows in the window) are compared with
   scenario 2's scaled to the healthy share (0.8).
+- **Scenarios 7–10** run after the platform is restarted (same database) with WEBHOOK_TIMEOUT_MS=2000 and
+  WEBHOOK_CIRCUIT_FAILURES=0 (no circuit breaker: scenario 8 then measures the scheduling alone).
+- **7. Slow origin.** 20 webhooks on one receiver origin answering 200 after 300 ms; 100 investments
+  created through the API (2,000 deliveries, far more than the 64 connections per origin). Counts
+  attempts logged as \`timeout\` and the receiver's duplicates; both must be 0.
+- **8. Noisy neighbour.** Workspace B: 5 webhooks, 20 creates/s open loop for BENCH_QUIET_SECONDS (10),
+  measured alone (baseline) and again right after workspace A created 150 investments for 10 webhooks
+  (1,500 deliveries) whose endpoints, on the same receiver origin, never answer: A's deliveries hang,
+  are retried and wait for their turn during B's whole window. B's p99 receipt − createdAt must stay
+  within 2× its baseline.
+- **9. Engine drain.** 1,000 investment.created events for 20 webhooks inserted into the outbox in one
+  statement (what the API's publisher writes, without the API); deliveries/s from the insert to the last
+  2xx attempt row, as a ratio to the raw ceiling of the same run (measured first when scenario 1 is
+  not selected). Target ≥ 0.5 × raw.
+- **10. Steady latency.** 20 webhooks per event, creates through the API open loop at 10 % of the raw
+  ceiling in deliveries/s for BENCH_STEADY_LATENCY_SECONDS (20); p50 ≤ 10 ms, p99 ≤ 50 ms.
 - Targets: sustained ≥ 5,000 deliveries/s and ≥ 0.3 × raw ceiling; latency p50 ≤ 10 ms, p99 ≤ 50 ms;
   fan-out to 1,000 ≤ 1 s; platform RSS ≤ 300 MB; scenario 5 ≈ scenario 3; scenario 6 within 20 % of
-  scenario 2.
+  scenario 2; 7: 0 timeouts and 0 duplicates; 8: B's p99 ≤ 2× its baseline; 9: ≥ 0.5 × raw; 10: p50 ≤ 10 ms,
+  p99 ≤ 50 ms.
 - Knobs: BENCH_SUSTAINED_RATE, BENCH_WARMUP_SECONDS, BENCH_STEADY_SECONDS (scenarios 2 and 6), BENCH_WEBHOOKS (W, default 20), BENCH_LATENCY_SECONDS
   (default 30), BENCH_ONLY (e.g. \`1,2\`; a partial run leaves this file alone), BENCH_WAIT_QUIET
   (seconds to wait for the machine to fall below 15 % busy first), BENCH_WRITE_DOC=0 (leave this file

@@ -9,6 +9,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { monotonicFactory } from 'ulid';
 import { Agent } from 'undici';
+import { FANOUT_SUBSCRIBER } from '../src/delivery/delivery.constants';
 import { signPayload } from '../src/delivery/signing';
 import { EVENT_TYPES } from '../src/events/event-catalog';
 import { BenchApi } from './bench-api';
@@ -62,9 +63,29 @@ const settings = {
   slowFailureMs: 2000,
   /** Short enough that failing deliveries are retried several times within scenario 6's window. */
   retrySchedule: '0,1s,2s,4s,8s',
+  /** 7: one origin answering in 300 ms, W webhooks × E events. */
+  slowOriginWebhooks: 20,
+  slowOriginEvents: 100,
+  slowOriginAnswerMs: 300,
+  /** 8: tenant A's hanging endpoints and deliveries; tenant B's steady load. */
+  noisyHangingWebhooks: 10,
+  noisyDeliveries: 1500,
+  quietWebhooks: 5,
+  quietRate: 20,
+  quietSeconds: intEnv('BENCH_QUIET_SECONDS', 10),
+  /** 9: a backlog published straight into the outbox. */
+  drainEvents: 1000,
+  drainWebhooks: 20,
+  /** 10: offered deliveries/s as a share of the raw ceiling, W webhooks per event. */
+  steadyShare: 0.1,
+  steadyWebhooks: 20,
+  steadyLatencySeconds: intEnv('BENCH_STEADY_LATENCY_SECONDS', 20),
 };
+/** Scenarios 7–10 run on a platform restarted with these settings (issue 15's conditions). */
+const FLOW_ENV: Record<string, string> = { WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_CIRCUIT_FAILURES: '0' };
+const ALL_SCENARIOS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'];
 const only = new Set(
-  (process.env.BENCH_ONLY ?? (profiling ? '1,2' : '1,2,3,4,5,6'))
+  (process.env.BENCH_ONLY ?? (profiling ? '1,2' : ALL_SCENARIOS.join(',')))
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -83,6 +104,10 @@ const TARGETS = {
   catalogueTolerance: 0.25,
   catalogueSlackMs: 2,
   stormTolerance: 0.2,
+  noisyP99Factor: 2,
+  drainRatio: 0.5,
+  steadyP50Ms: 10,
+  steadyP99Ms: 50,
 };
 
 // Wall-clock ms with sub-ms resolution; the receiver stamps receipts on the same clock.
@@ -155,6 +180,8 @@ class Bench {
   private latencyWebhooks: BenchWebhook[] = [];
   private sampleWebhookId: string | null = null;
   profileWindow: { fromUs: number; toUs: number } | null = null;
+  /** Random per run, kept for a restart (the webhooks' secrets are encrypted under it). */
+  readonly secretKey = randomBytes(32).toString('base64');
   maxRssMb = 0;
 
   async start(): Promise<void> {
@@ -175,7 +202,7 @@ class Bench {
       root: ROOT,
       port,
       // Random per run: the platform refuses to start in production without one.
-      env: { ...this.platformEnv, WEBHOOK_SECRET_KEY: randomBytes(32).toString('base64') },
+      env: { ...this.platformEnv, WEBHOOK_SECRET_KEY: this.secretKey },
       nodeFlags: profiling ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
     });
     const booted = performance.now();
@@ -647,6 +674,208 @@ class Bench {
     if (!retries) this.observations.push('Scenario 6: no retry reached the failing URLs within the run: the storm was not a storm.');
   }
 
+  /** Restarts the platform with `extra` settings (same database, queue prefix and port). */
+  async restartPlatform(extra: Record<string, string>): Promise<void> {
+    await this.platform.stop();
+    this.platformEnv = { ...this.platformEnv, ...extra };
+    this.platform = new PlatformProcess({
+      root: ROOT,
+      port: Number(new URL(this.platform.baseUrl).port),
+      env: { ...this.platformEnv, WEBHOOK_SECRET_KEY: this.secretKey },
+      nodeFlags: profiling ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+    });
+    await this.platform.start();
+    log(`platform restarted (pid ${this.platform.pid}) with ${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  }
+
+  /** The raw ceiling of this run: scenario 1's, or measured now when scenario 1 was not selected. */
+  async ensureRaw(): Promise<number> {
+    if (this.rawPerS === null) {
+      const scratch: ScenarioRow = { id: '1', name: 'raw', result: '', checks: [], rssMb: null, details: [] };
+      await this.rawCeiling(scratch);
+      this.observations.push(`Raw ceiling measured for the ratios of scenarios 9 and 10 (scenario 1 not selected): ${scratch.result}.`);
+    }
+    return this.rawPerS!;
+  }
+
+  async attemptErrors(workspaceId: string): Promise<Record<string, number>> {
+    const { rows } = await this.db.query<{ error: string; n: string }>(
+      `SELECT a.error, count(*) AS n FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+       WHERE d.workspace_id = $1 AND a.error IS NOT NULL GROUP BY a.error`,
+      [workspaceId],
+    );
+    return Object.fromEntries(rows.map((r) => [r.error, Number(r.n)]));
+  }
+
+  // 7 ─────────────────────────────────────────────────────────────────────────────────────────
+  async slowOrigin(row: ScenarioRow): Promise<void> {
+    const { slowOriginWebhooks: W, slowOriginEvents: E, slowOriginAnswerMs: answerMs } = settings;
+    const ws = await this.workspace('Bench slow origin');
+    const hooks = await this.webhooks(ws, 'slow', W);
+    await this.receiver.configure({}, [], {}, { answerSlowlyMs: Object.fromEntries(hooks.map((h) => [h.path, answerMs])) });
+    await this.receiver.phase('slow', hooks.map((h) => h.path));
+    const t0 = wallNow();
+    const creates = await this.createMany(ws, E);
+    const expected = W * creates.ok;
+    const awaited = await this.receiver.awaitDeliveries(expected, 180_000);
+    const logged = await this.loggedAttempts(ws.id, expected, 60_000);
+    const seconds = (wallNow() - t0) / 1000;
+    const errors = await this.attemptErrors(ws.id);
+    const timeouts = errors.timeout ?? 0;
+    const stats = awaited.stats;
+    const duplicates = stats.duplicates;
+    const connections = Number(this.platformEnv.WEBHOOK_CONNECTIONS_PER_ORIGIN ?? 64);
+    const paced = (expected * answerMs) / 1000 / (connections - Math.floor(connections / 8));
+    row.result = `${timeouts} timeouts, ${duplicates} duplicates; ${fmt(stats.healthyUnique)} of ${fmt(expected)} delivered in ${fmt(seconds, 1)} s`;
+    row.checks.push(
+      { target: '0 timeouts', verdict: verdict(awaited.reached && timeouts === 0) },
+      { target: '0 duplicates', verdict: verdict(awaited.reached && duplicates === 0 && logged.attempts === expected) },
+    );
+    row.details.push(
+      `${W} webhooks on one receiver origin, each answering 200 after ${answerMs} ms; ${fmt(creates.ok)} creates (${creates.failed} failed) → ${fmt(expected)} deliveries; WEBHOOK_TIMEOUT_MS=2000, ${connections} connections per origin (a workspace may hold 7/8 of them), default maxConcurrency 10 per webhook (${W * 10} wanted at once).`,
+      `delivery_attempts rows: ${fmt(logged.attempts)} (${fmt(logged.ok)} 2xx); errors by kind: ${JSON.stringify(errors)}; the receiver counted ${fmt(stats.requests)} requests, ${duplicates} duplicates.`,
+      `Paced by the pool: the floor is about ${fmt(paced, 1)} s (deliveries × ${answerMs} ms ÷ ${connections - Math.floor(connections / 8)} connections); measured ${fmt(seconds, 1)} s from the first create to the last attempt row.`,
+    );
+  }
+
+  /** Open loop: `rate` creates/s into `ws` for `seconds`; the latency summary of every delivery to `hooks`. */
+  async openLoop(ws: Workspace, hooks: BenchWebhook[], phase: string, rate: number, seconds: number) {
+    await this.receiver.phase(phase, hooks.map((h) => h.path));
+    const run: CreateRun = { ok: 0, failed: 0, failures: [], apiLatencies: [] };
+    const inFlight: Promise<void>[] = [];
+    const total = Math.round(rate * seconds);
+    const interval = 1000 / rate;
+    const started = wallNow();
+    let issued = 0;
+    while (issued < total) {
+      const due = Math.min(total, Math.floor((wallNow() - started) / interval) + 1);
+      for (; issued < due; issued++) inFlight.push(this.createInvestment(ws).then((res) => this.record(run, res)));
+      await sleep(Math.max(0, started + issued * interval - wallNow()));
+    }
+    await Promise.all(inFlight);
+    const awaited = await this.receiver.awaitDeliveries(hooks.length * run.ok, 60_000);
+    const stats = await this.receiver.stats(true);
+    return { run, reached: awaited.reached, stats, summary: summarize(stats.latencies ?? []), offered: (total * hooks.length) / seconds };
+  }
+
+  // 8 ─────────────────────────────────────────────────────────────────────────────────────────
+  async noisyNeighbour(row: ScenarioRow): Promise<void> {
+    const { noisyHangingWebhooks: AW, noisyDeliveries, quietWebhooks: BW, quietRate, quietSeconds } = settings;
+    const b = await this.workspace('Bench quiet');
+    const bHooks = await this.webhooks(b, 'quiet', BW);
+    const a = await this.workspace('Bench noisy');
+    const aHooks = await this.webhooks(a, 'noisy', AW);
+    await this.receiver.configure({}, [], {}, { hanging: aHooks.map((h) => h.path) });
+    const base = await this.openLoop(b, bHooks, 'quiet-baseline', quietRate, quietSeconds);
+
+    // A's backlog first (its creates are API load, not the noise measured here): every delivery
+    // hangs until the timeout, then is retried (WEBHOOK_RETRY_SCHEDULE); B is measured while A's
+    // deliveries are in flight and waiting.
+    const aEvents = Math.ceil(noisyDeliveries / AW);
+    const aCreates = await this.createMany(a, aEvents);
+    const noisyStarted = wallNow();
+    const noisy = await this.openLoop(b, bHooks, 'quiet-noisy', quietRate, quietSeconds);
+    const { rows } = await this.db.query<{ unfinished: string; attempts: string }>(
+      `SELECT (SELECT count(*) FROM deliveries WHERE workspace_id = $1 AND status IN ('pending', 'retrying')) AS unfinished,
+              (SELECT count(*) FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.workspace_id = $1) AS attempts`,
+      [a.id],
+    );
+    const noisySeconds = (wallNow() - noisyStarted) / 1000;
+    // Stop A: paused webhooks cancel their due deliveries; attempts in flight end at the timeout.
+    for (const h of aHooks) await this.owner.expect(200, 'PATCH', `/v1/workspaces/${a.id}/webhooks/${h.id}`, { enabled: false });
+    await sleep(2_500);
+    const ratio = noisy.summary.p99 / base.summary.p99;
+    const complete = base.reached && noisy.reached && base.run.failed === 0 && noisy.run.failed === 0;
+    row.result = `B's p99 ${fmt(noisy.summary.p99, 1)} ms with A noisy vs ${fmt(base.summary.p99, 1)} ms alone (${fmt(ratio, 2)}×); p50 ${fmt(noisy.summary.p50, 1)} vs ${fmt(base.summary.p50, 1)} ms`;
+    row.checks.push({ target: `B's p99 ≤ ${TARGETS.noisyP99Factor}× baseline`, verdict: verdict(complete && ratio <= TARGETS.noisyP99Factor) });
+    row.details.push(
+      `B: ${quietRate} creates/s × ${BW} webhooks for ${quietSeconds} s, open loop, alone (${latencyText(base.summary)}) and again while A bursts (${latencyText(noisy.summary)}); ${noisy.stats.duplicates} duplicates.`,
+      `A: ${AW} webhooks on the same receiver origin that never answer (each attempt ends at WEBHOOK_TIMEOUT_MS=2000, then is retried), ${fmt(aCreates.ok)} creates → ${fmt(aCreates.ok * AW)} deliveries, created just before B's measured load starts; after ${fmt(noisySeconds, 1)} s A had ${fmt(Number(rows[0].unfinished))} deliveries unfinished and ${fmt(Number(rows[0].attempts))} attempts logged.`,
+      'The circuit breaker is off for scenarios 7–10 (WEBHOOK_CIRCUIT_FAILURES=0): A keeps its full share of hanging attempts, so this measures the scheduling (per-webhook, per-workspace and per-origin caps, round-robin between workspaces), not the breaker.',
+    );
+  }
+
+  // 9 ─────────────────────────────────────────────────────────────────────────────────────────
+  async engineDrain(row: ScenarioRow): Promise<void> {
+    const raw = await this.ensureRaw();
+    const { drainEvents: E, drainWebhooks: W } = settings;
+    const ws = await this.workspace('Bench drain');
+    const hooks = await this.webhooks(ws, 'drain', W);
+    await this.receiver.phase('drain', hooks.map((h) => h.path));
+    const nextId = monotonicFactory();
+    const now = new Date().toISOString();
+    const ids = Array.from({ length: E }, () => `evt_${nextId()}`);
+    const data = ids.map((_, i) =>
+      JSON.stringify({
+        object: {
+          id: randomUUID(),
+          workspaceId: ws.id,
+          name: `Drain investment ${i}`,
+          teamId: ws.teamId,
+          stage: 'Seed',
+          status: 'active',
+          amount: 1_000_000 + i,
+          currency: 'USD',
+          createdAt: now,
+          updatedAt: now,
+        },
+      }),
+    );
+    const actor = JSON.stringify({ type: 'user', id: this.ownerId });
+    const cpu = this.cpuUsage();
+    cpu.begin();
+    const activity = new PgActivitySampler(this.activityDb, this.databaseName);
+    activity.start();
+    // One transaction, as the API's publisher writes them: the relay finds them on its next sweep.
+    const t0 = wallNow();
+    await this.db.query(
+      `INSERT INTO events (id, type, workspace_id, actor, data, pending_subscribers)
+       SELECT id, 'investment.created', $2::uuid, $3::jsonb, d::jsonb, ARRAY[$4::text] FROM unnest($1::text[], $5::text[]) AS x(id, d)`,
+      [ids, ws.id, actor, FANOUT_SUBSCRIBER, data],
+    );
+    const expected = E * W;
+    const awaited = await this.receiver.awaitDeliveries(expected, 300_000);
+    const logged = await this.loggedAttempts(ws.id, expected, 60_000);
+    const seconds = (wallNow() - t0) / 1000;
+    const pg = activity.stop();
+    const cpuText = cpu.end();
+    const perS = logged.ok / seconds;
+    const ratio = perS / raw;
+    row.result = `${fmt(perS)} deliveries/s (${fmt(ratio, 2)} × raw ${fmt(raw)}/s); ${fmt(logged.ok)} of ${fmt(expected)} in ${fmt(seconds, 1)} s`;
+    row.checks.push({ target: `≥ ${TARGETS.drainRatio} × raw`, verdict: verdict(awaited.reached && logged.ok >= expected && ratio >= TARGETS.drainRatio) });
+    row.details.push(
+      `${fmt(E)} investment.created events inserted into the outbox in one statement (what the API's publisher writes), for ${W} webhooks; clock from the insert to the last 2xx attempt row (the relay's 1 s sweep included).`,
+      `Receiver: ${fmt(awaited.stats.healthyUnique)} distinct deliveries, ${awaited.stats.duplicates} duplicates, ${awaited.stats.badSignatures} bad signatures; attempt rows ${fmt(logged.attempts)}.`,
+      `The platform's PostgreSQL sessions meanwhile: ${pg}.`,
+      `CPU from the insert to the last attempt row: ${cpuText}.`,
+    );
+  }
+
+  // 10 ────────────────────────────────────────────────────────────────────────────────────────
+  async steadyLatency(row: ScenarioRow): Promise<void> {
+    const raw = await this.ensureRaw();
+    const { steadyShare, steadyWebhooks: W, steadyLatencySeconds: seconds } = settings;
+    const ws = await this.workspace('Bench steady');
+    const hooks = await this.webhooks(ws, 'steady', W);
+    const rate = Math.max(1, (raw * steadyShare) / W);
+    const cpu = this.cpuUsage();
+    cpu.begin();
+    const run = await this.openLoop(ws, hooks, 'steady', rate, seconds);
+    const cpuText = cpu.end();
+    const s = run.summary;
+    const complete = run.reached && run.run.failed === 0;
+    row.result = `p50 ${fmt(s.p50, 1)} ms, p95 ${fmt(s.p95, 1)} ms, p99 ${fmt(s.p99, 1)} ms at ${fmt(run.offered)} deliveries/s offered`;
+    row.checks.push(
+      { target: `p50 ≤ ${TARGETS.steadyP50Ms} ms`, verdict: verdict(complete && s.p50 <= TARGETS.steadyP50Ms) },
+      { target: `p99 ≤ ${TARGETS.steadyP99Ms} ms`, verdict: verdict(complete && s.p99 <= TARGETS.steadyP99Ms) },
+    );
+    row.details.push(
+      `${fmt(rate, 1)} creates/s × ${W} webhooks = ${fmt(run.offered)} deliveries/s (${steadyShare * 100} % of the raw ${fmt(raw)}/s) for ${seconds} s through the API, open loop; receipt − createdAt: ${latencyText(s)}.`,
+      `${fmt(run.run.ok)} creates (${run.run.failed} failed; API p50 ${fmt(summarize(run.run.apiLatencies).p50, 1)} ms, p99 ${fmt(summarize(run.run.apiLatencies).p99, 1)} ms); ${run.stats.duplicates} duplicates.`,
+      `CPU over the run: ${cpuText}.`,
+    );
+  }
+
   rssRow(): void {
     if (!this.rows.length) return;
     this.rows.push({
@@ -795,7 +1024,7 @@ async function quietMachine(): Promise<number> {
 }
 
 function commandLine(): string {
-  const knobs = ['BENCH_SUSTAINED_RATE', 'BENCH_WARMUP_SECONDS', 'BENCH_STEADY_SECONDS', 'BENCH_WEBHOOKS', 'BENCH_LATENCY_SECONDS', 'BENCH_ONLY', 'BENCH_PROFILE', 'BENCH_WAIT_QUIET', 'BENCH_PG_TCP']
+  const knobs = ['BENCH_QUIET_SECONDS', 'BENCH_STEADY_LATENCY_SECONDS', 'BENCH_SUSTAINED_RATE', 'BENCH_WARMUP_SECONDS', 'BENCH_STEADY_SECONDS', 'BENCH_WEBHOOKS', 'BENCH_LATENCY_SECONDS', 'BENCH_ONLY', 'BENCH_PROFILE', 'BENCH_WAIT_QUIET', 'BENCH_PG_TCP']
     .filter((k) => process.env[k])
     .map((k) => `${k}=${process.env[k]}`);
   return [...knobs, 'npm run bench'].join(' ');
@@ -840,6 +1069,11 @@ async function main(): Promise<void> {
     await bench.scenario('4', `Fan-out (1 event → ${fmt(settings.fanOutWebhooks)} webhooks)`, (row) => bench.fanOut(row));
     await bench.scenario('5', `Catalogue scale (+${fmt(settings.catalogueWebhooks)} webhooks elsewhere, scenario 3 again)`, (row) => bench.catalogue(row));
     await bench.scenario('6', `Retry storm (${settings.failingShare * 100} % of URLs answer 500, slowly or at once; retried within the run)`, (row) => bench.retryStorm(row));
+    if (['7', '8', '9', '10'].some((id) => only.has(id))) await bench.restartPlatform(FLOW_ENV);
+    await bench.scenario('7', `Slow origin (${fmt(settings.slowOriginWebhooks * settings.slowOriginEvents)} deliveries to one origin answering in ${settings.slowOriginAnswerMs} ms, 2 s timeout)`, (row) => bench.slowOrigin(row));
+    await bench.scenario('8', `Noisy neighbour (A: ${settings.noisyHangingWebhooks} hanging endpoints, ${fmt(settings.noisyDeliveries)} deliveries; B: ${settings.quietRate} events/s × ${settings.quietWebhooks} webhooks)`, (row) => bench.noisyNeighbour(row));
+    await bench.scenario('9', `Engine drain (${fmt(settings.drainEvents)} events × ${settings.drainWebhooks} webhooks published into the outbox)`, (row) => bench.engineDrain(row));
+    await bench.scenario('10', `Latency at ${settings.steadyShare * 100} % of the raw ceiling (${settings.steadyWebhooks} webhooks per event)`, (row) => bench.steadyLatency(row));
     bench.rssRow();
   } catch (err) {
     bench.observations.push(`The run stopped early: ${(err as Error).stack ?? err}`);
@@ -868,7 +1102,7 @@ async function main(): Promise<void> {
   console.log(`\n${report.source}; nproc ${m.nproc}, ${m.memoryGiB.toFixed(1)} GiB, ${m.cpuModel}, Node ${m.node}, ${m.postgres}, Redis ${m.redis}; ${fmt(report.durationS)} s`);
 
   const docPath = join(ROOT, 'docs/benchmarks.md');
-  if (profiling || process.env.BENCH_WRITE_DOC === '0' || only.size < 6) {
+  if (profiling || process.env.BENCH_WRITE_DOC === '0' || ALL_SCENARIOS.some((id) => !only.has(id))) {
     log(`docs/benchmarks.md left alone (${profiling ? 'profiled run' : 'partial run'})`);
   } else {
     const previous = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '';

@@ -4,6 +4,7 @@ import { WebhookOwnerAndCancelReason1796156639019 } from './1796156639019-Webhoo
 import { Accounts1796156719273 } from './1796156719273-Accounts';
 import { WebhookSecretsKeyId1796156885392 } from './1796156885392-WebhookSecretsKeyId';
 import { CustomRolesAndWebhookFilter1796200000000 } from './1796200000000-CustomRolesAndWebhookFilter';
+import { WebhookFlowLimits1796300015000 } from './1796300015000-WebhookFlowLimits';
 
 /** Every migration, in order. `npm run migration:generate -- migrations/Name` writes a new file; add it here (one per line). */
 export const MIGRATIONS: Function[] = [
@@ -13,4 +14,5 @@ export const MIGRATIONS: Function[] = [
   Accounts1796156719273,
   WebhookSecretsKeyId1796156885392,
   CustomRolesAndWebhookFilter1796200000000,
+  WebhookFlowLimits1796300015000,
 ];

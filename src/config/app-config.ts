@@ -32,6 +32,8 @@ export interface AppConfig {
   /** Retired keys, still used to decrypt (never to encrypt) until every row is re-encrypted. */
   webhookSecretKeyPrevious: string[];
   webhookMaxPerWorkspace: number;
+  /** Delivery flow control (docs/delivery.md "Flow control"). */
+  flow: FlowConfig;
   workerConcurrency: number;
   bodyLimit: string;
   /** Sign-up, login and the other /v1/auth routes take tiny bodies: anything larger is a 413. */
@@ -51,6 +53,31 @@ export interface AppConfig {
   mailFrom: string;
   /** The console's public address: links in mails point here. No trailing slash. */
   publicUrl: string;
+}
+
+export interface FlowConfig {
+  /** Keep-alive connections per receiver origin (WEBHOOK_CONNECTIONS_PER_ORIGIN). */
+  connectionsPerOrigin: number;
+  /** Attempts in flight per webhook unless the webhook sets maxConcurrency (WEBHOOK_MAX_CONCURRENCY). */
+  defaultMaxConcurrency: number;
+  /** Attempts in flight per workspace (WEBHOOK_WORKSPACE_MAX_IN_FLIGHT). */
+  workspaceMaxInFlight: number;
+  /** Attempts in flight per worker process, all workspaces together (WEBHOOK_WORKER_MAX_IN_FLIGHT). */
+  workerMaxInFlight: number;
+  /** Deliveries a workspace may have waiting in one worker's memory before the rest wait in PostgreSQL (WEBHOOK_WORKSPACE_MAX_QUEUED). */
+  workspaceMaxQueued: number;
+  /** Consecutive failed attempts that open a webhook's circuit (WEBHOOK_CIRCUIT_FAILURES); 0 = no circuit breaker. */
+  circuitFailures: number;
+  /** First pause of an open circuit before a half-open probe; doubles per failed probe (WEBHOOK_CIRCUIT_COOLDOWN). */
+  circuitCooldownMs: number;
+  /** Longest pause between probes (WEBHOOK_CIRCUIT_MAX_COOLDOWN). */
+  circuitMaxCooldownMs: number;
+  /** Per webhook: POST …/test (WEBHOOK_TEST_THROTTLE), …/redeliver (WEBHOOK_REDELIVER_THROTTLE), …/recover (WEBHOOK_RECOVER_THROTTLE). */
+  testThrottle: RateLimit | null;
+  redeliverThrottle: RateLimit | null;
+  recoverThrottle: RateLimit | null;
+  /** Failed deliveries one recover call queues again at most (WEBHOOK_RECOVER_MAX). */
+  recoverMax: number;
 }
 
 /** `points` requests per `durationMs`. */
@@ -179,6 +206,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookSecretKeyFile: read(env, 'WEBHOOK_SECRET_KEY_FILE', '.data/secret.key'),
     webhookSecretKeyPrevious: list(read(env, 'WEBHOOK_SECRET_KEY_PREVIOUS', '')),
     webhookMaxPerWorkspace: parseWith(env, 'WEBHOOK_MAX_PER_WORKSPACE', '100', integer(1, 100_000), errors),
+    flow: {
+      connectionsPerOrigin: parseWith(env, 'WEBHOOK_CONNECTIONS_PER_ORIGIN', '64', integer(1, 4096), errors),
+      defaultMaxConcurrency: parseWith(env, 'WEBHOOK_MAX_CONCURRENCY', '10', integer(1, 1000), errors),
+      workspaceMaxInFlight: parseWith(env, 'WEBHOOK_WORKSPACE_MAX_IN_FLIGHT', '200', integer(1, 100_000), errors),
+      workerMaxInFlight: parseWith(env, 'WEBHOOK_WORKER_MAX_IN_FLIGHT', '2000', integer(1, 100_000), errors),
+      workspaceMaxQueued: parseWith(env, 'WEBHOOK_WORKSPACE_MAX_QUEUED', '50000', integer(1, 1_000_000), errors),
+      circuitFailures: parseWith(env, 'WEBHOOK_CIRCUIT_FAILURES', '5', integer(0, 1000), errors),
+      circuitCooldownMs: parseWith(env, 'WEBHOOK_CIRCUIT_COOLDOWN', '5s', positiveDuration, errors),
+      circuitMaxCooldownMs: parseWith(env, 'WEBHOOK_CIRCUIT_MAX_COOLDOWN', '5m', positiveDuration, errors),
+      testThrottle: parseWith(env, 'WEBHOOK_TEST_THROTTLE', '10/1m', parseRateLimit, errors),
+      redeliverThrottle: parseWith(env, 'WEBHOOK_REDELIVER_THROTTLE', '60/1m', parseRateLimit, errors),
+      recoverThrottle: parseWith(env, 'WEBHOOK_RECOVER_THROTTLE', '10/1m', parseRateLimit, errors),
+      recoverMax: parseWith(env, 'WEBHOOK_RECOVER_MAX', '1000', integer(1, 100_000), errors),
+    },
     workerConcurrency: parseWith(env, 'WORKER_CONCURRENCY', '50', integer(1, 1000), errors),
     bodyLimit: '1mb',
     authBodyLimit: '16kb',

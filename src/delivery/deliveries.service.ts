@@ -1,7 +1,8 @@
-import { ConflictException, ForbiddenException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, ForbiddenException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PageDto, paginate } from '../kernel/pagination';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { TEST_EVENT_TYPE } from '../events/event-catalog';
 import { EventPublisher } from '../events/event-publisher.service';
 import { EventReader } from '../events/event-reader';
@@ -12,6 +13,7 @@ import type { Action, AppAbility } from '../permissions/subjects';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { Webhook } from '../webhooks/webhook.entity';
 import { WebhooksService } from '../webhooks/webhooks.service';
+import { ActionThrottleService } from './action-throttle.service';
 import { DeliveryAttempt } from './delivery-attempt.entity';
 import { DeliveryQueue } from './delivery-queue';
 import { AcceptedDeliveryView, AttemptView, DeliveriesQueryDto, DeliveryDetailView, DeliveryView, RecoverResultView } from './delivery.dto';
@@ -26,6 +28,16 @@ interface DeliveredEvent {
   data: EventData;
 }
 
+/** A failed delivery examined by recover, in (created_at, id) order. */
+interface FailedDelivery {
+  id: string;
+  event_id: string;
+  created_at: Date;
+}
+
+/** One recover call examines at most this many times its cap of failed deliveries (skipped ones included). */
+const RECOVER_SCAN_FACTOR = 10;
+
 /** "View Logs", redeliver, recover and test: the customer-facing side of delivery. */
 @Injectable()
 export class DeliveriesService {
@@ -38,6 +50,8 @@ export class DeliveriesService {
     private readonly eventReader: EventReader,
     private readonly webhooks: WebhooksService,
     private readonly abilities: AbilityService,
+    private readonly throttle: ActionThrottleService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async list(ctx: WorkspaceContext, webhookId: string, query: DeliveriesQueryDto): Promise<PageDto<DeliveryView>> {
@@ -82,6 +96,7 @@ export class DeliveriesService {
       await this.dataSource.query(`SELECT id, event_id FROM deliveries WHERE id = $1 AND webhook_id = $2`, [deliveryId, webhookId]),
     );
     if (!row) throw new NotFoundException('Delivery not found');
+    await this.throttle.consume('redeliver', webhookId);
     const ability = await this.ownerAbility(ctx, webhook);
     if (!ability || !entitlement(ability, row.type, row.data).readable) {
       throw new ForbiddenException(
@@ -92,26 +107,50 @@ export class DeliveriesService {
       `UPDATE deliveries SET status = 'pending', cancel_reason = NULL, next_attempt_at = now(), updated_at = now() WHERE id = $1`,
       [deliveryId],
     );
-    await this.enqueueNow([deliveryId]);
+    await this.enqueueNow(ctx.workspaceId, [deliveryId], true);
     return { deliveryId };
   }
 
   /**
-   * Redelivers every failed delivery of this webhook created since `since` (bulk recovery after an
-   * outage) whose event the webhook's current owner may read now; the others stay `failed` and are
-   * counted as `skipped`.
+   * Redelivers the failed deliveries of this webhook created in [since, until) (bulk recovery after
+   * an outage) whose event the webhook's current owner may read now, oldest first, at most
+   * WEBHOOK_RECOVER_MAX per call; `more` tells whether failed deliveries of the window remain
+   * (call again). The others stay `failed` and are counted as `skipped`.
    */
-  async recover(ctx: WorkspaceContext, webhookId: string, since: Date): Promise<RecoverResultView> {
+  async recover(ctx: WorkspaceContext, webhookId: string, since: Date, until: Date | null): Promise<RecoverResultView> {
+    if (until && until.getTime() <= since.getTime()) throw new BadRequestException(['until must be later than since']);
     const webhook = await this.webhook(ctx, webhookId, 'update');
-    const failed = await this.withEvents(
-      await this.dataSource.query(`SELECT id, event_id FROM deliveries WHERE webhook_id = $1 AND status = 'failed' AND created_at >= $2`, [
-        webhookId,
-        since,
-      ]),
-    );
-    if (!failed.length) return { count: 0, skipped: 0 };
+    await this.throttle.consume('recover', webhookId);
+    const cap = this.config.flow.recoverMax;
     const ability = await this.ownerAbility(ctx, webhook);
-    const permitted = ability ? failed.filter((d) => entitlement(ability, d.type, d.data).readable).map((d) => d.id) : [];
+    const permitted: string[] = [];
+    let skipped = 0;
+    let examined = 0;
+    let more = false;
+    let after: FailedDelivery | null = null;
+    scan: for (;;) {
+      const page: FailedDelivery[] = await this.dataSource.query(
+        `SELECT d.id, d.event_id, d.created_at FROM deliveries d
+         WHERE d.webhook_id = $1 AND d.status = 'failed' AND d.created_at >= $2 AND ($3::timestamptz IS NULL OR d.created_at < $3)
+           AND ($4::timestamptz IS NULL OR (d.created_at, d.id) > ($4, $5::uuid))
+         ORDER BY d.created_at, d.id LIMIT $6`,
+        [webhookId, since, until, after?.created_at ?? null, after?.id ?? null, cap],
+      );
+      const events = new Map((await this.withEvents(page)).map((d) => [d.id, d]));
+      for (const row of page) {
+        if (permitted.length >= cap || examined >= cap * RECOVER_SCAN_FACTOR) {
+          more = true;
+          break scan;
+        }
+        examined += 1;
+        // A delivery whose event was purged (WEBHOOK_LOG_RETENTION) has nothing left to send.
+        const event = events.get(row.id);
+        if (ability && event && entitlement(ability, event.type, event.data).readable) permitted.push(row.id);
+        else skipped += 1;
+      }
+      if (page.length < cap) break;
+      after = page[page.length - 1];
+    }
     let ids: string[] = [];
     if (permitted.length) {
       const [rows]: [{ id: string }[], number] = await this.dataSource.query(
@@ -121,8 +160,8 @@ export class DeliveriesService {
       );
       ids = rows.map((r) => r.id);
     }
-    await this.enqueueNow(ids);
-    return { count: ids.length, skipped: failed.length - permitted.length };
+    await this.enqueueNow(ctx.workspaceId, ids, false);
+    return { count: ids.length, skipped, more };
   }
 
   /** A `webhook.test` event for this endpoint only: never in the outbox, never fanned out. */
@@ -134,6 +173,7 @@ export class DeliveriesService {
         `The webhook is disabled${webhook.disabledReason ? ` (${webhook.disabledReason})` : ''}; enable it (PATCH {"enabled": true}) to send a test event`,
       );
     }
+    await this.throttle.consume('test', webhookId);
     const deliveryId = await this.dataSource.transaction(async (tx) => {
       const eventId = await this.events.publishUnrelayed(tx, {
         type: TEST_EVENT_TYPE,
@@ -148,7 +188,7 @@ export class DeliveriesService {
       );
       return row.id;
     });
-    await this.enqueueNow([deliveryId]);
+    await this.enqueueNow(ctx.workspaceId, [deliveryId], true);
     return { deliveryId };
   }
 
@@ -182,9 +222,9 @@ export class DeliveriesService {
   }
 
   /** A person's action runs now (deliveryJobId's `now`); the lease in PostgreSQL keeps a duplicate from sending twice. */
-  private async enqueueNow(ids: string[]): Promise<void> {
+  private async enqueueNow(workspaceId: string, ids: string[], priority: boolean): Promise<void> {
     await this.queue
-      .enqueue(ids.map((id) => ({ deliveryId: id, attempt: 'now' as const })))
+      .enqueue(ids.map((id) => ({ deliveryId: id, attempt: 'now' as const, workspaceId, priority })))
       // Accepted anyway: the delivery is due in PostgreSQL and the reconciler will enqueue it.
       .catch((err: Error) => this.logger.warn(`enqueue deferred to the reconciler: ${err.message}`));
   }

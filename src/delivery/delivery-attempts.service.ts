@@ -6,8 +6,10 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { GracefulStop } from '../config/graceful-stop';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import { WebhookSecretsService } from '../webhooks/webhook-secrets.service';
-import { WebhookRepository } from '../webhooks/webhook.repository';
+import { WebhookRepository, type WebhookFlow } from '../webhooks/webhook.repository';
 import type { DeliveryStatus } from './delivery.entity';
+import { DeliveryRepository } from './delivery.repository';
+import { FlowClosedError, FlowScheduler } from './flow/flow-scheduler';
 import { HttpSender, SendResult } from './http-sender';
 import { nextRetryDelay } from './retry-policy';
 import { signPayload } from './signing';
@@ -25,12 +27,37 @@ export interface ClaimedDelivery {
   attemptCount: number;
   /** The exact bytes to send and sign. */
   body: Buffer;
+  /** The webhook's workspace and limits when the caller has them; otherwise looked up (one query per batch). */
+  flow?: WebhookFlow;
+}
+
+/** What flow control needs to know about a webhook, and what an attempt that waited checks again (WebhookRepository.flowLimits). */
+export type { WebhookFlow };
+
+/**
+ * An attempt that waited longer than this for its turn checks its webhook again before sending: if
+ * it was paused or disabled, re-pointed, or its owner or the owner's access changed meanwhile, the
+ * attempt is not made here but handed back (due, unleased) to the full check of a fresh lease
+ * (cancelled `webhook_disabled` / `not_permitted`, or built for the new owner).
+ */
+const RECHECK_AFTER_MS = 1_000;
+/** How long one reading of a webhook serves rechecks (a change is seen at most this late, plus the wait). */
+const RECHECK_REUSE_MS = 250;
+
+export interface RunOptions {
+  /** To the front of the webhook's queue: a test event or a redelivery someone is waiting for. */
+  priority?: boolean;
 }
 
 export interface AttemptOutcome {
   deliveryId: string;
   number: number;
-  status: DeliveryStatus;
+  /**
+   * `deferred`: no attempt was made (the workspace's backlog in this process is full, the process is
+   * shutting down, or the webhook is gone); the delivery is left due and unleased in PostgreSQL and
+   * the reconciler brings it back. Not an attempt: nothing is logged or counted.
+   */
+  status: DeliveryStatus | 'deferred';
   /** Set when another attempt is scheduled. */
   retryInMs: number | null;
   error: string | null;
@@ -62,45 +89,252 @@ WITH attempt_rows AS (
 SELECT 1`;
 
 /**
- * Makes attempts: signs the exact bytes, POSTs them through the shared keep-alive client, decides
- * the outcome with the retry policy, and logs every attempt in one batched statement.
+ * Makes attempts: waits for flow control (FlowScheduler: the webhook's, workspace's, origin's and
+ * process's limits, the circuit breaker, round-robin between workspaces), signs the exact bytes,
+ * POSTs them through the shared keep-alive client, decides the outcome with the retry policy, and
+ * logs finished attempts in batched statements (group commit).
+ *
+ * While an attempt waits for its turn its delivery stays leased to this process: the lease is
+ * extended in the background, so neither the reconciler nor another worker sends it meanwhile.
  */
 @Injectable()
 export class DeliveryAttemptsService implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryAttemptsService.name);
-  /** Attempts started and not yet recorded, across every caller. */
+  /** Attempts started and not yet recorded, across every caller (waiting for their turn included). */
   private active = 0;
   private readonly settled = new EventEmitter().setMaxListeners(0);
+  readonly scheduler: FlowScheduler;
+  /** Deliveries held by this process (waiting or in flight) → when their lease runs out (ms). */
+  private readonly leases = new Map<string, number>();
+  private readonly leaseMs: number;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private readonly flowCache = new Map<string, { flow: WebhookFlow; at: number }>();
+  private readonly rechecks = new Map<string, Promise<WebhookFlow | undefined>>();
+  private recheckBatch: { ids: string[]; read: Promise<Map<string, WebhookFlow>> } | null = null;
+  private pending: { record: AttemptRecord; resolve(): void; reject(err: Error): void }[] = [];
+  private flushing = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly secrets: WebhookSecretsService,
     private readonly webhooks: WebhookRepository,
+    private readonly deliveries: DeliveryRepository,
     private readonly sender: HttpSender,
     private readonly stop: GracefulStop,
   ) {
+    const flow = config.flow;
+    this.scheduler = new FlowScheduler({
+      workerMaxInFlight: flow.workerMaxInFlight,
+      workspaceMaxInFlight: flow.workspaceMaxInFlight,
+      originMaxInFlight: sender.connectionsPerOrigin,
+      circuit: { failures: flow.circuitFailures, cooldownMs: flow.circuitCooldownMs, maxCooldownMs: flow.circuitMaxCooldownMs },
+    });
+    this.leaseMs = config.webhookTimeoutMs + config.deliveryLeaseMarginMs;
     this.recordSql = recordSql(webhooks);
   }
 
   private readonly recordSql: string;
 
-  async run(batch: ClaimedDelivery[]): Promise<AttemptOutcome[]> {
+  async run(batch: ClaimedDelivery[], options: RunOptions = {}): Promise<AttemptOutcome[]> {
     if (!batch.length) return [];
     this.active += batch.length;
-    try {
-      const records = await Promise.all(batch.map((delivery) => this.attempt(delivery)));
-      await this.record(records);
-      return records.map(({ deliveryId, number, status, retryInMs, error }) => ({ deliveryId, number, status, retryInMs, error }));
-    } finally {
-      this.active -= batch.length;
+    const now = Date.now();
+    for (const d of batch) this.leases.set(d.deliveryId, now + this.leaseMs);
+    this.armLeaseTimer();
+    const done = (d: ClaimedDelivery) => {
+      this.leases.delete(d.deliveryId);
+      this.active -= 1;
       this.settled.emit('settled');
+    };
+    let flows: Map<string, WebhookFlow>;
+    try {
+      flows = await this.flowsOf(batch);
+    } catch (err) {
+      // Left to their leases (the reconciler takes them once those run out).
+      for (const d of batch) done(d);
+      throw err;
+    }
+    const deferred: ClaimedDelivery[] = [];
+    const settled = await Promise.allSettled(
+      batch.map(async (d): Promise<AttemptOutcome> => {
+        let attempted = true;
+        try {
+          const flow = flows.get(d.webhookId);
+          const record = flow ? await this.attemptInTurn(d, flow, options) : null;
+          if (!record) {
+            attempted = false;
+            deferred.push(d);
+            return { deliveryId: d.deliveryId, number: d.attemptCount, status: 'deferred', retryInMs: null, error: null };
+          }
+          await this.record(record);
+          const { deliveryId, number, status, retryInMs, error } = record;
+          return { deliveryId, number, status, retryInMs, error };
+        } finally {
+          if (attempted) done(d);
+        }
+      }),
+    );
+    // Whatever did not get an attempt goes back to PostgreSQL at once: due, unleased (a shutdown
+    // waits for this too).
+    if (deferred.length) {
+      await this.unlease(deferred.map((d) => d.deliveryId)).catch((err: Error) => this.logger.warn(`lease release left to expiry: ${err.message}`));
+      for (const d of deferred) done(d);
+    }
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<AttemptOutcome>).value);
+  }
+
+  /**
+   * Backpressure for callers that do not wait for their attempts (fan-out): resolves once this
+   * process has a free place to send (fewer than min(`limit`, WEBHOOK_WORKER_MAX_IN_FLIGHT)
+   * attempts in flight) and holds fewer than four workspaces' worth of waiting deliveries
+   * (4 × WEBHOOK_WORKSPACE_MAX_QUEUED). A workspace whose own limits hold its deliveries back
+   * (hanging endpoints, a low rate limit, an open circuit) uses none of those places, so it never
+   * holds up fan-out for the others; past its own maximum its deliveries wait in PostgreSQL.
+   */
+  async belowLimit(limit: number): Promise<void> {
+    const sending = Math.min(limit, this.config.flow.workerMaxInFlight);
+    const holding = 4 * this.config.flow.workspaceMaxQueued;
+    while (this.scheduler.inFlight >= sending || this.scheduler.inFlight + this.scheduler.waiting >= holding) await once(this.settled, 'settled');
+  }
+
+  /** False when this workspace already has its maximum waiting in this process (its further work stays in PostgreSQL). */
+  hasRoom(workspaceId: string): boolean {
+    return this.scheduler.held(workspaceId) < this.config.flow.workspaceMaxQueued;
+  }
+
+  /** Waits for flow control, then attempts; null when the attempt was not made (deferred). */
+  private async attemptInTurn(d: ClaimedDelivery, flow: WebhookFlow, options: RunOptions): Promise<AttemptRecord | null> {
+    // Past what this workspace may hold in this process, the delivery waits in PostgreSQL instead.
+    if (this.scheduler.held(flow.workspaceId) >= this.config.flow.workspaceMaxQueued) return null;
+    let origin: string;
+    try {
+      origin = new URL(d.url).origin;
+    } catch {
+      origin = d.url;
+    }
+    const queuedAt = Date.now();
+    let permit;
+    try {
+      permit = await this.scheduler.acquire({
+        workspaceId: flow.workspaceId,
+        webhookId: d.webhookId,
+        origin,
+        maxConcurrency: flow.maxConcurrency ?? this.config.flow.defaultMaxConcurrency,
+        rateLimitPerSecond: flow.rateLimitPerSecond,
+        priority: options.priority,
+      });
+    } catch (err) {
+      if (err instanceof FlowClosedError) return null;
+      throw err;
+    }
+    let record: AttemptRecord | null = null;
+    try {
+      if (Date.now() - queuedAt > RECHECK_AFTER_MS && !(await this.unchanged(d, flow))) return null;
+      record = await this.attempt(d);
+      return record;
+    } finally {
+      permit.end(record ? record.result.ok : null);
     }
   }
 
-  /** Resolves once at most `limit` attempts are in flight (backpressure for callers that do not wait). */
-  async belowLimit(limit: number): Promise<void> {
-    while (this.active > limit) await once(this.settled, 'settled');
+  /** The webhook as it is now (at most RECHECK_REUSE_MS old) still matches what the delivery was claimed with. */
+  private async unchanged(d: ClaimedDelivery, claimed: WebhookFlow): Promise<boolean> {
+    const now = await this.currentFlow(d.webhookId);
+    return (
+      now !== undefined &&
+      now.enabled &&
+      now.url === d.url &&
+      now.createdById === claimed.createdById &&
+      now.abilityVersion === claimed.abilityVersion
+    );
+  }
+
+  /**
+   * A webhook's settings read for rechecks: every webhook asked for in one turn of the event loop is
+   * read in one query, and the answer serves further rechecks for RECHECK_REUSE_MS, so a backlog
+   * released attempt by attempt costs a few queries a second, not one per attempt.
+   */
+  private currentFlow(webhookId: string): Promise<WebhookFlow | undefined> {
+    const known = this.rechecks.get(webhookId);
+    if (known) return known;
+    let batch = this.recheckBatch;
+    if (!batch) {
+      const ids: string[] = [];
+      const read = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.recheckBatch = null;
+        return this.readFlows(ids);
+      });
+      batch = this.recheckBatch = { ids, read };
+    }
+    batch.ids.push(webhookId);
+    const answer = batch.read.then((flows) => flows.get(webhookId));
+    this.rechecks.set(webhookId, answer);
+    const forget = () => setTimeout(() => this.rechecks.delete(webhookId), RECHECK_REUSE_MS).unref();
+    answer.then(forget, () => this.rechecks.delete(webhookId));
+    return answer;
+  }
+
+  /** The flow settings of the batch's webhooks: given by the caller, cached for a second, or read in one query. */
+  private async flowsOf(batch: ClaimedDelivery[]): Promise<Map<string, WebhookFlow>> {
+    const flows = new Map<string, WebhookFlow>();
+    const missing = new Set<string>();
+    const now = Date.now();
+    for (const d of batch) {
+      if (d.flow) {
+        flows.set(d.webhookId, d.flow);
+        this.flowCache.set(d.webhookId, { flow: d.flow, at: now });
+        continue;
+      }
+      const cached = this.flowCache.get(d.webhookId);
+      if (cached && now - cached.at < 1_000) flows.set(d.webhookId, cached.flow);
+      else missing.add(d.webhookId);
+    }
+    if (missing.size) {
+      for (const [id, flow] of await this.readFlows([...missing])) {
+        flows.set(id, flow);
+        this.flowCache.set(id, { flow, at: now });
+      }
+      if (this.flowCache.size > 10_000) {
+        for (const [id, entry] of this.flowCache) if (now - entry.at >= 1_000) this.flowCache.delete(id);
+      }
+    }
+    return flows;
+  }
+
+  private readFlows(ids: string[]): Promise<Map<string, WebhookFlow>> {
+    return this.webhooks.flowLimits(this.dataSource, ids);
+  }
+
+  private async unlease(ids: string[]): Promise<void> {
+    await this.deliveries.unlease(ids);
+  }
+
+  /** Extends the leases of held deliveries that would run out within half a lease. */
+  private armLeaseTimer(): void {
+    if (this.leaseTimer) return;
+    const every = Math.max(100, Math.floor(this.leaseMs / 4));
+    this.leaseTimer = setInterval(() => void this.extendLeases(), every);
+    this.leaseTimer.unref();
+  }
+
+  private async extendLeases(): Promise<void> {
+    if (this.leases.size === 0) {
+      if (this.leaseTimer) clearInterval(this.leaseTimer);
+      this.leaseTimer = null;
+      return;
+    }
+    const now = Date.now();
+    const due = [...this.leases].filter(([, until]) => until < now + this.leaseMs / 2).map(([id]) => id);
+    if (!due.length) return;
+    for (const id of due) this.leases.set(id, now + this.leaseMs);
+    try {
+      await this.deliveries.extendLeases(due);
+    } catch (err) {
+      this.logger.warn(`lease extension failed: ${(err as Error).message}`);
+    }
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<AttemptRecord> {
@@ -143,7 +377,35 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     };
   }
 
-  private async record(records: AttemptRecord[]): Promise<void> {
+  /**
+   * Logs one finished attempt. Attempts that finish while a statement is running are logged
+   * together by the next one (group commit): one statement per batch, however they finished.
+   */
+  private record(record: AttemptRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ record, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        // Attempts that end in the same turn of the event loop share the first statement.
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending.splice(0, 2_000);
+      try {
+        await this.recordBatch(batch.map((p) => p.record));
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        for (const p of batch) p.reject(err as Error);
+      }
+    }
+    this.flushing = false;
+  }
+
+  private async recordBatch(records: AttemptRecord[]): Promise<void> {
     const col = <T>(pick: (r: AttemptRecord) => T) => records.map(pick);
     const succeeded = records.filter((r) => r.status === 'succeeded').map((r) => r.webhookId);
     const gone = records.filter((r) => r.gone).map((r) => r.webhookId);
@@ -165,24 +427,27 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     ]);
   }
 
-  /** Resolves once no attempt is in flight (nor waiting to be recorded). */
+  /** Resolves once no attempt is in flight (nor waiting for its turn, nor waiting to be recorded). */
   private async idle(): Promise<void> {
     while (this.active > 0) await once(this.settled, 'settled');
   }
 
   /**
    * On SIGTERM, after the queues stopped handing out jobs (their processors' beforeApplicationShutdown):
-   * the attempts in flight finish and their rows are written, within WORKER_SHUTDOWN_GRACE_MS, and
-   * only then is the HTTP client closed (the database closes after this). Past the grace period the
-   * remaining sends are aborted and logged as failed attempts, so they are retried, never lost.
+   * attempts still waiting for their turn are given back to PostgreSQL (unleased, due, not attempted);
+   * those in flight finish and their rows are written, within WORKER_SHUTDOWN_GRACE_MS, and only then
+   * is the HTTP client closed (the database closes after this). Past the grace period the remaining
+   * sends are aborted and logged as failed attempts, so they are retried, never lost.
    */
   async onApplicationShutdown(): Promise<void> {
+    this.scheduler.close();
     if (!(await this.stop.within(this.idle()))) {
       this.logger.warn(`${this.active} attempt(s) still in flight at the end of WORKER_SHUTDOWN_GRACE_MS: aborted, logged as failed and retried`);
       await this.sender.destroy();
       // The aborted attempts are recorded as failures (a retry is scheduled): a short bounded wait.
       await Promise.race([this.idle(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     }
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
     await this.sender.close();
   }
 }

@@ -21,6 +21,10 @@ export interface DeliveryJobRequest {
   /** Attempts made so far, or `now` for a person's action. */
   attempt: number | 'now';
   delayMs?: number;
+  /** Lets a worker whose backlog for this workspace is full skip the job without a query. */
+  workspaceId?: string;
+  /** A test event or redelivery someone is waiting for: first in its webhook's queue. */
+  priority?: boolean;
 }
 
 /** The one way to enqueue delivery attempts. Rejects when Redis refuses (callers leave it to the reconciler). */
@@ -33,7 +37,11 @@ export class DeliveryQueue {
     await this.queue.addBulk(
       requests.map((r) => ({
         name: DELIVER_JOB,
-        data: { deliveryId: r.deliveryId },
+        data: {
+          deliveryId: r.deliveryId,
+          ...(r.workspaceId !== undefined ? { workspaceId: r.workspaceId } : {}),
+          ...(r.priority ? { priority: true } : {}),
+        },
         opts: { ...DELIVER_JOB_OPTIONS, jobId: deliveryJobId(r.deliveryId, r.attempt), ...(r.delayMs !== undefined ? { delay: r.delayMs } : {}) },
       })),
     );

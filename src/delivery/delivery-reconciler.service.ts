@@ -59,12 +59,14 @@ export class DeliveryReconciler implements BeforeApplicationShutdown {
 
   /**
    * Enqueues due, unleased deliveries; returns how many. Under deliveryJobId's scheme a job of the
-   * same attempt still in Redis absorbs the add; a job that is gone (a wipe) is made again.
+   * same attempt still in Redis absorbs the add; a job that is gone (a wipe) is made again. Taken in
+   * turns per workspace (DeliveryRepository.findDue): one workspace's backlog waiting in PostgreSQL
+   * cannot crowd out another's.
    */
   async reconcile(graceMs = RECONCILE_GRACE_MS): Promise<number> {
     const due = await this.deliveries.findDue(graceMs, RECONCILE_BATCH);
     if (!due.length) return 0;
-    await this.queue.enqueue(due.map((d) => ({ deliveryId: d.id, attempt: d.attempt_count })));
+    await this.queue.enqueue(due.map((d) => ({ deliveryId: d.id, attempt: d.attempt_count, workspaceId: d.workspace_id })));
     return due.length;
   }
 

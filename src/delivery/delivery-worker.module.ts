@@ -28,6 +28,7 @@ import { HttpSender } from './http-sender';
           allowPrivateNetwork: config.webhookAllowPrivateNetwork,
           maxResponseBytes: MAX_LOGGED_RESPONSE_BYTES,
           userAgent: USER_AGENT,
+          connectionsPerOrigin: config.flow.connectionsPerOrigin,
         }),
     },
     DeliveryAttemptsService,

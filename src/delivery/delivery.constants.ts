@@ -6,6 +6,10 @@ export const DELIVER_JOB = 'deliver';
 
 export interface DeliverJob {
   deliveryId: string;
+  /** When known: lets a worker whose backlog for this workspace is full skip the job without a query. */
+  workspaceId?: string;
+  /** A test event or redelivery someone is waiting for: first in its webhook's queue. */
+  priority?: boolean;
 }
 
 /** The Bull backoff strategy that waits exactly the delay the retry policy stored in PostgreSQL. */

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { PageQueryDto } from '../kernel/pagination';
 import { CANCEL_REASONS, CancelReason, DELIVERY_STATUSES, DeliveryStatus } from './delivery.entity';
 
@@ -16,14 +16,24 @@ export class DeliveriesQueryDto extends PageQueryDto {
   eventType?: string;
 }
 
+// ISO 8601 also allows week and ordinal dates, which PostgreSQL does not read: calendar dates only.
+const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
 export class RecoverDto {
-  @ApiProperty({ example: '2026-11-26T00:00:00Z', description: 'Redeliver every failed delivery created since then' })
+  @ApiProperty({ example: '2026-11-26T00:00:00Z', description: 'Redeliver the failed deliveries created at or after this time' })
   @IsISO8601({ strict: true })
-  // ISO 8601 also allows week and ordinal dates, which PostgreSQL does not read: calendar dates only.
-  @Matches(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/, {
-    message: 'since must be a date or date-time like 2026-11-26 or 2026-11-26T00:00:00Z',
-  })
+  @Matches(CALENDAR_DATE, { message: 'since must be a date or date-time like 2026-11-26 or 2026-11-26T00:00:00Z' })
   since: string;
+
+  @ApiPropertyOptional({
+    example: '2026-11-27T00:00:00Z',
+    description: 'Only those created before this time (later than since); default: no upper bound',
+  })
+  // Optional, but null is refused: validated whenever present.
+  @ValidateIf((_object: object, value: unknown) => value !== undefined)
+  @IsISO8601({ strict: true })
+  @Matches(CALENDAR_DATE, { message: 'until must be a date or date-time like 2026-11-27 or 2026-11-27T00:00:00Z' })
+  until?: string;
 }
 
 export class DeliveryView {
@@ -93,4 +103,11 @@ export class RecoverResultView {
     description: "Failed deliveries left as they are: the webhook's current owner may not read their event's object now",
   })
   skipped: number;
+  @ApiProperty({
+    example: false,
+    description:
+      'true when failed deliveries of the window remain after this call (one call queues at most WEBHOOK_RECOVER_MAX, 1,000 by ' +
+      'default): call again with the same since/until to continue',
+  })
+  more: boolean;
 }

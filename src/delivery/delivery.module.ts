@@ -4,6 +4,7 @@ import { QUEUE_LOCK_SETTINGS, RETRY_PROCESS_DELAY_MS } from '../events/events.co
 import { EventsModule } from '../events/events.module';
 import { PermissionsModule } from '../permissions/permissions.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
+import { ActionThrottleService } from './action-throttle.service';
 import { DeliveriesController } from './deliveries.controller';
 import { DeliveriesService } from './deliveries.service';
 import { DeliveryRetryError } from './delivery-retry.error';
@@ -34,7 +35,7 @@ import { DeliveryRepository } from './delivery.repository';
     }),
   ],
   controllers: [DeliveriesController],
-  providers: [DeliveryRepository, DeliveryQueue, DeliveriesService],
+  providers: [DeliveryRepository, DeliveryQueue, DeliveriesService, ActionThrottleService],
   exports: [BullModule, DeliveryRepository, DeliveryQueue],
 })
 export class DeliveryModule {}

@@ -42,6 +42,9 @@ export interface LeasedDelivery extends Omit<EventRow, 'id'> {
   attempt_count: number;
   url: string;
   enabled: boolean;
+  /** The webhook's flow limits (null: the defaults). */
+  max_concurrency: number | null;
+  rate_limit_per_second: number | null;
   secrets: StoredSecret[];
   /** The webhook's owner now, and their membership (null role: no longer a member). */
   created_by_id: string;
@@ -120,13 +123,38 @@ export class DeliveryRepository {
     return rows[0] ?? null;
   }
 
-  /** Due for longer than `graceMs` and unleased (their job is late or lost), oldest first. */
-  findDue(graceMs: number, limit: number): Promise<{ id: string; attempt_count: number }[]> {
+  /**
+   * Due for longer than `graceMs` and unleased (their job is late or lost), in turns per workspace:
+   * every workspace's oldest first, then every workspace's second, … so one workspace's backlog
+   * waiting here cannot crowd out another's.
+   */
+  findDue(graceMs: number, limit: number): Promise<{ id: string; attempt_count: number; workspace_id: string }[]> {
     return this.dataSource.query(
-      `SELECT d.id, d.attempt_count FROM deliveries d
-       WHERE ${dueAndUnleased(`now() - ($1 || ' milliseconds')::interval`)}
-       ORDER BY d.next_attempt_at LIMIT ${Number(limit)}`,
+      `SELECT id, attempt_count, workspace_id FROM (
+         SELECT d.id, d.attempt_count, d.workspace_id, d.next_attempt_at,
+                row_number() OVER (PARTITION BY d.workspace_id ORDER BY d.next_attempt_at) AS turn
+         FROM deliveries d
+         WHERE ${dueAndUnleased(`now() - ($1 || ' milliseconds')::interval`)}
+       ) due
+       ORDER BY turn, next_attempt_at LIMIT ${Number(limit)}`,
       [graceMs],
+    );
+  }
+
+  /** Gives deliveries this worker holds but will not attempt back: due, unleased. */
+  async unlease(ids: string[]): Promise<void> {
+    await this.dataSource.query(`UPDATE deliveries SET lease_until = NULL WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'retrying')`, [ids]);
+  }
+
+  /**
+   * Renews the leases of deliveries still held (waiting for their turn or in flight). Only rows
+   * still leased: one just logged (lease_until NULL) is not leased again.
+   */
+  async extendLeases(ids: string[]): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE deliveries SET lease_until = now() + ($2 || ' milliseconds')::interval
+       WHERE id = ANY($1::uuid[]) AND lease_until IS NOT NULL AND status IN ('pending', 'retrying')`,
+      [ids, this.leaseMs],
     );
   }
 

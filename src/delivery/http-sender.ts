@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { checkUrlSyntax, createGuardedLookup, ipLiteralHost, isBlockedAddress } from '../webhooks/url-safety';
+import { KeyedSemaphore } from './flow/semaphore';
 import { parseRetryAfter } from './retry-policy';
 
 export type SendErrorKind =
@@ -30,6 +31,7 @@ export type HttpSenderOptions = {
   allowPrivateNetwork: boolean;
   maxResponseBytes?: number;
   userAgent: string;
+  /** Keep-alive connections per origin (scheme://host:port); requests beyond wait for one before their timer starts. */
   connectionsPerOrigin?: number;
 };
 
@@ -45,8 +47,16 @@ class AttemptTimeoutError extends Error {
 /**
  * Sends webhook POSTs through one shared keep-alive undici Agent. Never throws
  * for network-level problems: every outcome is a SendResult to log.
+ *
+ * The attempt's timeout (and its logged duration) measures the endpoint only: a request first
+ * waits for one of the origin's `connectionsPerOrigin` slots, and only then is its timer started
+ * and the request handed to undici, whose pool for that origin has exactly that many connections,
+ * so it never queues there. Time spent waiting on the platform's own pool is never charged to the
+ * customer's endpoint.
  */
 export class HttpSender {
+  readonly connectionsPerOrigin: number;
+  private readonly slots: KeyedSemaphore;
   private readonly agent: Agent;
   private readonly timeoutMs: number;
   private readonly allowPrivateNetwork: boolean;
@@ -59,6 +69,8 @@ export class HttpSender {
     this.allowPrivateNetwork = allowPrivateNetwork;
     this.maxResponseBytes = Math.max(0, maxResponseBytes);
     this.userAgent = userAgent;
+    this.connectionsPerOrigin = connectionsPerOrigin;
+    this.slots = new KeyedSemaphore(connectionsPerOrigin);
     this.agent = new Agent({
       connections: connectionsPerOrigin,
       pipelining: 1,
@@ -75,7 +87,7 @@ export class HttpSender {
   }
 
   async send(url: string, headers: Record<string, string>, body: Buffer): Promise<SendResult> {
-    const started = performance.now();
+    let started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
 
     const syntax = checkUrlSyntax(url);
@@ -97,6 +109,9 @@ export class HttpSender {
     const requestHeaders: Record<string, string> = { 'user-agent': this.userAgent };
     for (const [name, value] of Object.entries(headers)) requestHeaders[name.toLowerCase()] = value;
 
+    // undici keys its pools by origin: one slot here is one connection there.
+    const release = await this.slots.acquire(target.origin);
+    started = performance.now();
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -141,7 +156,13 @@ export class HttpSender {
       return result;
     } finally {
       clearTimeout(timer);
+      release();
     }
+  }
+
+  /** Requests holding one of `origin`'s connection slots now. */
+  inFlight(origin: string): number {
+    return this.slots.inUse(origin);
   }
 
   /** Waits for the requests in flight, then closes the pooled connections. */

@@ -5,11 +5,14 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
+  IsInt,
   IsNotEmpty,
   IsObject,
   IsOptional,
   IsString,
+  Max,
   MaxLength,
+  Min,
   ValidateIf,
   ValidationArguments,
 } from 'class-validator';
@@ -44,7 +47,34 @@ const FILTER_EXAMPLE = { 'object.amount': { $gte: 1000000 } };
 const FilterProperty = (example: unknown) =>
   ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, example, description: FILTER_DESCRIPTION });
 
-export class CreateWebhookDto {
+export const MAX_CONCURRENCY_LIMIT = 1000;
+export const RATE_LIMIT_PER_SECOND_LIMIT = 10_000;
+
+const MAX_CONCURRENCY_DOC =
+  'At most this many attempts to this webhook are in flight at once (per worker process); more wait their turn — ' +
+  `delayed, never dropped or failed. 1–${MAX_CONCURRENCY_LIMIT}; null: the platform default (WEBHOOK_MAX_CONCURRENCY, 10 unless configured)`;
+const RATE_LIMIT_DOC =
+  'At most this many attempts to this webhook start per second (per worker process; bursts of up to one second\'s worth); ' +
+  `more wait their turn — delayed, never dropped or failed. 1–${RATE_LIMIT_PER_SECOND_LIMIT}; null: no rate limit`;
+
+/** The flow-control fields, shared by create and update: null means the default. */
+class WebhookFlowFields {
+  @ApiPropertyOptional({ example: 10, minimum: 1, maximum: MAX_CONCURRENCY_LIMIT, nullable: true, type: Number, description: MAX_CONCURRENCY_DOC })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_CONCURRENCY_LIMIT)
+  maxConcurrency?: number | null;
+
+  @ApiPropertyOptional({ example: 50, minimum: 1, maximum: RATE_LIMIT_PER_SECOND_LIMIT, nullable: true, type: Number, description: RATE_LIMIT_DOC })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(RATE_LIMIT_PER_SECOND_LIMIT)
+  rateLimitPerSecond?: number | null;
+}
+
+export class CreateWebhookDto extends WebhookFlowFields {
   @ApiProperty({ example: 'CRM sync', maxLength: WEBHOOK_NAME_MAX })
   @IsString()
   @IsNotEmpty()
@@ -93,7 +123,7 @@ export class CreateWebhookDto {
 }
 
 /** Every field optional; null is refused except for description (which it clears). */
-export class UpdateWebhookDto {
+export class UpdateWebhookDto extends WebhookFlowFields {
   @ApiPropertyOptional({ example: 'CRM sync', maxLength: WEBHOOK_NAME_MAX })
   @OptionalNotNull()
   @IsString()
@@ -157,6 +187,10 @@ export class WebhookView {
     description: 'Why the system disabled it: gone (410), failing, creator_removed; null when enabled or paused by a user',
   })
   disabledReason: DisabledReason | null;
+  @ApiProperty({ example: null, nullable: true, type: Number, description: MAX_CONCURRENCY_DOC })
+  maxConcurrency: number | null;
+  @ApiProperty({ example: null, nullable: true, type: Number, description: RATE_LIMIT_DOC })
+  rateLimitPerSecond: number | null;
   @ApiProperty({
     format: 'uuid',
     example: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
@@ -203,6 +237,8 @@ export function toWebhookView(row: Webhook): WebhookView {
     enabled: row.enabled,
     filter: row.filter ?? null,
     disabledReason: row.disabledReason ?? null,
+    maxConcurrency: row.maxConcurrency ?? null,
+    rateLimitPerSecond: row.rateLimitPerSecond ?? null,
     createdById: row.createdById,
     previousOwnerId: row.previousOwnerId ?? null,
     ownerChangedAt: row.ownerChangedAt ? row.ownerChangedAt.toISOString() : null,

@@ -67,6 +67,13 @@ export class Webhook extends WorkspaceOwnedEntity {
    */
   @Column('jsonb', { nullable: true })
   filter: Record<string, unknown> | null;
+  /** Attempts in flight at once for this webhook; null: the platform default (WEBHOOK_MAX_CONCURRENCY). */
+  @Column('integer', { nullable: true })
+  maxConcurrency: number | null;
+
+  /** At most this many attempts start per second; null: no rate limit. */
+  @Column('integer', { nullable: true })
+  rateLimitPerSecond: number | null;
 
   /** When the current run of failed deliveries began; null once any delivery succeeds. */
   @Column('timestamptz', { nullable: true })

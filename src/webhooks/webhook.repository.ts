@@ -25,13 +25,28 @@ export interface SubscribedWebhook {
 
 /**
  * For delivery's lease statement, which reads a delivery's webhook in the same round trip: the
- * table (aliased) and the columns an attempt needs (url, enabled, secrets, created_by_id).
+ * table (aliased) and the columns an attempt needs (url, enabled, secrets, created_by_id, and the flow
+ * limits max_concurrency and rate_limit_per_second).
  */
 export function webhookTarget(alias: string): { from: string; columns: string } {
   return {
     from: `webhooks ${alias}`,
-    columns: ['url', 'enabled', 'secrets', 'created_by_id'].map((c) => `${alias}.${c}`).join(', '),
+    columns: ['url', 'enabled', 'secrets', 'created_by_id', 'max_concurrency', 'rate_limit_per_second'].map((c) => `${alias}.${c}`).join(', '),
   };
+}
+
+/** A webhook's flow-control settings as delivery's scheduler needs them, and what a waiting attempt checks again. */
+export interface WebhookFlow {
+  workspaceId: string;
+  /** null: the platform default (WEBHOOK_MAX_CONCURRENCY). */
+  maxConcurrency: number | null;
+  /** null: no rate limit. */
+  rateLimitPerSecond: number | null;
+  enabled: boolean;
+  url: string;
+  /** The owner, and their membership's ability version (null: no longer a member). */
+  createdById: string;
+  abilityVersion: number | null;
 }
 
 /** Which webhooks an attempt batch found healthy, gone (410) or failing. */
@@ -64,6 +79,41 @@ export class WebhookRepository {
   /** Enabled webhooks of these workspaces subscribed to any of these types, with their owners' memberships. */
   findSubscribed(db: Queryable, workspaceIds: string[], types: string[]): Promise<SubscribedWebhook[]> {
     return db.query<SubscribedWebhook[]>(SUBSCRIBED_WEBHOOKS_SQL, [workspaceIds, types]);
+  }
+
+  /** The flow-control settings of these webhooks (those that still exist) and their owners' access versions, by id. */
+  async flowLimits(db: Queryable, ids: string[]): Promise<Map<string, WebhookFlow>> {
+    const rows = await db.query<
+      {
+        id: string;
+        workspace_id: string;
+        max_concurrency: number | null;
+        rate_limit_per_second: number | null;
+        enabled: boolean;
+        url: string;
+        created_by_id: string;
+        ability_version: number | null;
+      }[]
+    >(
+      `SELECT w.id, w.workspace_id, w.max_concurrency, w.rate_limit_per_second, w.enabled, w.url, w.created_by_id, m.ability_version
+       FROM webhooks w ${memberAccessJoin('m', 'w.workspace_id', 'w.created_by_id')}
+       WHERE w.id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        {
+          workspaceId: r.workspace_id,
+          maxConcurrency: r.max_concurrency,
+          rateLimitPerSecond: r.rate_limit_per_second,
+          enabled: r.enabled,
+          url: r.url,
+          createdById: r.created_by_id,
+          abilityVersion: r.ability_version,
+        },
+      ]),
+    );
   }
 
   /** Webhooks whose creator is no longer a member (found at fan-out): disabled, `creator_removed`. */

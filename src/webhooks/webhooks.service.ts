@@ -90,6 +90,8 @@ export class WebhooksService implements OnModuleInit {
           createdById: ctx.userId,
           secrets,
           failingSince: null,
+          maxConcurrency: dto.maxConcurrency ?? null,
+          rateLimitPerSecond: dto.rateLimitPerSecond ?? null,
         }),
       );
       return { ...toWebhookView(saved), secret };
@@ -126,6 +128,9 @@ export class WebhooksService implements OnModuleInit {
       if (dto.description !== undefined && dto.description !== row.description) changes.description = dto.description;
       if (dto.events !== undefined && !sameList(dto.events, row.events)) changes.events = dto.events;
       if (dto.filter !== undefined && JSON.stringify(dto.filter) !== JSON.stringify(row.filter)) changes.filter = dto.filter;
+      // Flow limits: null restores the default; neither changes the owner.
+      if (dto.maxConcurrency !== undefined && dto.maxConcurrency !== row.maxConcurrency) changes.maxConcurrency = dto.maxConcurrency;
+      if (dto.rateLimitPerSecond !== undefined && dto.rateLimitPerSecond !== row.rateLimitPerSecond) changes.rateLimitPerSecond = dto.rateLimitPerSecond;
       // Whoever points the webhook elsewhere (url) or widens or narrows what it carries (events)
       // becomes its owner: from then on it carries only what they may read (permissions.md).
       const transfer = (changes.url !== undefined || changes.events !== undefined) && row.createdById !== ctx.userId;

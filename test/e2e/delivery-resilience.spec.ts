@@ -27,7 +27,15 @@ describe('delivery survives a Redis wipe', () => {
     redis = await ThrowawayRedis.start();
     // The second attempt waits 2 s: long enough to wipe Redis while it is a delayed job.
     // A short lease margin: an attempt cut off by the wipe is taken over within seconds, not 30 s.
-    t = await startTestApp({ REDIS_URL: redis.url, WEBHOOK_RETRY_SCHEDULE: '0,2s,2s', DELIVERY_LEASE_MARGIN_MS: '3000', LOG_LEVEL: 'warn' });
+    // No circuit breaker: ten 503s in a row would open it and hold the retries back (by design,
+    // delivery-flow.spec.ts), and this test needs them as delayed jobs in Redis at the wipe.
+    t = await startTestApp({
+      REDIS_URL: redis.url,
+      WEBHOOK_RETRY_SCHEDULE: '0,2s,2s',
+      DELIVERY_LEASE_MARGIN_MS: '3000',
+      LOG_LEVEL: 'warn',
+      WEBHOOK_CIRCUIT_FAILURES: '0',
+    });
     await receiver.start();
     ws = await seedWorkspace(new ApiClient(t.baseUrl));
   });

@@ -193,7 +193,7 @@ describe('delivery outcomes and retries', () => {
     receiver.script('/outage', [200]);
     const res = await ws.owner.api.post(`${base()}/webhooks/${hook.id}/recover`, { since });
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ count: 2, skipped: 0 });
+    expect(res.body).toEqual({ count: 2, skipped: 0, more: false });
     await expect
       .poll(async () => (await ws.owner.api.get(`${base()}/webhooks/${hook.id}/deliveries?status=succeeded`)).body.data.length, { timeout: 15_000 })
       .toBe(2);

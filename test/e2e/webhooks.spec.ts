@@ -72,6 +72,8 @@ describe('webhooks: management by role', () => {
         enabled: true,
         filter: null,
         disabledReason: null,
+        maxConcurrency: null,
+        rateLimitPerSecond: null,
         createdById: ws.owner.id,
         previousOwnerId: null,
         ownerChangedAt: null,
@@ -187,8 +189,8 @@ describe('webhooks: management by role', () => {
         expect(res.body.id).toBe(id);
         expect(Object.keys(res.body).sort()).toEqual(
           [
-            'createdAt', 'createdById', 'description', 'disabledReason', 'enabled', 'events', 'filter', 'id', 'name', 'ownerChangedAt',
-            'previousOwnerId', 'updatedAt', 'url', 'workspaceId',
+            'createdAt', 'createdById', 'description', 'disabledReason', 'enabled', 'events', 'filter', 'id', 'maxConcurrency', 'name', 'ownerChangedAt',
+            'previousOwnerId', 'rateLimitPerSecond', 'updatedAt', 'url', 'workspaceId',
           ],
         );
       }

@@ -23,6 +23,10 @@ export const FAULT_ENV: Record<string, string> = {
   WEBHOOK_TIMEOUT_MS: '2000',
   WEBHOOK_SECRET_KEY: 'fault-injection-suite-only-secret-key-0123456789',
   WORKER_CONCURRENCY: '50',
+  // No circuit breaker: receivers that fail every message's first attempt (redis-restart) or every
+  // attempt (hostile-receivers) would open it, and it holds their scheduled attempts back by design
+  // (delivery-flow.spec.ts). These scenarios measure loss and duplicates across crashes and restarts.
+  WEBHOOK_CIRCUIT_FAILURES: '0',
 };
 
 export const INVESTMENT_EVENTS = ['investment.created', 'investment.updated', 'investment.deleted'];

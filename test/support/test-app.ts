@@ -28,6 +28,9 @@ export const TEST_ENV: Record<string, string> = {
   // Suites sign many users up from 127.0.0.1; only the throttling test turns throttling on.
   AUTH_THROTTLE_PER_ADDRESS: 'off',
   AUTH_THROTTLE_PER_ACCOUNT: 'off',
+  // No circuit breaker unless a test turns it on (delivery-flow.spec.ts does): suites that make
+  // endpoints fail on purpose check the retry schedule's attempts, which an open circuit spaces out.
+  WEBHOOK_CIRCUIT_FAILURES: '0',
 };
 
 let apps = 0;

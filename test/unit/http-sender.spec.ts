@@ -317,6 +317,33 @@ describe('HttpSender', () => {
     expect(srv.connections).toBe(1);
   });
 
+  it('starts the timeout when a request gets a connection, not while it waits for one of the pool', async () => {
+    // 4 connections, 24 requests answered in 150 ms each: the last waits ~750 ms for a connection,
+    // far beyond the 400 ms timeout, yet none times out and none is sent twice.
+    let open = 0;
+    let maxOpen = 0;
+    const srv = await httpServer((req, res) => {
+      open += 1;
+      maxOpen = Math.max(maxOpen, open);
+      req.resume();
+      setTimeout(() => {
+        open -= 1;
+        res.end('ok');
+      }, 150);
+    });
+    const s = sender({ timeoutMs: 400, connectionsPerOrigin: 4 });
+    const started = Date.now();
+    const results = await Promise.all(Array.from({ length: 24 }, () => s.send(`${srv.url}/hook`, JSON_HEADERS, BODY)));
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(srv.requests).toBe(24);
+    expect(maxOpen).toBeLessThanOrEqual(4);
+    // Paced by the pool: 6 rounds of 150 ms.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(6 * 140);
+    // The logged duration is the endpoint's: about 150 ms, never the wait.
+    expect(Math.max(...results.map((r) => r.durationMs))).toBeLessThan(400);
+    expect(s.inFlight(srv.url)).toBe(0);
+  });
+
   it('refuses a malformed URL without throwing', async () => {
     const result = await sender().send('ftp://example.com/x', JSON_HEADERS, BODY);
     expect(result).toMatchObject({ ok: false, errorKind: 'network' });

@@ -860,8 +860,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Redeliver every failed delivery since a time
-         * @description Queues again the failed deliveries created since `since` whose event the webhook's current owner (createdById) may read now; the others stay failed and are counted in `skipped`. Each attempt checks the owner again when it runs.
+         * Redeliver the failed deliveries of a time window
+         * @description Queues again, oldest first, the failed deliveries created at or after `since` (and before `until`, if given) whose event the webhook's current owner (createdById) may read now; the others stay failed and are counted in `skipped`. One call queues at most WEBHOOK_RECOVER_MAX (1,000 by default) and examines at most ten times that many: `more: true` means failed deliveries of the window remain, so call again. Each attempt checks the owner again when it runs, and the redeliveries flow at the webhook's own limits (maxConcurrency, rateLimitPerSecond).
          */
         post: operations["DeliveriesController_recover"];
         delete?: never;
@@ -2088,6 +2088,16 @@ export interface components {
             stages?: string[];
         };
         CreateWebhookDto: {
+            /**
+             * @description At most this many attempts to this webhook are in flight at once (per worker process); more wait their turn — delayed, never dropped or failed. 1–1000; null: the platform default (WEBHOOK_MAX_CONCURRENCY, 10 unless configured)
+             * @example 10
+             */
+            maxConcurrency?: number | null;
+            /**
+             * @description At most this many attempts to this webhook start per second (per worker process; bursts of up to one second's worth); more wait their turn — delayed, never dropped or failed. 1–10000; null: no rate limit
+             * @example 50
+             */
+            rateLimitPerSecond?: number | null;
             /** @example CRM sync */
             name: string;
             /**
@@ -2168,6 +2178,16 @@ export interface components {
              */
             disabledReason: "gone" | "failing" | "creator_removed" | null;
             /**
+             * @description At most this many attempts to this webhook are in flight at once (per worker process); more wait their turn — delayed, never dropped or failed. 1–1000; null: the platform default (WEBHOOK_MAX_CONCURRENCY, 10 unless configured)
+             * @example null
+             */
+            maxConcurrency: number | null;
+            /**
+             * @description At most this many attempts to this webhook start per second (per worker process; bursts of up to one second's worth); more wait their turn — delayed, never dropped or failed. 1–10000; null: no rate limit
+             * @example null
+             */
+            rateLimitPerSecond: number | null;
+            /**
              * Format: uuid
              * @description The owner: the webhook receives only what this user may read, at every attempt. The creator at first; whoever else changes url or events becomes the owner
              * @example 7c9e6679-7425-40de-944b-e07fc1f90ae7
@@ -2239,6 +2259,16 @@ export interface components {
              */
             disabledReason: "gone" | "failing" | "creator_removed" | null;
             /**
+             * @description At most this many attempts to this webhook are in flight at once (per worker process); more wait their turn — delayed, never dropped or failed. 1–1000; null: the platform default (WEBHOOK_MAX_CONCURRENCY, 10 unless configured)
+             * @example null
+             */
+            maxConcurrency: number | null;
+            /**
+             * @description At most this many attempts to this webhook start per second (per worker process; bursts of up to one second's worth); more wait their turn — delayed, never dropped or failed. 1–10000; null: no rate limit
+             * @example null
+             */
+            rateLimitPerSecond: number | null;
+            /**
              * Format: uuid
              * @description The owner: the webhook receives only what this user may read, at every attempt. The creator at first; whoever else changes url or events becomes the owner
              * @example 7c9e6679-7425-40de-944b-e07fc1f90ae7
@@ -2261,6 +2291,16 @@ export interface components {
             updatedAt: string;
         };
         UpdateWebhookDto: {
+            /**
+             * @description At most this many attempts to this webhook are in flight at once (per worker process); more wait their turn — delayed, never dropped or failed. 1–1000; null: the platform default (WEBHOOK_MAX_CONCURRENCY, 10 unless configured)
+             * @example 10
+             */
+            maxConcurrency?: number | null;
+            /**
+             * @description At most this many attempts to this webhook start per second (per worker process; bursts of up to one second's worth); more wait their turn — delayed, never dropped or failed. 1–10000; null: no rate limit
+             * @example 50
+             */
+            rateLimitPerSecond?: number | null;
             /** @example CRM sync */
             name?: string;
             /**
@@ -2456,10 +2496,15 @@ export interface components {
         };
         RecoverDto: {
             /**
-             * @description Redeliver every failed delivery created since then
+             * @description Redeliver the failed deliveries created at or after this time
              * @example 2026-11-26T00:00:00Z
              */
             since: string;
+            /**
+             * @description Only those created before this time (later than since); default: no upper bound
+             * @example 2026-11-27T00:00:00Z
+             */
+            until?: string;
         };
         RecoverResultView: {
             /**
@@ -2472,6 +2517,11 @@ export interface components {
              * @example 0
              */
             skipped: number;
+            /**
+             * @description true when failed deliveries of the window remain after this call (one call queues at most WEBHOOK_RECOVER_MAX, 1,000 by default): call again with the same since/until to continue
+             * @example false
+             */
+            more: boolean;
         };
         /** @description Every error answer has this shape */
         Error: {
@@ -8340,6 +8390,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description More than WEBHOOK_TEST_THROTTLE (10 per minute by default) for this webhook: retry after the Retry-After header's seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     DeliveriesController_list: {
@@ -8532,6 +8593,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description More than WEBHOOK_REDELIVER_THROTTLE (60 per minute by default) for this webhook: retry after the Retry-After header's seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     DeliveriesController_recover: {
@@ -8589,6 +8661,17 @@ export interface operations {
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description More than WEBHOOK_RECOVER_THROTTLE (10 per minute by default) for this webhook: retry after the Retry-After header's seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
