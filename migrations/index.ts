@@ -5,6 +5,7 @@ import { Accounts1796156719273 } from './1796156719273-Accounts';
 import { WebhookSecretsKeyId1796156885392 } from './1796156885392-WebhookSecretsKeyId';
 import { DeliveryDecisions1796170718770 } from './1796170718770-DeliveryDecisions';
 import { AuditLog1796172254350 } from './1796172254350-AuditLog';
+import { CustomRolesAndWebhookFilter1796200000000 } from './1796200000000-CustomRolesAndWebhookFilter';
 import { WebhookFlowLimits1796300015000 } from './1796300015000-WebhookFlowLimits';
 
 /** Every migration, in order. `npm run migration:generate -- migrations/Name` writes a new file; add it here (one per line). */
@@ -16,5 +17,6 @@ export const MIGRATIONS: Function[] = [
   WebhookSecretsKeyId1796156885392,
   DeliveryDecisions1796170718770,
   AuditLog1796172254350,
+  CustomRolesAndWebhookFilter1796200000000,
   WebhookFlowLimits1796300015000,
 ];

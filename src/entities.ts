@@ -13,6 +13,7 @@ import { Memo } from './resources/memos/memo.entity';
 import { Pipeline } from './resources/pipelines/pipeline.entity';
 import { Valuation } from './resources/valuations/valuation.entity';
 import { Webhook } from './webhooks/webhook.entity';
+import { CustomRole } from './workspaces/custom-role.entity';
 import { Invitation } from './workspaces/invitation.entity';
 import { Membership } from './workspaces/membership.entity';
 import { Team } from './workspaces/team.entity';
@@ -25,6 +26,6 @@ export const ENTITIES = [
   Workspace, Membership, Team, TeamMember,
   Investment, Valuation, Memo, Assumption, Pipeline,
   OutboxEvent, Webhook, Delivery, DeliveryAttempt, DeliverySkip,
-  AccountToken, Invitation,
+  AccountToken, Invitation, CustomRole,
   AuditEntry,
 ];

@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 import { EVENT_COLUMNS, type EventRow } from '../events/domain-event';
 import { memberAccessJoin } from '../permissions/access-reader';
-import type { Role } from '../permissions/role';
+import type { MemberRole } from '../permissions/role';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import { webhookTarget } from '../webhooks/webhook.repository';
 import type { CancelReason } from './delivery.entity';
@@ -57,7 +57,7 @@ export interface LeasedDelivery extends Omit<EventRow, 'id'> {
   secrets: StoredSecret[];
   /** The webhook's owner now, and their membership (null role: no longer a member). */
   created_by_id: string;
-  role: Role | null;
+  role: MemberRole | null;
   ability_version: number | null;
   event_id: string;
 }

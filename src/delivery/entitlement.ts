@@ -1,8 +1,7 @@
-import { subject as asSubject } from '@casl/ability';
-import { permittedFieldsOf } from '@casl/ability/extra';
 import { eventTypeInfo, TEST_EVENT_TYPE } from '../events/event-catalog';
 import type { EventData } from '../events/outbox-event.entity';
 import { can } from '../permissions/authorize';
+import { hasFieldRules, pick, readableFields } from '../permissions/readable-fields';
 import type { AppAbility, SubjectType } from '../permissions/subjects';
 
 /** What a webhook may carry of one event: nothing, the event's data as is, or a narrowed copy. */
@@ -24,7 +23,7 @@ export function entitlement(ability: AppAbility, type: string, data: EventData):
   const info = eventTypeInfo(type);
   if (!info || !can(ability, 'read', info.caslSubject, data.object)) return { readable: false };
   const subjectType = info.caslSubject;
-  const fieldRules = ability.rulesFor('read', subjectType).some((rule) => rule.fields);
+  const fieldRules = hasFieldRules(ability, subjectType);
   let previousAttributes = data.previousAttributes;
   let narrowed = false;
   if (previousAttributes) {
@@ -69,15 +68,4 @@ function mayDependOn(ability: AppAbility, subjectType: SubjectType, changed: Rec
     bySubject.set(subjectType, fields);
   }
   return fields === null || Object.keys(changed).some((k) => fields.has(k));
-}
-
-function readableFields(ability: AppAbility, subjectType: SubjectType, object: Record<string, unknown>): Set<string> {
-  const all = Object.keys(object);
-  return new Set(
-    permittedFieldsOf(ability, 'read', asSubject(subjectType, { ...object }) as never, { fieldsFrom: (rule) => rule.fields ?? all }),
-  );
-}
-
-function pick(o: Record<string, unknown>, fields: Set<string>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([k]) => fields.has(k)));
 }

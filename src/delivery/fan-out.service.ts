@@ -6,6 +6,7 @@ import { eventTypeInfo, isOperationalEventType, SUBSCRIBABLE_EVENT_TYPES } from 
 import { EventSubscriptions } from '../events/event-subscriptions';
 import type { EventData } from '../events/outbox-event.entity';
 import { AbilityService } from '../permissions/ability.service';
+import { filterInput, matchesWebhookFilter } from '../webhooks/webhook-filter';
 import { SubscribedWebhook, WebhookRepository } from '../webhooks/webhook.repository';
 import { ClaimedDelivery, DeliveryAttemptsService } from './delivery-attempts.service';
 import { FANOUT_SUBSCRIBER } from './delivery.constants';
@@ -151,7 +152,9 @@ export class FanOutService implements OnModuleInit {
     });
     const allowed = entitlement(ability, event.type, event.data);
     if (!allowed.readable) return { reason: 'not_permitted' };
-    // Webhook filters (issue 18) decide here, on what the webhook may carry: { reason: 'filtered' }.
+    // The webhook's filter sees only what it may carry.
+    const filtered = matchesWebhookFilter(webhook.filter, filterInput(allowed.data, Object.keys(event.data.previousAttributes ?? {})));
+    if (!filtered.deliver) return { reason: 'filtered' };
     return { data: allowed.narrowed ? allowed.data : null };
   }
 

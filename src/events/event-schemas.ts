@@ -60,6 +60,8 @@ function jsonType(type: unknown): string {
   if (type === Number || type === 'number') return 'number';
   if (type === Boolean || type === 'boolean') return 'boolean';
   if (type === 'integer') return 'integer';
+  // A free-form object (the webhook view's `filter`, in the operational events).
+  if (type === Object || type === 'object') return 'object';
   throw new Error(`Event object property of unsupported type ${String(type)}`);
 }
 

@@ -1,22 +1,26 @@
 import { AbilityBuilder, createMongoAbility } from '@casl/ability';
-import type { Role } from './role';
+import { addCustomRoleRules, RolePermission } from './custom-role';
+import type { MemberRole } from './role';
 import type { AppAbility, SubjectType } from './subjects';
 
 export interface AbilitySubjectUser {
   userId: string;
-  role: Role;
+  role: MemberRole;
   /** The teams the user belongs to in this workspace. */
   teamIds: string[];
+  /** With role `custom`: the custom role's permissions (none: nothing beyond leaving and reading the workspace). */
+  permissions?: RolePermission[];
 }
 
-const FULLY_MANAGED_BY_ADMINS: SubjectType[] = ['Team', 'Investment', 'Valuation', 'Assumption', 'Pipeline', 'Webhook', 'ApiKey'];
+const FULLY_MANAGED_BY_ADMINS: SubjectType[] = ['Team', 'Investment', 'Valuation', 'Assumption', 'Pipeline', 'Webhook', 'ApiKey', 'Role'];
 
 /**
  * The default policy matrix of permissions.md, as CASL rules. The only place that decides who may
  * do what: guards, list queries (via rules-to-sql) and event fan-out all ask the ability built here.
  */
-export function defineAbilityFor({ userId, role, teamIds }: AbilitySubjectUser): AppAbility {
-  const { can, cannot, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
+export function defineAbilityFor({ userId, role, teamIds, permissions }: AbilitySubjectUser): AppAbility {
+  const builder = new AbilityBuilder<AppAbility>(createMongoAbility);
+  const { can, cannot, build } = builder;
   const myTeams = { $in: teamIds };
 
   // Everyone may leave, and read their own rules.
@@ -42,8 +46,12 @@ export function defineAbilityFor({ userId, role, teamIds }: AbilitySubjectUser):
     can(['read', 'update', 'delete'], 'Memo', { visibility: 'team' });
     can(['read', 'update', 'delete'], 'Memo', { authorId: userId });
     can('create', 'Memo', { authorId: userId });
+  } else if (role === 'custom') {
+    // A workspace's own role (custom-role.ts): the same conditions as below, never beyond admin.
+    can('read', 'Workspace');
+    addCustomRoleRules(builder, permissions ?? [], userId, teamIds);
   } else if (role === 'member') {
-    can('read', ['Workspace', 'Member', 'Team', 'Assumption']);
+    can('read', ['Workspace', 'Member', 'Team', 'Assumption', 'Role']);
     can(['read', 'create', 'update'], 'Pipeline');
     can(['read', 'create', 'update'], ['Investment', 'Valuation'], { teamId: myTeams });
     can('read', 'Memo', { visibility: 'workspace' });
@@ -52,7 +60,7 @@ export function defineAbilityFor({ userId, role, teamIds }: AbilitySubjectUser):
     can(['create', 'read', 'update', 'delete'], 'Webhook', { createdById: userId });
     can('manage', 'ApiKey', { userId });
   } else {
-    can('read', ['Workspace', 'Member', 'Team', 'Pipeline']);
+    can('read', ['Workspace', 'Member', 'Team', 'Pipeline', 'Role']);
     can('read', ['Investment', 'Valuation'], { teamId: myTeams });
     can('read', 'Memo', { visibility: 'workspace' });
     can('manage', 'ApiKey', { userId });

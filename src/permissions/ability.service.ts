@@ -35,7 +35,9 @@ export class AbilityService {
     const cached = this.cache.get(key);
     if (cached) return cached;
     const teamIds = await this.access.teamIds(access.workspaceId, access.userId);
-    const ability = defineAbilityFor({ userId: access.userId, role: access.role, teamIds });
+    // A custom role's permissions: changing them bumps the version of every holder (like a role change).
+    const permissions = access.role === 'custom' ? await this.access.customRolePermissions(access.workspaceId, access.userId) : undefined;
+    const ability = defineAbilityFor({ userId: access.userId, role: access.role, teamIds, permissions });
     if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, ability);
     return ability;

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { UserMemberships } from '../identity/user-memberships';
-import type { Role } from './role';
+import type { RolePermission } from './custom-role';
+import type { MemberRole } from './role';
 
 /**
  * For a statement that must read a row's owner's access in the same round trip (delivery's hot
@@ -17,13 +18,13 @@ export function memberAccessJoin(alias: string, workspaceCol: string, userCol: s
 export interface MemberAccess {
   workspaceId: string;
   userId: string;
-  role: Role;
+  role: MemberRole;
   abilityVersion: number;
 }
 
 /**
  * The reads that access checks need, of tables the workspaces module owns and writes (memberships,
- * team_members). Nothing here writes; every other module asks this (or AbilityService) rather
+ * team_members, custom_roles). Nothing here writes; every other module asks this (or AbilityService) rather
  * than querying those tables for an access decision.
  */
 @Injectable()
@@ -32,7 +33,7 @@ export class AccessReader implements UserMemberships {
 
   /** The member's current role and version, or null when the user is not a member. */
   async findAccess(workspaceId: string, userId: string): Promise<MemberAccess | null> {
-    const rows: { role: Role; ability_version: number }[] = await this.dataSource.query(
+    const rows: { role: MemberRole; ability_version: number }[] = await this.dataSource.query(
       'SELECT role, ability_version FROM memberships WHERE workspace_id = $1 AND user_id = $2',
       [workspaceId, userId],
     );
@@ -46,6 +47,24 @@ export class AccessReader implements UserMemberships {
       userId,
     ]);
     return teams.map((t) => t.team_id);
+  }
+
+  /** A custom role holder's permissions (none when the member holds a built-in role). */
+  async customRolePermissions(workspaceId: string, userId: string): Promise<RolePermission[]> {
+    const rows: { permissions: RolePermission[] }[] = await this.dataSource.query(
+      'SELECT r.permissions FROM memberships m JOIN custom_roles r ON r.id = m.custom_role_id WHERE m.workspace_id = $1 AND m.user_id = $2',
+      [workspaceId, userId],
+    );
+    return rows[0]?.permissions ?? [];
+  }
+
+  /** The custom role a member holds, if any. */
+  async customRoleOf(workspaceId: string, userId: string): Promise<{ id: string; name: string } | null> {
+    const rows: { id: string; name: string }[] = await this.dataSource.query(
+      'SELECT r.id, r.name FROM memberships m JOIN custom_roles r ON r.id = m.custom_role_id WHERE m.workspace_id = $1 AND m.user_id = $2',
+      [workspaceId, userId],
+    );
+    return rows[0] ?? null;
   }
 
   async listForUser(userId: string): Promise<{ workspaceId: string; role: string }[]> {

@@ -2,7 +2,7 @@ import type { MongoAbility } from '@casl/ability';
 
 /** String subject types: rows and JSON payloads are checked through `subject(type, object)`. */
 export const SUBJECT_TYPES = [
-  'Workspace', 'Member', 'Team', 'Investment', 'Valuation', 'Memo', 'Assumption', 'Pipeline', 'Webhook', 'ApiKey', 'Invitation',
+  'Workspace', 'Member', 'Team', 'Investment', 'Valuation', 'Memo', 'Assumption', 'Pipeline', 'Webhook', 'ApiKey', 'Invitation', 'Role',
   'AuditLog',
 ] as const;
 export type SubjectType = (typeof SUBJECT_TYPES)[number];

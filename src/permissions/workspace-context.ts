@@ -1,13 +1,13 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { EventActor } from '../kernel/actor';
-import type { Role } from './role';
+import type { MemberRole } from './role';
 import type { AppAbility } from './subjects';
 
 /** What the policies guard established about the caller inside one workspace. */
 export interface WorkspaceContext {
   workspaceId: string;
   userId: string;
-  role: Role;
+  role: MemberRole;
   ability: AppAbility;
   actor: EventActor;
 }

@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { eventTypeInfo, isOperationalEventType } from '../events/event-catalog';
-import type { Role } from '../permissions/role';
+import type { MemberRole } from '../permissions/role';
 import type { AppAbility } from '../permissions/subjects';
 
 /**
@@ -19,7 +19,7 @@ export function unreadableEventTypes(ability: AppAbility, types: readonly string
  * Operational events (webhook.failing, …) are about every webhook of the workspace: only a webhook
  * owned by an owner or admin may subscribe to them. 400 otherwise.
  */
-export function assertMayReceiveOperational(role: Role, types: readonly string[]): void {
+export function assertMayReceiveOperational(role: MemberRole, types: readonly string[]): void {
   const operational = types.filter(isOperationalEventType);
   if (operational.length && role !== 'owner' && role !== 'admin') {
     throw new BadRequestException([

@@ -7,6 +7,7 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -35,6 +36,17 @@ function unknownEventTypesMessage({ value }: ValidationArguments): string {
 const OptionalNotNull = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
 
 const EVENTS_EXAMPLE = ['investment.created', 'investment.updated', 'memo.created'];
+
+const FILTER_DESCRIPTION =
+  'Only events matching this condition are delivered: a MongoDB-style query ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, ' +
+  'dotted paths) on {object, previousAttributes, changedFields} — the fields the owner may read, and the names of the changed fields. ' +
+  'Examples: {"changedFields": {"$in": ["value"]}} (a valuation.updated only when the value changed); {"object.amount": {"$gte": 1000000}}. ' +
+  'null or absent: every event of the subscribed types. An unknown operator or field is refused with 400.';
+const FILTER_EXAMPLE = { 'object.amount': { $gte: 1000000 } };
+
+/** A filter's Swagger shape: any JSON object (validated by webhook-filter.ts). */
+const FilterProperty = (example: unknown) =>
+  ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, example, description: FILTER_DESCRIPTION });
 
 export const MAX_CONCURRENCY_LIMIT = 1000;
 export const RATE_LIMIT_PER_SECOND_LIMIT = 10_000;
@@ -104,6 +116,11 @@ export class CreateWebhookDto extends WebhookFlowFields {
   @OptionalNotNull()
   @IsBoolean()
   enabled?: boolean;
+
+  @FilterProperty(FILTER_EXAMPLE)
+  @IsOptional()
+  @IsObject()
+  filter?: Record<string, unknown> | null;
 }
 
 /** Every field optional; null is refused except for description (which it clears). */
@@ -147,6 +164,11 @@ export class UpdateWebhookDto extends WebhookFlowFields {
   @OptionalNotNull()
   @IsBoolean()
   enabled?: boolean;
+
+  @FilterProperty({ changedFields: { $in: ['value'] } })
+  @IsOptional()
+  @IsObject()
+  filter?: Record<string, unknown> | null;
 }
 
 @WebhookEventObject()
@@ -158,6 +180,8 @@ export class WebhookView {
   @ApiProperty({ example: EVENTS_EXAMPLE, enum: SUBSCRIBABLE_EVENT_TYPES, isArray: true }) events: string[];
   @ApiProperty({ example: 'Pushes portfolio changes to the CRM', nullable: true, type: String }) description: string | null;
   @ApiProperty({ example: true }) enabled: boolean;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: FILTER_EXAMPLE, description: FILTER_DESCRIPTION })
+  filter: Record<string, unknown> | null;
   @ApiProperty({
     enum: DISABLED_REASONS,
     nullable: true,
@@ -213,6 +237,7 @@ export function toWebhookView(row: Webhook): WebhookView {
     events: row.events,
     description: row.description ?? null,
     enabled: row.enabled,
+    filter: row.filter ?? null,
     disabledReason: row.disabledReason ?? null,
     maxConcurrency: row.maxConcurrency ?? null,
     rateLimitPerSecond: row.rateLimitPerSecond ?? null,

@@ -61,6 +61,12 @@ export class Webhook extends WorkspaceOwnedEntity {
   @Column('text', { nullable: true, select: false })
   secretsKeyId: string | null;
 
+  /**
+   * Only events matching this condition are delivered (webhook-filter.ts): a MongoDB-style query on
+   * `{object, previousAttributes, changedFields}`; null = every event of the subscribed types.
+   */
+  @Column('jsonb', { nullable: true })
+  filter: Record<string, unknown> | null;
   /** Attempts in flight at once for this webhook; null: the platform default (WEBHOOK_MAX_CONCURRENCY). */
   @Column('integer', { nullable: true })
   maxConcurrency: number | null;

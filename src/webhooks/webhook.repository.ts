@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { memberAccessJoin } from '../permissions/access-reader';
-import type { Role } from '../permissions/role';
+import type { MemberRole } from '../permissions/role';
 import type { StoredSecret } from './webhook.entity';
 
 /** A DataSource or an EntityManager (a transaction): whatever the caller's statement must commit with. */
@@ -19,8 +19,10 @@ export interface SubscribedWebhook {
   enabled: boolean;
   created_at: Date;
   /** null when the creator is no longer a member of the workspace. */
-  role: Role | null;
+  role: MemberRole | null;
   ability_version: number | null;
+  /** Only events matching it are delivered (webhook-filter.ts); null: all of the subscribed types. */
+  filter: Record<string, unknown> | null;
 }
 
 /**
@@ -85,7 +87,7 @@ const TRANSITIONS: Record<HealthChange['kind'], { state: string | null; when: st
 // The creators' memberships come in the same round trip (the access check needs them);
 // ability_version keys the ability cache.
 const SUBSCRIBED_WEBHOOKS_SQL = `
-SELECT w.id, w.workspace_id, w.events, w.url, w.secrets, w.created_by_id, w.enabled, w.created_at, m.role, m.ability_version
+SELECT w.id, w.workspace_id, w.events, w.url, w.secrets, w.created_by_id, w.enabled, w.created_at, w.filter, m.role, m.ability_version
 FROM webhooks w
 ${memberAccessJoin('m', 'w.workspace_id', 'w.created_by_id')}
 WHERE w.workspace_id = ANY($1::uuid[]) AND w.events && $2::text[]`;

@@ -20,6 +20,8 @@ import { MemberRemovalHooks } from '../permissions/member-removal-hooks';
 import type { AppAbility } from '../permissions/subjects';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { assertMayReceiveOperational, unreadableEventTypes } from './subscription-policy';
+import { filterProblems } from './webhook-filter';
+import { objectFieldsOf } from './webhook-filter-fields';
 import { checkUrlSyntax, checkWebhookUrl } from './url-safety';
 import { CreatedWebhookView, CreateWebhookDto, SecretView, toWebhookView, UpdateWebhookDto, WebhookView } from './webhook.dto';
 import { Webhook } from './webhook.entity';
@@ -68,6 +70,7 @@ export class WebhooksService implements OnModuleInit {
     authorize(ctx, 'create', 'Webhook', { workspaceId: ctx.workspaceId, createdById: ctx.userId });
     this.assertMaySubscribe(ctx.ability, dto.events, 'you');
     assertMayReceiveOperational(ctx.role, dto.events);
+    this.assertValidFilter(dto.filter, dto.events);
     const url = await this.checkUrl(dto.url);
     return this.dataSource.transaction(async (tx) => {
       await this.assertBelowLimit(tx, ctx.workspaceId);
@@ -85,6 +88,7 @@ export class WebhooksService implements OnModuleInit {
           events: dto.events,
           description: dto.description ?? null,
           enabled: dto.enabled ?? true,
+          filter: dto.filter ?? null,
           disabledReason: null,
           createdById: ctx.userId,
           secrets,
@@ -118,6 +122,7 @@ export class WebhooksService implements OnModuleInit {
     // The URL check may resolve DNS: done before the transaction, only when the URL really changes.
     const current = await this.findReadable(ctx, id);
     authorize(ctx, 'update', 'Webhook', current);
+    if (dto.filter || (dto.events && current.filter)) this.assertValidFilter(dto.filter === undefined ? current.filter : dto.filter, dto.events ?? current.events);
     let url: string | undefined;
     if (dto.url !== undefined) {
       const syntax = checkUrlSyntax(dto.url);
@@ -133,6 +138,7 @@ export class WebhooksService implements OnModuleInit {
       if (url !== undefined && url !== row.url) changes.url = url;
       if (dto.description !== undefined && dto.description !== row.description) changes.description = dto.description;
       if (dto.events !== undefined && !sameList(dto.events, row.events)) changes.events = dto.events;
+      if (dto.filter !== undefined && JSON.stringify(dto.filter) !== JSON.stringify(row.filter)) changes.filter = dto.filter;
       // Flow limits: null restores the default; neither changes the owner.
       if (dto.maxConcurrency !== undefined && dto.maxConcurrency !== row.maxConcurrency) changes.maxConcurrency = dto.maxConcurrency;
       if (dto.rateLimitPerSecond !== undefined && dto.rateLimitPerSecond !== row.rateLimitPerSecond) changes.rateLimitPerSecond = dto.rateLimitPerSecond;
@@ -159,7 +165,7 @@ export class WebhooksService implements OnModuleInit {
         throw new ConflictException("The webhook's owner is no longer a member of this workspace: change its url or events to take it over");
       }
       if (Object.keys(changes).length === 0) return toWebhookView(row);
-      await tx.getRepository(Webhook).update({ id: row.id }, changes);
+      await tx.getRepository(Webhook).update({ id: row.id }, changes as never);
       const audited = (['name', 'url', 'events', 'enabled', 'description', 'createdById'] as const).filter((k) => changes[k] !== undefined);
       await this.audit.record(tx, {
         workspaceId: ctx.workspaceId,
@@ -230,6 +236,13 @@ export class WebhooksService implements OnModuleInit {
       .createQueryBuilder('webhook')
       .where('webhook.workspaceId = :workspaceId', { workspaceId: ctx.workspaceId });
     return this.abilities.scope(qb, ctx.ability, 'read', 'Webhook', Webhook);
+  }
+
+  /** 400 naming an unknown operator or field (fields: those of the subscribed events' objects). */
+  private assertValidFilter(filter: Record<string, unknown> | null | undefined, events: string[]): void {
+    if (filter === undefined || filter === null) return;
+    const problems = filterProblems(filter, objectFieldsOf(events));
+    if (problems.length) throw new BadRequestException(problems);
   }
 
   /** 400 for a malformed URL, 422 for a well-formed one whose target is refused; else its normalised form. */

@@ -11,7 +11,9 @@ import type { WorkspaceContext } from '../permissions/workspace-context';
 import { User } from '../identity/user.entity';
 import { ApiKeyRepository } from '../identity/api-key.repository';
 import { bumpAbilityVersion } from './ability-version';
+import { CustomRole } from './custom-role.entity';
 import { Membership } from './membership.entity';
+import { RolesService } from './roles.service';
 import { MemberPermissionsView, MemberView, UpdateMemberDto } from './workspace.dto';
 
 @Injectable()
@@ -21,6 +23,7 @@ export class MembersService {
     private readonly abilities: AbilityService,
     private readonly removalHooks: MemberRemovalHooks,
     private readonly apiKeys: ApiKeyRepository,
+    private readonly roles: RolesService,
     private readonly audit: AuditLogService,
   ) {}
 
@@ -29,6 +32,7 @@ export class MembersService {
       .getRepository(Membership)
       .createQueryBuilder('row')
       .innerJoinAndSelect('row.user', 'user')
+      .leftJoinAndSelect('row.customRole', 'customRole')
       .where('row.workspaceId = :wid', { wid: ctx.workspaceId });
     this.abilities.scope(qb, ctx.ability, 'read', 'Member', Membership);
     // Membership has a composite key; paginate on user id as the tie-breaker.
@@ -40,12 +44,15 @@ export class MembersService {
   async changeRole(ctx: WorkspaceContext, userId: string, dto: UpdateMemberDto): Promise<MemberView> {
     return this.dataSource.transaction(async (tx) => {
       const member = await this.lockMember(tx, ctx, userId);
+      // A built-in name, or a custom role by id or name (400 when the workspace has no such role).
+      const { role, customRole } = await this.roles.resolve(tx, ctx.workspaceId, dto.role);
       // Both the current and the new role must be manageable by the caller (only owners touch owners).
       authorize(ctx, 'update', 'Member', { userId, role: member.role });
-      authorize(ctx, 'update', 'Member', { userId, role: dto.role });
-      if (member.role === 'owner' && dto.role !== 'owner') await this.assertNotLastOwner(tx, ctx.workspaceId);
-      if (member.role !== dto.role) {
-        await tx.getRepository(Membership).update({ workspaceId: ctx.workspaceId, userId }, { role: dto.role });
+      authorize(ctx, 'update', 'Member', { userId, role });
+      if (member.role === 'owner' && role !== 'owner') await this.assertNotLastOwner(tx, ctx.workspaceId);
+      const customRoleId = customRole?.id ?? null;
+      if (member.role !== role || member.customRoleId !== customRoleId) {
+        await tx.getRepository(Membership).update({ workspaceId: ctx.workspaceId, userId }, { role, customRoleId });
         await bumpAbilityVersion(tx, ctx.workspaceId, { userId });
         await this.audit.record(tx, {
           workspaceId: ctx.workspaceId,
@@ -58,7 +65,7 @@ export class MembersService {
         });
       }
       const teams = await this.teamsOf(ctx.workspaceId, [userId], tx);
-      return this.view({ ...member, role: dto.role }, teams.get(userId) ?? []);
+      return this.view({ ...member, role, customRoleId, customRole: customRole ?? undefined }, teams.get(userId) ?? []);
     });
   }
 
@@ -91,7 +98,15 @@ export class MembersService {
     if (!access) throw new NotFoundException('Member not found');
     authorize(ctx, 'read_permissions', 'Member', { userId, role: access.role });
     const ability = await this.abilities.abilityFor(access);
-    return { userId, role: access.role, rules: packRules(ability.rules as never) };
+    // The effective rules: for a custom role, its permissions compiled (scopes as conditions, fields).
+    const [custom]: { id: string; name: string }[] =
+      access.role === 'custom'
+        ? await this.dataSource.query(
+            'SELECT r.id, r.name FROM memberships m JOIN custom_roles r ON r.id = m.custom_role_id WHERE m.workspace_id = $1 AND m.user_id = $2',
+            [ctx.workspaceId, userId],
+          )
+        : [];
+    return { userId, role: access.role, customRole: custom ?? null, rules: packRules(ability.rules as never) };
   }
 
   private async lockMember(tx: EntityManager, ctx: WorkspaceContext, userId: string) {
@@ -99,6 +114,7 @@ export class MembersService {
       .getRepository(Membership)
       .createQueryBuilder('m')
       .innerJoinAndSelect('m.user', 'user')
+      .leftJoinAndSelect('m.customRole', 'customRole')
       .where('m.workspace_id = :wid AND m.user_id = :userId', { wid: ctx.workspaceId, userId })
       .setLock('pessimistic_write', undefined, ['m'])
       .getOne();
@@ -123,7 +139,8 @@ export class MembersService {
     return map;
   }
 
-  private view(m: Membership & { user?: User }, teamIds: string[]): MemberView {
-    return { userId: m.userId, email: m.user!.email, name: m.user!.name, role: m.role, teamIds };
+  private view(m: Membership & { user?: User; customRole?: CustomRole }, teamIds: string[]): MemberView {
+    const customRole = m.customRole ? { id: m.customRole.id, name: m.customRole.name } : null;
+    return { userId: m.userId, email: m.user!.email, name: m.user!.name, role: m.role, customRole, teamIds };
   }
 }

@@ -1,9 +1,11 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { User } from '../identity/user.entity';
 import { Workspace } from './workspace.entity';
-import type { Role } from '../permissions/role';
+import type { MemberRole } from '../permissions/role';
+import { CustomRole } from './custom-role.entity';
 
 @Entity('memberships')
+@Check('CHK_memberships_custom_role', `(role = 'custom') = (custom_role_id IS NOT NULL)`)
 export class Membership {
   @PrimaryColumn('uuid')
   workspaceId: string;
@@ -13,7 +15,12 @@ export class Membership {
   userId: string;
 
   @Column('text')
-  role: Role;
+  role: MemberRole;
+
+  /** With role `custom`: the workspace's custom role (deleting a role still assigned is refused). */
+  @Index('IDX_memberships_custom_role', { where: 'custom_role_id IS NOT NULL' })
+  @Column('uuid', { nullable: true })
+  customRoleId: string | null;
 
   /**
    * Bumped by every role or team change of this member: cached CASL abilities are keyed by it,
@@ -28,6 +35,10 @@ export class Membership {
   @ManyToOne(() => User, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id' })
   user?: User;
+
+  @ManyToOne(() => CustomRole, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'custom_role_id' })
+  customRole?: CustomRole;
 
   @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'workspace_id' })

@@ -7,6 +7,7 @@ import { previousAttributes } from '../events/event-diff';
 import { EventPublisher, PublishInput, RowChange } from '../events/event-publisher.service';
 import { AbilityService } from '../permissions/ability.service';
 import { authorize } from '../permissions/authorize';
+import { readableView } from '../permissions/readable-fields';
 import type { Action, SubjectType } from '../permissions/subjects';
 import type { WorkspaceContext } from '../permissions/workspace-context';
 import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
@@ -47,11 +48,16 @@ export class ScopedCrud<T extends ObjectLiteral & { id: string; workspaceId: str
   }
 
   list(ctx: WorkspaceContext, page: PageQueryDto): Promise<PageDto<V>> {
-    return paginate(this.scopedQuery(ctx), page, this.options.toView);
+    return paginate(this.scopedQuery(ctx), page, (row) => this.readable(ctx, this.options.toView(row)));
   }
 
   async get(ctx: WorkspaceContext, id: string): Promise<V> {
-    return this.options.toView(await this.findReadable(ctx, id));
+    return this.readable(ctx, this.options.toView(await this.findReadable(ctx, id)));
+  }
+
+  /** The view without the fields the caller may not read (a custom role's `fields`). */
+  readable(ctx: WorkspaceContext, view: V): V {
+    return readableView(ctx.ability, this.options.subject, view);
   }
 
   /** 404 unless the row exists in this workspace and the caller may read it. */
@@ -78,7 +84,7 @@ export class ScopedCrud<T extends ObjectLiteral & { id: string; workspaceId: str
     const row = this.dataSource.getRepository(this.options.entity).create({ ...draft, id: randomUUID(), createdAt: now, updatedAt: now } as never) as unknown as T;
     const view = this.options.toView(row);
     await this.events.publishWith(this.insertStatement(row), this.eventInput(ctx, 'created', view));
-    return view;
+    return this.readable(ctx, view);
   }
 
   /** INSERT of the row's defined columns; the others take their database defaults. */
@@ -118,7 +124,7 @@ export class ScopedCrud<T extends ObjectLiteral & { id: string; workspaceId: str
       // Checked again after the change: a member may not move a row out of their own scope.
       this.assertCan(ctx, 'update', row);
       const changed = previousAttributes(before, this.options.toView(row));
-      if (Object.keys(changed).length === 0) return before;
+      if (Object.keys(changed).length === 0) return this.readable(ctx, before);
       // The row is already loaded and locked: write just the changed columns (save() would load it again).
       const values: Record<string, unknown> = { updatedAt: new Date() };
       for (const key of Object.keys(changed)) values[key] = row[key];
@@ -126,7 +132,7 @@ export class ScopedCrud<T extends ObjectLiteral & { id: string; workspaceId: str
       Object.assign(row, values);
       const view = this.options.toView(row);
       await this.publish(tx, ctx, 'updated', view, changed);
-      return view;
+      return this.readable(ctx, view);
     });
   }
 

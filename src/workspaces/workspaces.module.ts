@@ -13,6 +13,8 @@ import { InvitationsService } from './invitations.service';
 import { MembersController } from './members.controller';
 import { MyInvitationsController } from './my-invitations.controller';
 import { MembersService } from './members.service';
+import { RolesController } from './roles.controller';
+import { RolesService } from './roles.service';
 import { TeamMembersController, TeamsController } from './teams.controller';
 import { TeamsService } from './teams.service';
 import { WorkspacesController } from './workspaces.controller';
@@ -21,7 +23,10 @@ import { WorkspacesService } from './workspaces.service';
 /** Workspaces, their members and roles, invitations (how people join), and teams (teams emit events like the resources do). */
 @Module({
   imports: [IdentityModule, PermissionsModule, EventsModule, MailModule, AuditModule],
-  controllers: [WorkspacesController, ApiKeysController, MembersController, InvitationsController, MyInvitationsController, TeamsController, TeamMembersController, AuditLogController],
-  providers: [ApiKeysService, WorkspacesService, MembersService, InvitationsService, InvitationMailListener, TeamsService],
+  controllers: [
+    WorkspacesController, ApiKeysController, MembersController, InvitationsController, MyInvitationsController, TeamsController, TeamMembersController,
+    RolesController, AuditLogController,
+  ],
+  providers: [ApiKeysService, WorkspacesService, MembersService, InvitationsService, InvitationMailListener, TeamsService, RolesService],
 })
 export class WorkspacesModule {}

@@ -36,6 +36,7 @@ const WINDOW = 100;
 const TABLES = [
   'users', 'access_tokens', 'workspaces', 'memberships', 'teams', 'team_members', 'investments', 'valuations', 'memos',
   'assumptions', 'pipelines', 'webhooks', 'api_keys', 'events', 'deliveries', 'delivery_attempts', 'account_tokens', 'invitations',
+  'custom_roles',
 ];
 
 type Snapshot = Record<string, string>;
@@ -172,8 +173,12 @@ describe('API fuzz: malformed, oversized and mistyped requests on every document
       invitations: [invited],
       sessions: session,
     });
+    // A custom role in each workspace (issue 18).
+    const role = await created(ws.owner.api.post(`/v1/workspaces/${ws.id}/roles`, { name: 'Fuzz role', permissions: [{ subject: 'Pipeline', actions: ['read'], scope: 'all' }] }), 'role');
+    const theirRole = await created(ws.outsider.api.post(`/v1/workspaces/${outsiderWid}/roles`, { name: 'Their role', permissions: [] }), 'role');
     const idsByKind = kinds(mine, ws.teamA, memberKey.id, [ws.owner.id, ws.admin.id, ws.member.id, ws.viewer.id], ws.id, invitation.id, [bystanderSession], deliveryId);
     idsByKind.teams.push(ws.teamB);
+    Object.assign(idsByKind, { roles: [role.id] });
     // An event id for /events/{eventId} (the "why (not)" view): the event of the first delivery.
     (idsByKind as Record<string, string[]>).events = [deliveries.body.data[0].eventId as string];
     idsByKind['api-keys'].push(ownerKey.id);
@@ -192,7 +197,7 @@ describe('API fuzz: malformed, oversized and mistyped requests on every document
         Object.entries({ ...idsByKind, members: [ws.member.id] }).map(([k, ids]) => [k, ids[0]]),
       ),
       idsByKind,
-      foreignIdsByKind: kinds(theirs, foreignTeam.id, outsiderKey.id, [ws.outsider.id], outsiderWid, theirInvitation.id, []),
+      foreignIdsByKind: { ...kinds(theirs, foreignTeam.id, outsiderKey.id, [ws.outsider.id], outsiderWid, theirInvitation.id, []), roles: [theirRole.id] },
       validBodyValues: {
         teamId: ws.teamA,
         investmentId: mine.investment.id,

@@ -330,9 +330,14 @@ describe('web console (Chromium)', () => {
         expect(await form.getByLabel('Name').inputValue()).toBe('Member hook');
         expect(await form.getByLabel('investment.created').isChecked()).toBe(true);
         await form.getByLabel('investment.updated').check();
+        // A filter from the examples offered next to the field.
+        await form.getByRole('group', { name: 'Filter examples' }).getByRole('button', { name: 'Only amounts of a million or more' }).click();
+        expect(JSON.parse(await form.getByLabel('Filter (optional)').inputValue())).toEqual({ 'object.amount': { $gte: 1000000 } });
         await form.getByRole('button', { name: 'Save' }).click();
         await page.getByText('Saved Member hook.').waitFor();
-        expect((await ws.member.api.get(`/v1/workspaces/${ws.id}/webhooks/${memberHook}`)).body.events).toEqual(['investment.created', 'investment.updated']);
+        const saved = (await ws.member.api.get(`/v1/workspaces/${ws.id}/webhooks/${memberHook}`)).body;
+        expect(saved.events).toEqual(['investment.created', 'investment.updated']);
+        expect(saved.filter).toEqual({ 'object.amount': { $gte: 1000000 } });
 
         // Another's webhook by URL: a clear message, not a blank page.
         await page.goto(`${t.baseUrl}/w/${ws.id}/settings/developers/webhooks/${adminHook}/logs`);
@@ -425,6 +430,27 @@ describe('web console (Chromium)', () => {
         expect(members.find((m) => m.userId === newcomer.id)?.role).toBe('member');
         // The owner's role is not offered to an admin.
         expect(await page.getByRole('combobox', { name: /Role of Owner/ }).count()).toBe(0);
+
+        // Custom roles: the editor (subjects × actions × scope, readable fields), then the role select offers it.
+        await page.getByRole('button', { name: 'Create role' }).click();
+        const editor = page.getByRole('form', { name: 'Create role' });
+        await editor.getByLabel('Role name').fill('Analyst');
+        await editor.getByLabel('Investment: read', { exact: true }).check();
+        await editor.getByLabel('Investment: scope').selectOption('team');
+        await editor.getByLabel('Investment: readable fields').fill('name, teamId, status');
+        await editor.getByRole('button', { name: 'Save role' }).click();
+        await page.getByText('Saved role Analyst.').waitFor();
+        await page.getByRole('row', { name: /Analyst/ }).waitFor();
+        await newRow.getByRole('combobox', { name: 'Role of Newcomer' }).selectOption({ label: 'Analyst' });
+        await page.getByText('Newcomer is now Analyst.').waitFor();
+        const analyst = ((await ws.admin.api.get(`/v1/workspaces/${ws.id}/members`)).body.data as { userId: string; customRole: { name: string } | null }[]).find(
+          (m) => m.userId === newcomer.id,
+        );
+        expect(analyst?.customRole?.name).toBe('Analyst');
+        const roles = (await ws.admin.api.get(`/v1/workspaces/${ws.id}/roles`)).body as { name: string; permissions: unknown }[];
+        expect(roles.find((r) => r.name === 'Analyst')?.permissions).toEqual([
+          { subject: 'Investment', actions: ['read'], scope: 'team', fields: ['name', 'teamId', 'status'] },
+        ]);
 
         // Teams: add the newcomer to Team B.
         await page.getByRole('form', { name: 'Add a member to Team B' }).getByLabel('Member').selectOption({ label: `Newcomer (${newcomer.email})` });

@@ -69,6 +69,11 @@ const EXPECTED: Record<string, string> = {
   'POST /v1/workspaces/:wid/invitations': 'create Invitation, no api key',
   'GET /v1/workspaces/:wid/invitations': 'read Invitation, no api key',
   'DELETE /v1/workspaces/:wid/invitations/:id': 'delete Invitation, no api key',
+  'GET /v1/workspaces/:wid/roles': 'read Role',
+  'GET /v1/workspaces/:wid/roles/:id': 'read Role',
+  'POST /v1/workspaces/:wid/roles': 'create Role, no api key',
+  'PATCH /v1/workspaces/:wid/roles/:id': 'update Role, no api key',
+  'DELETE /v1/workspaces/:wid/roles/:id': 'delete Role, no api key',
 
   ...Object.fromEntries(
     (

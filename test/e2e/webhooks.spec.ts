@@ -76,6 +76,7 @@ describe('webhooks: management by role', () => {
         events: ['investment.created', 'memo.updated'],
         description: 'to the CRM',
         enabled: true,
+        filter: null,
         disabledReason: null,
         maxConcurrency: null,
         rateLimitPerSecond: null,
@@ -194,7 +195,7 @@ describe('webhooks: management by role', () => {
         expect(res.body.id).toBe(id);
         expect(Object.keys(res.body).sort()).toEqual(
           [
-            'createdAt', 'createdById', 'description', 'disabledReason', 'enabled', 'events', 'id', 'maxConcurrency', 'name', 'ownerChangedAt',
+            'createdAt', 'createdById', 'description', 'disabledReason', 'enabled', 'events', 'filter', 'id', 'maxConcurrency', 'name', 'ownerChangedAt',
             'previousOwnerId', 'rateLimitPerSecond', 'updatedAt', 'url', 'workspaceId',
           ],
         );

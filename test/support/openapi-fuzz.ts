@@ -23,6 +23,7 @@ export interface OpenApiSchema {
   maxItems?: number;
   example?: unknown;
   $ref?: string;
+  additionalProperties?: boolean | OpenApiSchema;
 }
 
 interface OpenApiParameter {
@@ -172,10 +173,12 @@ function otherMethods(template: string, doc: OpenApiDocument): string[] {
 
 // ---------- values ----------
 
-type PropKind = 'string' | 'number' | 'boolean' | 'array';
+type PropKind = 'string' | 'number' | 'boolean' | 'array' | 'object';
 
 function propKind(s: OpenApiSchema): PropKind {
   if (s.type === 'array') return 'array';
+  // A free-form JSON object (a webhook's filter): declared with additionalProperties.
+  if (s.type === 'object' && s.additionalProperties) return 'object';
   if (s.type === 'number' || s.type === 'integer') return 'number';
   if (s.type === 'boolean') return 'boolean';
   if (s.type === 'string') return 'string';
@@ -225,6 +228,8 @@ function wrongType(kind: PropKind): fc.Arbitrary<unknown> {
       return fc.oneof(fc.constantFrom('true', 'false', 'yes', '', 1, 0), object, fc.array(fc.boolean(), { minLength: 1, maxLength: 2 }));
     case 'array':
       return fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant({}), fc.dictionary(fc.string({ maxLength: 8 }), fc.string(), { minKeys: 1, maxKeys: 3 }));
+    case 'object':
+      return fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.array(fc.string(), { maxLength: 3 }));
   }
 }
 
@@ -731,6 +736,7 @@ const EDGE_URLS = [
 function boundaryValues(name: string, s: OpenApiSchema, world: FuzzWorld): unknown[] {
   const kind = propKind(s);
   if (kind === 'boolean') return [true, false];
+  if (kind === 'object') return [{}, { $where: '1' }, { 'object.x': { $regex: 'a' } }, { a: { b: { c: { d: 1 } } } }, { 'object.id': { $in: 1 } }, { ['x'.repeat(5000)]: 1 }];
   if (kind === 'number') return [...EDGE_NUMBERS, ...[s.minimum, s.maximum].filter((v) => v !== undefined)];
   if (kind === 'array') {
     const items = s.items ?? { type: 'string' };
@@ -757,7 +763,7 @@ function plainValidValue(name: string, s: OpenApiSchema, world: FuzzWorld): unkn
   if (s.enum) return s.enum[0];
   if (s.example !== undefined && s.example !== null) return s.example;
   const kind = propKind(s);
-  return kind === 'number' ? 1 : kind === 'boolean' ? false : kind === 'array' ? [] : 'x';
+  return kind === 'number' ? 1 : kind === 'boolean' ? false : kind === 'array' ? [] : kind === 'object' ? {} : 'x';
 }
 
 /**

@@ -2,7 +2,8 @@ import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from './schema';
 
 export type Schemas = components['schemas'];
-export type Role = Schemas['MemberView']['role'];
+/** A built-in role (what invitations grant); a member's role may also be `custom`. */
+export type Role = Schemas['CreateInvitationDto']['role'];
 export type EventType = Schemas['EventTypeView']['type'];
 
 const TOKEN_KEY = 'cc.token';

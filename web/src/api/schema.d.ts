@@ -457,6 +457,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/workspaces/{wid}/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The built-in roles (read-only) and the custom roles of the workspace */
+        get: operations["RolesController_list"];
+        put?: never;
+        /** Create a custom role (admins and owners); 400 names a broken invariant ("nothing beyond admin", "no owner management", "other people's private memos stay unreadable") */
+        post: operations["RolesController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workspaces/{wid}/roles/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A custom role */
+        get: operations["RolesController_get"];
+        put?: never;
+        post?: never;
+        /** Delete a custom role (409 while a member holds it) */
+        delete: operations["RolesController_remove"];
+        options?: never;
+        head?: never;
+        /** Change a custom role; every member holding it follows on their next request and event */
+        patch: operations["RolesController_update"];
+        trace?: never;
+    };
     "/v1/workspaces/{wid}/audit-log": {
         parameters: {
             query?: never;
@@ -1501,11 +1538,11 @@ export interface components {
             /** @example Countercyclical Capital */
             name: string;
             /**
-             * @description The caller's role
+             * @description The caller's role (`custom`: a custom role of the workspace)
              * @example owner
              * @enum {string}
              */
-            role: "owner" | "admin" | "member" | "viewer";
+            role: "owner" | "admin" | "member" | "viewer" | "custom";
             /** @example 2026-11-27T10:00:00.000Z */
             createdAt: string;
         };
@@ -1573,6 +1610,12 @@ export interface components {
              */
             lastUsedAt: string | null;
         };
+        MemberCustomRoleView: {
+            /** Format: uuid */
+            id: string;
+            /** @example Analyst */
+            name: string;
+        };
         MemberView: {
             /** Format: uuid */
             userId: string;
@@ -1581,25 +1624,30 @@ export interface components {
             /** @example Ada Lovelace */
             name: string;
             /**
+             * @description `custom`: see customRole
              * @example member
              * @enum {string}
              */
-            role: "owner" | "admin" | "member" | "viewer";
+            role: "owner" | "admin" | "member" | "viewer" | "custom";
+            /** @description With role `custom`: which custom role */
+            customRole: components["schemas"]["MemberCustomRoleView"] | null;
             /** @description Team ids in this workspace */
             teamIds: string[];
         };
         UpdateMemberDto: {
             /**
+             * @description A built-in role (owner, admin, member, viewer), or a custom role of this workspace by id or by name (case-insensitive), e.g. "Analyst"
              * @example admin
-             * @enum {string}
              */
-            role: "owner" | "admin" | "member" | "viewer";
+            role: string;
         };
         MemberPermissionsView: {
             /** Format: uuid */
             userId: string;
             /** @enum {string} */
-            role: "owner" | "admin" | "member" | "viewer";
+            role: "owner" | "admin" | "member" | "viewer" | "custom";
+            /** @description With role `custom`: which custom role (the rules are its effective rules) */
+            customRole: components["schemas"]["MemberCustomRoleView"] | null;
             /**
              * @description CASL rules packed with packRules(); unpackRules() + createMongoAbility() rebuild the same ability
              * @example [
@@ -1719,6 +1767,152 @@ export interface components {
         UpdateTeamDto: {
             /** @example Growth equity */
             name?: string;
+        };
+        RolePermissionDto: {
+            /**
+             * @example Investment
+             * @enum {string}
+             */
+            subject: "Investment" | "Valuation" | "Memo" | "Assumption" | "Pipeline" | "Team" | "Webhook" | "Member" | "ApiKey" | "Workspace";
+            /**
+             * @description `manage` = read, create, update and delete
+             * @example [
+             *       "read"
+             *     ]
+             */
+            actions: ("read" | "create" | "update" | "delete" | "manage")[];
+            /**
+             * @description `all`: every row; `team`: rows of the holder's teams (Investment, Valuation, Team; Memo: workspace memos, team memos of their teams, their own); `own`: rows the holder owns (Memo: author, Webhook: creator, ApiKey and Member: themself). Another person's private memo is never included.
+             * @example team
+             * @enum {string}
+             */
+            scope: "all" | "team" | "own";
+            /**
+             * @description Only these fields are readable (`id` always is) in lists, gets and webhook payloads; resources only. Absent: every field
+             * @example [
+             *       "name",
+             *       "teamId",
+             *       "status"
+             *     ]
+             */
+            fields?: string[];
+        };
+        RoleView: {
+            /**
+             * @description A custom role's uuid, or the built-in role's name
+             * @example 6f1c2b9e-3d4a-4f5b-8c6d-7e8f9a0b1c2d
+             */
+            id: string;
+            /** @example Analyst */
+            name: string;
+            /** @example Reads the investments and valuations of their teams, without amounts */
+            description: string | null;
+            /**
+             * @description Built-in roles (owner, admin, member, viewer) are read-only
+             * @example false
+             */
+            builtIn: boolean;
+            /**
+             * @description A custom role's permissions; null for built-in roles (see permissions.md, "The matrix")
+             * @example [
+             *       {
+             *         "subject": "Investment",
+             *         "actions": [
+             *           "read"
+             *         ],
+             *         "scope": "team",
+             *         "fields": [
+             *           "name",
+             *           "teamId",
+             *           "status",
+             *           "currency"
+             *         ]
+             *       },
+             *       {
+             *         "subject": "Valuation",
+             *         "actions": [
+             *           "read"
+             *         ],
+             *         "scope": "team"
+             *       }
+             *     ]
+             */
+            permissions: components["schemas"]["RolePermissionDto"][] | null;
+            /**
+             * @description Members holding the role
+             * @example 2
+             */
+            memberCount: number;
+            /** @example 2026-11-27T10:00:00.000Z */
+            createdAt: string | null;
+            /** @example 2026-11-27T10:00:00.000Z */
+            updatedAt: string | null;
+        };
+        CreateRoleDto: {
+            /**
+             * @description Unique in the workspace (case-insensitive); not a built-in role name
+             * @example Analyst
+             */
+            name: string;
+            /** @example Reads the investments and valuations of their teams, without amounts */
+            description?: string | null;
+            /**
+             * @example [
+             *       {
+             *         "subject": "Investment",
+             *         "actions": [
+             *           "read"
+             *         ],
+             *         "scope": "team",
+             *         "fields": [
+             *           "name",
+             *           "teamId",
+             *           "status",
+             *           "currency"
+             *         ]
+             *       },
+             *       {
+             *         "subject": "Valuation",
+             *         "actions": [
+             *           "read"
+             *         ],
+             *         "scope": "team"
+             *       }
+             *     ]
+             */
+            permissions: components["schemas"]["RolePermissionDto"][];
+        };
+        UpdateRoleDto: {
+            /** @example Senior analyst */
+            name?: string;
+            /** @example Reads investments of their teams */
+            description?: string | null;
+            /**
+             * @description Replaces all permissions; holders follow on their next request and event
+             * @example [
+             *       {
+             *         "subject": "Investment",
+             *         "actions": [
+             *           "read"
+             *         ],
+             *         "scope": "team",
+             *         "fields": [
+             *           "name",
+             *           "teamId",
+             *           "status",
+             *           "currency"
+             *         ]
+             *       },
+             *       {
+             *         "subject": "Valuation",
+             *         "actions": [
+             *           "read"
+             *         ],
+             *         "scope": "team"
+             *       }
+             *     ]
+             */
+            permissions?: components["schemas"]["RolePermissionDto"][];
         };
         AuditActorView: {
             /**
@@ -2110,6 +2304,17 @@ export interface components {
              * @example true
              */
             enabled?: boolean;
+            /**
+             * @description Only events matching this condition are delivered: a MongoDB-style query ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths) on {object, previousAttributes, changedFields} — the fields the owner may read, and the names of the changed fields. Examples: {"changedFields": {"$in": ["value"]}} (a valuation.updated only when the value changed); {"object.amount": {"$gte": 1000000}}. null or absent: every event of the subscribed types. An unknown operator or field is refused with 400.
+             * @example {
+             *       "object.amount": {
+             *         "$gte": 1000000
+             *       }
+             *     }
+             */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
         };
         CreatedWebhookView: {
             /**
@@ -2138,6 +2343,17 @@ export interface components {
             description: string | null;
             /** @example true */
             enabled: boolean;
+            /**
+             * @description Only events matching this condition are delivered: a MongoDB-style query ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths) on {object, previousAttributes, changedFields} — the fields the owner may read, and the names of the changed fields. Examples: {"changedFields": {"$in": ["value"]}} (a valuation.updated only when the value changed); {"object.amount": {"$gte": 1000000}}. null or absent: every event of the subscribed types. An unknown operator or field is refused with 400.
+             * @example {
+             *       "object.amount": {
+             *         "$gte": 1000000
+             *       }
+             *     }
+             */
+            filter: {
+                [key: string]: unknown;
+            } | null;
             /**
              * @description Why the system disabled it: gone (410), failing, creator_removed; null when enabled or paused by a user
              * @example null
@@ -2208,6 +2424,17 @@ export interface components {
             description: string | null;
             /** @example true */
             enabled: boolean;
+            /**
+             * @description Only events matching this condition are delivered: a MongoDB-style query ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths) on {object, previousAttributes, changedFields} — the fields the owner may read, and the names of the changed fields. Examples: {"changedFields": {"$in": ["value"]}} (a valuation.updated only when the value changed); {"object.amount": {"$gte": 1000000}}. null or absent: every event of the subscribed types. An unknown operator or field is refused with 400.
+             * @example {
+             *       "object.amount": {
+             *         "$gte": 1000000
+             *       }
+             *     }
+             */
+            filter: {
+                [key: string]: unknown;
+            } | null;
             /**
              * @description Why the system disabled it: gone (410), failing, creator_removed; null when enabled or paused by a user
              * @example null
@@ -2283,6 +2510,19 @@ export interface components {
              * @example true
              */
             enabled?: boolean;
+            /**
+             * @description Only events matching this condition are delivered: a MongoDB-style query ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths) on {object, previousAttributes, changedFields} — the fields the owner may read, and the names of the changed fields. Examples: {"changedFields": {"$in": ["value"]}} (a valuation.updated only when the value changed); {"object.amount": {"$gte": 1000000}}. null or absent: every event of the subscribed types. An unknown operator or field is refused with 400.
+             * @example {
+             *       "changedFields": {
+             *         "$in": [
+             *           "value"
+             *         ]
+             *       }
+             *     }
+             */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
         };
         SecretView: {
             /** @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw5Qa1Ix5HvDs= */
@@ -4114,6 +4354,11 @@ export interface components {
          *           ],
          *           "description": "Pushes portfolio changes to the CRM",
          *           "enabled": true,
+         *           "filter": {
+         *             "object.amount": {
+         *               "$gte": 1000000
+         *             }
+         *           },
          *           "disabledReason": null,
          *           "maxConcurrency": null,
          *           "rateLimitPerSecond": null,
@@ -4161,6 +4406,8 @@ export interface components {
                     events?: ("investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted" | "webhook.failing" | "webhook.disabled" | "webhook.recovered")[];
                     description?: string | null;
                     enabled?: boolean;
+                    /** @description Only events matching this condition are delivered: a MongoDB-style query ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths) on {object, previousAttributes, changedFields} — the fields the owner may read, and the names of the changed fields. Examples: {"changedFields": {"$in": ["value"]}} (a valuation.updated only when the value changed); {"object.amount": {"$gte": 1000000}}. null or absent: every event of the subscribed types. An unknown operator or field is refused with 400. */
+                    filter?: Record<string, never> | null;
                     /**
                      * @description Why the system disabled it: gone (410), failing, creator_removed; null when enabled or paused by a user
                      * @enum {string|null}
@@ -4214,6 +4461,11 @@ export interface components {
          *           ],
          *           "description": "Pushes portfolio changes to the CRM",
          *           "enabled": false,
+         *           "filter": {
+         *             "object.amount": {
+         *               "$gte": 1000000
+         *             }
+         *           },
          *           "disabledReason": "failing",
          *           "maxConcurrency": null,
          *           "rateLimitPerSecond": null,
@@ -4262,6 +4514,8 @@ export interface components {
                     events?: ("investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted" | "webhook.failing" | "webhook.disabled" | "webhook.recovered")[];
                     description?: string | null;
                     enabled?: boolean;
+                    /** @description Only events matching this condition are delivered: a MongoDB-style query ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths) on {object, previousAttributes, changedFields} — the fields the owner may read, and the names of the changed fields. Examples: {"changedFields": {"$in": ["value"]}} (a valuation.updated only when the value changed); {"object.amount": {"$gte": 1000000}}. null or absent: every event of the subscribed types. An unknown operator or field is refused with 400. */
+                    filter?: Record<string, never> | null;
                     /**
                      * @description Why the system disabled it: gone (410), failing, creator_removed; null when enabled or paused by a user
                      * @enum {string|null}
@@ -4320,6 +4574,11 @@ export interface components {
          *           ],
          *           "description": "Pushes portfolio changes to the CRM",
          *           "enabled": true,
+         *           "filter": {
+         *             "object.amount": {
+         *               "$gte": 1000000
+         *             }
+         *           },
          *           "disabledReason": null,
          *           "maxConcurrency": null,
          *           "rateLimitPerSecond": null,
@@ -4366,6 +4625,8 @@ export interface components {
                     events?: ("investment.created" | "investment.updated" | "investment.deleted" | "valuation.created" | "valuation.updated" | "valuation.deleted" | "memo.created" | "memo.updated" | "memo.deleted" | "team.created" | "team.updated" | "team.deleted" | "assumption.created" | "assumption.updated" | "assumption.deleted" | "pipeline.created" | "pipeline.updated" | "pipeline.deleted" | "webhook.failing" | "webhook.disabled" | "webhook.recovered")[];
                     description?: string | null;
                     enabled?: boolean;
+                    /** @description Only events matching this condition are delivered: a MongoDB-style query ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths) on {object, previousAttributes, changedFields} — the fields the owner may read, and the names of the changed fields. Examples: {"changedFields": {"$in": ["value"]}} (a valuation.updated only when the value changed); {"object.amount": {"$gte": 1000000}}. null or absent: every event of the subscribed types. An unknown operator or field is refused with 400. */
+                    filter?: Record<string, never> | null;
                     /**
                      * @description Why the system disabled it: gone (410), failing, creator_removed; null when enabled or paused by a user
                      * @enum {string|null}
@@ -6389,6 +6650,332 @@ export interface operations {
             };
             /** @description Not found, in another workspace, or not readable by the caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    RolesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleView"][];
+                };
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not read Role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    RolesController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRoleDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleView"];
+                };
+            };
+            /** @description Invalid permissions, or a permission breaking an invariant (named in the message) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not create Role, or the caller is an API key (a signed-in person only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A role with this name exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    RolesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleView"];
+                };
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not read Role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    RolesController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: a missing, unknown or malformed field, parameter or query value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not delete Role, or the caller is an API key (a signed-in person only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Members hold the role */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    RolesController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description Workspace id */
+                wid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateRoleDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleView"];
+                };
+            };
+            /** @description Invalid permissions, or a permission breaking an invariant (named in the message) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The caller's role may not update Role, or the caller is an API key (a signed-in person only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, in another workspace, or not readable by the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A role with this name exists */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,12 +5,17 @@ import { Alert, ConfirmDialog, Field, formatTime, SecretBox } from '../component
 import { useSession } from '../session';
 import { useWorkspace } from '../workspace';
 import { AddMemberForm } from './AddMemberForm';
+import { RolesSection, type RoleView } from './RolesSection';
 
 type Member = Schemas['MemberView'];
 type Team = Schemas['TeamView'];
 type ApiKey = Schemas['ApiKeyView'];
 type Invitation = Schemas['InvitationView'];
 const ROLES: Role[] = ['owner', 'admin', 'member', 'viewer'];
+
+/** A member's role as the select shows it: a built-in name, or `custom:<id>`. */
+const roleValue = (m: Member): string => (m.role === 'custom' && m.customRole ? `custom:${m.customRole.id}` : m.role);
+const roleLabel = (m: Member) => (m.role === 'custom' && m.customRole ? m.customRole.name : m.role);
 
 /** Members with roles, teams and their members, API keys: what admins manage; others see what they may read. */
 export function MembersPage() {
@@ -23,6 +28,8 @@ export function MembersPage() {
   const [notice, setNotice] = useState<string | null>(null);
   const [removing, setRemoving] = useState<Member | null>(null);
   const [invitations, setInvitations] = useState<Invitation[]>([]);
+  const [customRoles, setCustomRoles] = useState<RoleView[]>([]);
+  const canReadRoles = ability.can('read', 'Role');
 
   // Roles the caller may grant: CASL says whether it may invite with that role (only owners invite owners).
   const grantable = ROLES.filter((role) => ability.can('create', subject('Invitation', { role })));
@@ -32,13 +39,15 @@ export function MembersPage() {
 
   const load = useCallback(async () => {
     try {
-      const [m, t, i] = await Promise.all([
+      const [m, t, i, r] = await Promise.all([
         allPages<Member>((cursor) => call(api.GET('/v1/workspaces/{wid}/members', { params: { path: { wid }, query: { limit: 100, cursor } } }))),
         allPages<Team>((cursor) => call(api.GET('/v1/workspaces/{wid}/teams', { params: { path: { wid }, query: { limit: 100, cursor } } }))),
         canSeeInvitations
           ? allPages<Invitation>((cursor) => call(api.GET('/v1/workspaces/{wid}/invitations', { params: { path: { wid }, query: { limit: 100, cursor } } })))
           : Promise.resolve([]),
+        canReadRoles ? call(api.GET('/v1/workspaces/{wid}/roles', { params: { path: { wid } } })) : Promise.resolve([] as RoleView[]),
       ]);
+      setCustomRoles(r.filter((role) => !role.builtIn));
       setMembers(m);
       setTeams(t);
       setInvitations(i.filter((inv) => inv.status === 'pending'));
@@ -46,7 +55,7 @@ export function MembersPage() {
       setError(errorMessage(err));
       setMembers((prev) => prev ?? []);
     }
-  }, [wid, canSeeInvitations]);
+  }, [wid, canSeeInvitations, canReadRoles]);
 
   useEffect(() => {
     void load();
@@ -105,12 +114,15 @@ export function MembersPage() {
                         {canChange ? (
                           <select
                             aria-label={`Role of ${m.name}`}
-                            value={m.role}
+                            value={roleValue(m)}
                             onChange={(e) =>
                               act(async () => {
-                                const role = e.target.value as Role;
+                                // A custom role is sent by id (names work too: the API accepts both).
+                                const value = e.target.value;
+                                const custom = customRoles.find((r) => `custom:${r.id}` === value);
+                                const role = custom ? custom.id : value;
                                 await call(api.PATCH('/v1/workspaces/{wid}/members/{userId}', { params: { path: { wid, userId: m.userId } }, body: { role } }));
-                                return `${m.name} is now ${role}.`;
+                                return `${m.name} is now ${custom ? custom.name : role}.`;
                               })
                             }
                           >
@@ -119,9 +131,18 @@ export function MembersPage() {
                                 {r}
                               </option>
                             ))}
+                            {customRoles.length > 0 && (
+                              <optgroup label="Custom roles">
+                                {customRoles.map((r) => (
+                                  <option key={r.id} value={`custom:${r.id}`}>
+                                    {r.name}
+                                  </option>
+                                ))}
+                              </optgroup>
+                            )}
                           </select>
                         ) : (
-                          m.role
+                          roleLabel(m)
                         )}
                       </td>
                       <td>{m.teamIds.map((id) => teams.find((t) => t.id === id)?.name ?? id).join(', ') || '—'}</td>
@@ -189,6 +210,8 @@ export function MembersPage() {
           )}
         </section>
       )}
+
+      {canReadRoles && <RolesSection wid={wid} canManage={ability.can('create', 'Role')} onChanged={load} />}
 
       <TeamsSection wid={wid} teams={teams} members={members ?? []} canManage={canManageTeams} act={act} />
       <ApiKeysSection wid={wid} />

@@ -4,7 +4,14 @@ import { Alert, Field } from '../components/ui';
 
 type Webhook = Schemas['WebhookView'];
 type EventTypeView = Schemas['EventTypeView'];
-const FIELDS = ['name', 'url', 'events', 'description', 'enabled'] as const;
+const FIELDS = ['name', 'url', 'events', 'description', 'enabled', 'filter'] as const;
+
+/** Filter examples the form offers (docs/delivery.md "Filters"). */
+const FILTER_EXAMPLES: { label: string; filter: object }[] = [
+  { label: 'Only when the value changed', filter: { changedFields: { $in: ['value'] } } },
+  { label: 'Only amounts of a million or more', filter: { 'object.amount': { $gte: 1000000 } } },
+  { label: 'Only active investments of one team', filter: { $and: [{ 'object.status': 'active' }, { 'object.teamId': { $in: ['<team id>'] } }] } },
+];
 
 let eventTypesCache: Promise<EventTypeView[]> | null = null;
 export function loadEventTypes(): Promise<EventTypeView[]> {
@@ -48,6 +55,8 @@ export function WebhookForm({
   const [url, setUrl] = useState(webhook?.url ?? '');
   const [description, setDescription] = useState(webhook?.description ?? '');
   const [events, setEvents] = useState<Set<EventType>>(new Set(webhook?.events ?? []));
+  const [filter, setFilter] = useState(webhook?.filter ? JSON.stringify(webhook.filter, null, 2) : '');
+  const [filterError, setFilterError] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const eventsErrorId = useId();
@@ -82,9 +91,19 @@ export function WebhookForm({
       noValidate
       onSubmit={async (e) => {
         e.preventDefault();
-        setBusy(true);
         setError(null);
-        const body = { name, url, events: [...events], description: description || null };
+        setFilterError(null);
+        let parsedFilter: Record<string, unknown> | null = null;
+        if (filter.trim()) {
+          try {
+            parsedFilter = JSON.parse(filter) as Record<string, unknown>;
+          } catch {
+            setFilterError('filter must be JSON, e.g. {"changedFields": {"$in": ["value"]}}');
+            return;
+          }
+        }
+        setBusy(true);
+        const body = { name, url, events: [...events], description: description || null, filter: parsedFilter };
         try {
           const saved = webhook
             ? await call(api.PATCH('/v1/workspaces/{wid}/webhooks/{id}', { params: { path: { wid, id: webhook.id } }, body }), FIELDS)
@@ -150,6 +169,22 @@ export function WebhookForm({
           </ul>
         )}
       </fieldset>
+      <Field
+        label="Filter (optional)"
+        name="filter"
+        multiline
+        value={filter}
+        onChange={(e) => setFilter(e.target.value)}
+        hint='Deliver only events matching this MongoDB-style condition on object, previousAttributes and changedFields ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not). Empty: every event.'
+        errors={filterError ? [filterError] : fieldErrors.filter}
+      />
+      <div className="filter-examples" role="group" aria-label="Filter examples">
+        {FILTER_EXAMPLES.map((ex) => (
+          <button type="button" key={ex.label} onClick={() => setFilter(JSON.stringify(ex.filter, null, 2))}>
+            {ex.label}
+          </button>
+        ))}
+      </div>
       <Field label="Description" name="description" multiline value={description} onChange={(e) => setDescription(e.target.value)} errors={fieldErrors.description} />
       {otherErrors && <Alert>{otherErrors}</Alert>}
       <div className="actions">
