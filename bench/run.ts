@@ -724,7 +724,7 @@ class Bench {
     const timeouts = errors.timeout ?? 0;
     const stats = awaited.stats;
     const duplicates = stats.duplicates;
-    const connections = Number(this.platformEnv.WEBHOOK_CONNECTIONS_PER_ORIGIN ?? 64);
+    const connections = Number(this.platformEnv.WEBHOOK_CONNECTIONS_PER_ORIGIN ?? 256);
     const paced = (expected * answerMs) / 1000 / (connections - Math.floor(connections / 8));
     row.result = `${timeouts} timeouts, ${duplicates} duplicates; ${fmt(stats.healthyUnique)} of ${fmt(expected)} delivered in ${fmt(seconds, 1)} s`;
     row.checks.push(

@@ -225,11 +225,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookSecretKeyPrevious: list(read(env, 'WEBHOOK_SECRET_KEY_PREVIOUS', '')),
     webhookMaxPerWorkspace: parseWith(env, 'WEBHOOK_MAX_PER_WORKSPACE', '100', integer(1, 100_000), errors),
     flow: {
-      connectionsPerOrigin: parseWith(env, 'WEBHOOK_CONNECTIONS_PER_ORIGIN', '64', integer(1, 4096), errors),
+      connectionsPerOrigin: parseWith(env, 'WEBHOOK_CONNECTIONS_PER_ORIGIN', '256', integer(1, 4096), errors),
       defaultMaxConcurrency: parseWith(env, 'WEBHOOK_MAX_CONCURRENCY', '10', integer(1, 1000), errors),
       workspaceMaxInFlight: parseWith(env, 'WEBHOOK_WORKSPACE_MAX_IN_FLIGHT', '200', integer(1, 100_000), errors),
       workerMaxInFlight: parseWith(env, 'WEBHOOK_WORKER_MAX_IN_FLIGHT', '2000', integer(1, 100_000), errors),
-      workspaceMaxQueued: parseWith(env, 'WEBHOOK_WORKSPACE_MAX_QUEUED', '50000', integer(1, 1_000_000), errors),
+      workspaceMaxQueued: parseWith(env, 'WEBHOOK_WORKSPACE_MAX_QUEUED', '2000', integer(1, 1_000_000), errors),
       circuitFailures: parseWith(env, 'WEBHOOK_CIRCUIT_FAILURES', '5', integer(0, 1000), errors),
       circuitCooldownMs: parseWith(env, 'WEBHOOK_CIRCUIT_COOLDOWN', '5s', positiveDuration, errors),
       circuitMaxCooldownMs: parseWith(env, 'WEBHOOK_CIRCUIT_MAX_COOLDOWN', '5m', positiveDuration, errors),

@@ -45,10 +45,14 @@ export type { WebhookFlow };
 const RECHECK_AFTER_MS = 1_000;
 /** How long one reading of a webhook serves rechecks (a change is seen at most this late, plus the wait). */
 const RECHECK_REUSE_MS = 250;
+/** Share of the event jobs running at once (WORKER_CONCURRENCY) that may wait for one workspace's room: the rest serve the others. */
+const MAX_WAITING_SHARE = 0.8;
 
 export interface RunOptions {
   /** To the front of the webhook's queue: a test event or a redelivery someone is waiting for. */
   priority?: boolean;
+  /** Called once every delivery of the batch is counted by flow control (or given up): fan-out's room reservation ends there. */
+  onQueued?: () => void;
 }
 
 export interface AttemptOutcome {
@@ -106,6 +110,10 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
   /** Attempts started and not yet recorded, across every caller (waiting for their turn included). */
   private active = 0;
   private readonly settled = new EventEmitter().setMaxListeners(0);
+  /** Room promised to fan-out batches whose attempts are not queued yet (roomFor), per workspace. */
+  private readonly reserved = new Map<string, number>();
+  /** Fan-out batches waiting in roomFor, per workspace. */
+  private readonly waitingBatches = new Map<string, number>();
   readonly scheduler: FlowScheduler;
   /** Deliveries held by this process (waiting or in flight) → when their lease runs out (ms). */
   private readonly leases = new Map<string, number>();
@@ -146,39 +154,41 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     const now = Date.now();
     for (const d of batch) this.leases.set(d.deliveryId, now + this.leaseMs);
     this.armLeaseTimer();
+    let flows: Map<string, WebhookFlow> | undefined;
     const done = (d: ClaimedDelivery) => {
       this.leases.delete(d.deliveryId);
       this.active -= 1;
-      this.settled.emit('settled');
+      this.settled.emit('settled', flows?.get(d.webhookId)?.workspaceId);
     };
-    let flows: Map<string, WebhookFlow>;
     try {
       flows = await this.flowsOf(batch);
     } catch (err) {
+      options.onQueued?.();
       // Left to their leases (the reconciler takes them once those run out).
       for (const d of batch) done(d);
       throw err;
     }
     const deferred: ClaimedDelivery[] = [];
-    const settled = await Promise.allSettled(
-      batch.map(async (d): Promise<AttemptOutcome> => {
-        let attempted = true;
-        try {
-          const flow = flows.get(d.webhookId);
-          const record = flow ? await this.attemptInTurn(d, flow, options) : null;
-          if (!record) {
-            attempted = false;
-            deferred.push(d);
-            return { deliveryId: d.deliveryId, number: d.attemptCount, status: 'deferred', retryInMs: null, error: null };
-          }
-          await this.record(record);
-          const { deliveryId, number, status, retryInMs, error } = record;
-          return { deliveryId, number, status, retryInMs, error };
-        } finally {
-          if (attempted) done(d);
+    const attempts = batch.map(async (d): Promise<AttemptOutcome> => {
+      let attempted = true;
+      try {
+        const flow = flows!.get(d.webhookId);
+        const record = flow ? await this.attemptInTurn(d, flow, options) : null;
+        if (!record) {
+          attempted = false;
+          deferred.push(d);
+          return { deliveryId: d.deliveryId, number: d.attemptCount, status: 'deferred', retryInMs: null, error: null };
         }
-      }),
-    );
+        await this.record(record);
+        const { deliveryId, number, status, retryInMs, error } = record;
+        return { deliveryId, number, status, retryInMs, error };
+      } finally {
+        if (attempted) done(d);
+      }
+    });
+    // Each attempt reached flow control synchronously (attemptInTurn registers before its first await).
+    options.onQueued?.();
+    const settled = await Promise.allSettled(attempts);
     // Whatever did not get an attempt goes back to PostgreSQL at once: due, unleased (a shutdown
     // waits for this too).
     if (deferred.length) {
@@ -202,6 +212,51 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     const sending = Math.min(limit, this.config.flow.workerMaxInFlight);
     const holding = 4 * this.config.flow.workspaceMaxQueued;
     while (this.scheduler.inFlight >= sending || this.scheduler.inFlight + this.scheduler.waiting >= holding) await once(this.settled, 'settled');
+  }
+
+  /**
+   * Backpressure per workspace, for fan-out: waits until each workspace of the batch can hold its
+   * share of it (`held + reserved + n ≤ WEBHOOK_WORKSPACE_MAX_QUEUED`, or it holds nothing), for as
+   * long as that workspace keeps draining: the wait ends `maxWaitMs` after the last attempt of a
+   * blocking workspace settled. A busy workspace's burst is thus paced here and stays in the event
+   * queue, instead of crowding this process's memory or waiting in PostgreSQL for the reconciler's
+   * sweep; a workspace stuck behind its own limits (hanging endpoints, an open circuit) stops
+   * draining, so its batches go on after `maxWaitMs` and what does not fit waits in PostgreSQL. At
+   * most 80 % of WORKER_CONCURRENCY batches wait per workspace, so one workspace never holds every
+   * event job. Returns the release of the room reserved for the batch (call it once its
+   * attempts are queued).
+   */
+  async roomFor(perWorkspace: Map<string, number>, maxWaitMs: number): Promise<() => void> {
+    const max = this.config.flow.workspaceMaxQueued;
+    const load = (id: string) => this.scheduler.held(id) + (this.reserved.get(id) ?? 0);
+    const blocking = () => [...perWorkspace].filter(([id, n]) => load(id) > 0 && load(id) + n > max).map(([id]) => id);
+    let waiting = blocking();
+    if (waiting.length && waiting.every((id) => (this.waitingBatches.get(id) ?? 0) < Math.max(1, Math.floor(this.config.workerConcurrency * MAX_WAITING_SHARE)))) {
+      for (const id of waiting) this.waitingBatches.set(id, (this.waitingBatches.get(id) ?? 0) + 1);
+      const counted = waiting;
+      try {
+        let deadline = Date.now() + maxWaitMs;
+        for (; waiting.length; waiting = blocking()) {
+          const left = deadline - Date.now();
+          if (left <= 0) break;
+          const [settledIn] = await once(this.settled, 'settled', { signal: AbortSignal.timeout(left) }).catch(() => [undefined]);
+          if (settledIn && waiting.includes(settledIn as string)) deadline = Date.now() + maxWaitMs;
+        }
+      } finally {
+        for (const id of counted) this.waitingBatches.set(id, (this.waitingBatches.get(id) ?? 1) - 1);
+      }
+    }
+    for (const [id, n] of perWorkspace) this.reserved.set(id, (this.reserved.get(id) ?? 0) + n);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const [id, n] of perWorkspace) {
+        const rest = (this.reserved.get(id) ?? 0) - n;
+        if (rest > 0) this.reserved.set(id, rest);
+        else this.reserved.delete(id);
+      }
+    };
   }
 
   /** False when this workspace already has its maximum waiting in this process (its further work stays in PostgreSQL). */

@@ -35,6 +35,8 @@ interface Skipped {
 }
 
 const MAX_ATTEMPTS_IN_FLIGHT = 2_000;
+/** How long a fan-out batch waits for its workspaces to have room in this process (AttemptsService.roomFor). */
+const ROOM_WAIT_MS = 2_000;
 
 /**
  * Subscribes to every domain event, taking the events of one relay batch together: one query for
@@ -116,11 +118,15 @@ export class FanOutService implements OnModuleInit {
         body,
       };
     });
+    // Paced per workspace first: a burst waits here (leased) for room rather than in PostgreSQL.
+    const perWorkspace = new Map<string, number>();
+    for (const e of entitled) perWorkspace.set(e.event.workspaceId, (perWorkspace.get(e.event.workspaceId) ?? 0) + 1);
+    const release = await this.attempts.roomFor(perWorkspace, ROOM_WAIT_MS);
     // The first attempts run on without holding this job: a receiver that hangs until the timeout
     // must not hold a queue slot that other events need. The deliveries are leased in PostgreSQL;
     // if this process dies meanwhile, the lease lapses and the reconciler sends them again.
     void this.attempts
-      .run(batch)
+      .run(batch, { onQueued: release })
       .then((outcomes) =>
         this.scheduleRetries(outcomes.filter((o) => o.retryInMs !== null).map((o) => ({ id: o.deliveryId, delay: o.retryInMs!, n: o.number }))),
       )
