@@ -17,6 +17,9 @@ export const AUDIT_ACTIONS = [
   'invitation.declined',
   'member.role_changed',
   'member.removed',
+  'role.created',
+  'role.updated',
+  'role.deleted',
   'api_key.created',
   'api_key.revoked',
 ] as const;

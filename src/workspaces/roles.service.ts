@@ -2,6 +2,7 @@ import { BadRequestException, ConflictException, Injectable, NotFoundException }
 import { InjectDataSource } from '@nestjs/typeorm';
 import { isUUID } from 'class-validator';
 import { DataSource, EntityManager } from 'typeorm';
+import { AuditLogService } from '../audit/audit-log.service';
 import { EVENT_SUBJECTS, EventSubject } from '../events/event-catalog';
 import { eventSchema } from '../events/event-schemas';
 import { CustomRoleSubject, permissionProblems, RolePermission } from '../permissions/custom-role';
@@ -34,7 +35,15 @@ export function resourceFields(subject: CustomRoleSubject): string[] | null {
  */
 @Injectable()
 export class RolesService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditLogService,
+  ) {}
+
+  /** A role as the audit log shows it, before and after a change. */
+  private static audited(row: CustomRole) {
+    return { name: row.name, description: row.description, permissions: row.permissions };
+  }
 
   async list(ctx: WorkspaceContext): Promise<RoleView[]> {
     const counts = await this.memberCounts(ctx.workspaceId);
@@ -63,6 +72,7 @@ export class RolesService {
     return this.dataSource.transaction(async (tx) => {
       await this.assertNameFree(tx, ctx.workspaceId, name);
       const row = await tx.getRepository(CustomRole).save({ workspaceId: ctx.workspaceId, name, description: dto.description ?? null, permissions });
+      await this.audit.record(tx, { workspaceId: ctx.workspaceId, actor: ctx.actor, action: 'role.created', targetType: 'role', targetId: row.id, after: RolesService.audited(row) });
       return toRoleView(row, 0);
     });
   }
@@ -72,6 +82,7 @@ export class RolesService {
     const permissions = dto.permissions === undefined ? undefined : this.checkPermissions(dto.permissions);
     return this.dataSource.transaction(async (tx) => {
       const row = await this.find(tx, ctx.workspaceId, id, true);
+      const before = RolesService.audited(row);
       if (name !== undefined && name.toLowerCase() !== row.name.toLowerCase()) await this.assertNameFree(tx, ctx.workspaceId, name);
       const patch: Partial<CustomRole> = {};
       if (name !== undefined) patch.name = name;
@@ -81,6 +92,7 @@ export class RolesService {
       await tx.getRepository(CustomRole).save(row);
       // Every holder's cached ability is stale from this commit on.
       if (permissions !== undefined) await bumpAbilityVersion(tx, ctx.workspaceId, { customRoleId: row.id });
+      await this.audit.record(tx, { workspaceId: ctx.workspaceId, actor: ctx.actor, action: 'role.updated', targetType: 'role', targetId: row.id, before, after: RolesService.audited(row) });
       return toRoleView(row, (await this.memberCounts(ctx.workspaceId, tx)).get(row.id) ?? 0);
     });
   }
@@ -94,6 +106,7 @@ export class RolesService {
         throw new ConflictException(`The role "${row.name}" is assigned to ${holders} member(s): give them another role first`);
       }
       await tx.getRepository(CustomRole).delete({ id: row.id });
+      await this.audit.record(tx, { workspaceId: ctx.workspaceId, actor: ctx.actor, action: 'role.deleted', targetType: 'role', targetId: row.id, before: RolesService.audited(row) });
     });
   }
 

@@ -198,6 +198,13 @@ describe('custom roles', () => {
     expect((await ws.admin.api.patch(url(`/members/${ws.viewer.id}`), { role: 'viewer' })).status).toBe(200);
     expect((await ws.admin.api.delete(url(`/roles/${temp.body.id}`))).status).toBe(204);
     expect((await ws.admin.api.get(url('/roles'))).body.map((r: { name: string }) => r.name)).toEqual(['owner', 'admin', 'member', 'viewer', 'Analyst']);
+    // Each change is in the audit log, newest first, with what the role was and became.
+    const audit = await ws.admin.api.get(url(`/audit-log?limit=100`));
+    expect(audit.status).toBe(200);
+    const mine = audit.body.data.filter((e: { targetId: string }) => e.targetId === temp.body.id);
+    expect(mine.map((e: { action: string }) => e.action)).toEqual(['role.deleted', 'role.created']);
+    expect(mine[0].before).toMatchObject({ name: 'Temp' });
+    expect(mine[1].after).toMatchObject({ name: 'Temp', permissions: [{ subject: 'Pipeline', actions: ['read'], scope: 'all' }] });
   });
 
   it('a custom role never reads another person\'s private memo, nor manages owners or admins', async () => {
