@@ -1933,7 +1933,7 @@ export interface components {
              * @example webhook.updated
              * @enum {string}
              */
-            action: "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret_read" | "webhook.secret_rotated" | "delivery.redelivered" | "deliveries.recovered" | "invitation.created" | "invitation.revoked" | "invitation.accepted" | "invitation.declined" | "member.role_changed" | "member.removed" | "api_key.created" | "api_key.revoked";
+            action: "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret_read" | "webhook.secret_rotated" | "delivery.redelivered" | "deliveries.recovered" | "invitation.created" | "invitation.revoked" | "invitation.accepted" | "invitation.declined" | "member.role_changed" | "member.removed" | "role.created" | "role.updated" | "role.deleted" | "api_key.created" | "api_key.revoked";
             actor: components["schemas"]["AuditActorView"];
             /** @example webhook */
             targetType: string | null;
@@ -6993,7 +6993,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Only what this user (or API key) did */
                 actorId?: string;
-                action?: "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret_read" | "webhook.secret_rotated" | "delivery.redelivered" | "deliveries.recovered" | "invitation.created" | "invitation.revoked" | "invitation.accepted" | "invitation.declined" | "member.role_changed" | "member.removed" | "api_key.created" | "api_key.revoked";
+                action?: "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret_read" | "webhook.secret_rotated" | "delivery.redelivered" | "deliveries.recovered" | "invitation.created" | "invitation.revoked" | "invitation.accepted" | "invitation.declined" | "member.role_changed" | "member.removed" | "role.created" | "role.updated" | "role.deleted" | "api_key.created" | "api_key.revoked";
                 /** @description Entries at or after this time */
                 since?: string;
                 /** @description Entries before this time */
