@@ -21,6 +21,7 @@ import { AcceptedDeliveryView, AttemptView, DeliveriesQueryDto, DeliveryDetailVi
 import { Delivery } from './delivery.entity';
 import { entitlement } from './entitlement';
 import { serializePayload } from './webhook-payload';
+import { fillLastDurations } from './last-durations';
 
 /** A delivery with the event it carries, for the current owner's check. */
 interface DeliveredEvent {
@@ -62,16 +63,7 @@ export class DeliveriesService {
     if (query.status) qb.andWhere('d.status = :status', { status: query.status });
     if (query.eventType) qb.andWhere('d.eventType = :eventType', { eventType: query.eventType });
     const page = await paginate(qb, query, toDeliveryView);
-    // The last attempt's duration per row (View Logs' "duration"): one indexed query per page.
-    if (page.data.length) {
-      const rows: { delivery_id: string; duration_ms: number }[] = await this.dataSource.query(
-        `SELECT DISTINCT ON (delivery_id) delivery_id, duration_ms FROM delivery_attempts
-          WHERE delivery_id = ANY($1::uuid[]) ORDER BY delivery_id, number DESC, id DESC`,
-        [page.data.map((d) => d.id)],
-      );
-      const durations = new Map(rows.map((r) => [r.delivery_id, r.duration_ms]));
-      for (const d of page.data) d.lastDurationMs = durations.get(d.id) ?? null;
-    }
+    await fillLastDurations(this.dataSource, page.data);
     return page;
   }
 

@@ -25,6 +25,7 @@ import {
   WebhookDecisionView,
   WebhookStatsView,
 } from './operations.dto';
+import { fillLastDurations } from './last-durations';
 
 const HOUR_MS = 3_600_000;
 const DEFAULT_STATS_WINDOW_MS = 24 * HOUR_MS;
@@ -153,15 +154,7 @@ export class DeliveryInsightsService {
       );
     }
     const page = await paginate(qb, query, (d): DeliverySearchView => ({ ...toDeliveryView(d), webhookId: d.webhookId }));
-    if (page.data.length) {
-      const rows: { delivery_id: string; duration_ms: number }[] = await this.dataSource.query(
-        `SELECT DISTINCT ON (delivery_id) delivery_id, duration_ms FROM delivery_attempts
-          WHERE delivery_id = ANY($1::uuid[]) ORDER BY delivery_id, number DESC, id DESC`,
-        [page.data.map((d) => d.id)],
-      );
-      const durations = new Map(rows.map((r) => [r.delivery_id, r.duration_ms]));
-      for (const d of page.data) d.lastDurationMs = durations.get(d.id) ?? null;
-    }
+    await fillLastDurations(this.dataSource, page.data);
     return page;
   }
 
