@@ -7,6 +7,7 @@ import { DeliveryDecisions1796170718770 } from './1796170718770-DeliveryDecision
 import { AuditLog1796172254350 } from './1796172254350-AuditLog';
 import { CustomRolesAndWebhookFilter1796200000000 } from './1796200000000-CustomRolesAndWebhookFilter';
 import { WebhookFlowLimits1796300015000 } from './1796300015000-WebhookFlowLimits';
+import { DeliveriesDueByWebhook1796400000000 } from './1796400000000-DeliveriesDueByWebhook';
 
 /** Every migration, in order. `npm run migration:generate -- migrations/Name` writes a new file; add it here (one per line). */
 export const MIGRATIONS: Function[] = [
@@ -19,4 +20,5 @@ export const MIGRATIONS: Function[] = [
   AuditLog1796172254350,
   CustomRolesAndWebhookFilter1796200000000,
   WebhookFlowLimits1796300015000,
+  DeliveriesDueByWebhook1796400000000,
 ];

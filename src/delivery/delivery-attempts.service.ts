@@ -11,6 +11,7 @@ import { WebhookHealthAlerts } from './webhook-health-alerts.service';
 import { ATTEMPT_DURATION, ATTEMPTS } from './delivery-metrics';
 import type { DeliveryStatus } from './delivery.entity';
 import { DeliveryRepository } from './delivery.repository';
+import { DeliveryQueue } from './delivery-queue';
 import { FlowClosedError, FlowScheduler } from './flow/flow-scheduler';
 import { HttpSender, SendResult } from './http-sender';
 import { nextRetryDelay } from './retry-policy';
@@ -114,6 +115,9 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
   private readonly reserved = new Map<string, number>();
   /** Fan-out batches waiting in roomFor, per workspace. */
   private readonly waitingBatches = new Map<string, number>();
+  /** Webhooks whose deliveries this process left due in PostgreSQL for want of room, per workspace (leftInBacklog). */
+  private readonly backlog = new Map<string, Set<string>>();
+  private readonly roomListeners: ((workspaceId: string) => void)[] = [];
   readonly scheduler: FlowScheduler;
   /** Deliveries held by this process (waiting or in flight) → when their lease runs out (ms). */
   private readonly leases = new Map<string, number>();
@@ -122,6 +126,8 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
   private readonly flowCache = new Map<string, { flow: WebhookFlow; at: number }>();
   private readonly rechecks = new Map<string, Promise<WebhookFlow | undefined>>();
   private recheckBatch: { ids: string[]; read: Promise<Map<string, WebhookFlow>> } | null = null;
+  private giveBackBatch: { ids: string[]; done: Promise<void> } | null = null;
+  private retryBatch: { deliveryId: string; attempt: number; at: Date; workspaceId: string; webhookId: string }[] | null = null;
   private pending: { record: AttemptRecord; resolve(): void; reject(err: Error): void }[] = [];
   private flushing = false;
 
@@ -131,6 +137,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     private readonly secrets: WebhookSecretsService,
     private readonly webhooks: WebhookRepository,
     private readonly deliveries: DeliveryRepository,
+    private readonly queue: DeliveryQueue,
     private readonly sender: HttpSender,
     private readonly stop: GracefulStop,
     private readonly health: WebhookHealthAlerts,
@@ -158,7 +165,9 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     const done = (d: ClaimedDelivery) => {
       this.leases.delete(d.deliveryId);
       this.active -= 1;
-      this.settled.emit('settled', flows?.get(d.webhookId)?.workspaceId);
+      const workspaceId = flows?.get(d.webhookId)?.workspaceId;
+      this.settled.emit('settled', workspaceId);
+      if (workspaceId !== undefined) this.offerRoom(workspaceId);
     };
     try {
       flows = await this.flowsOf(batch);
@@ -168,33 +177,40 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       for (const d of batch) done(d);
       throw err;
     }
-    const deferred: ClaimedDelivery[] = [];
     const attempts = batch.map(async (d): Promise<AttemptOutcome> => {
-      let attempted = true;
+      const flow = flows!.get(d.webhookId);
+      let record: AttemptRecord | null;
       try {
-        const flow = flows!.get(d.webhookId);
-        const record = flow ? await this.attemptInTurn(d, flow, options) : null;
-        if (!record) {
-          attempted = false;
-          deferred.push(d);
-          return { deliveryId: d.deliveryId, number: d.attemptCount, status: 'deferred', retryInMs: null, error: null };
-        }
-        await this.record(record);
-        const { deliveryId, number, status, retryInMs, error } = record;
-        return { deliveryId, number, status, retryInMs, error };
-      } finally {
-        if (attempted) done(d);
+        record = flow ? await this.attemptInTurn(d, flow, options) : null;
+      } catch (err) {
+        done(d);
+        throw err;
       }
+      if (!record) {
+        // Not attempted here: back to PostgreSQL at once (due, unleased), not after the batch's
+        // other attempts (one of them may hang until the timeout). A shutdown waits for this too.
+        try {
+          await this.giveBack(d.deliveryId);
+        } catch (err) {
+          this.logger.warn(`lease release left to expiry: ${(err as Error).message}`);
+        } finally {
+          done(d);
+        }
+        return { deliveryId: d.deliveryId, number: d.attemptCount, status: 'deferred', retryInMs: null, error: null };
+      }
+      try {
+        await this.record(record);
+      } finally {
+        done(d);
+      }
+      // Its next attempt's job as soon as this one is logged, not when the batch's slowest ends.
+      if (record.nextAttemptAt) this.scheduleRetry({ deliveryId: d.deliveryId, attempt: record.number, at: record.nextAttemptAt, workspaceId: flow!.workspaceId, webhookId: d.webhookId });
+      const { deliveryId, number, status, retryInMs, error } = record;
+      return { deliveryId, number, status, retryInMs, error };
     });
     // Each attempt reached flow control synchronously (attemptInTurn registers before its first await).
     options.onQueued?.();
     const settled = await Promise.allSettled(attempts);
-    // Whatever did not get an attempt goes back to PostgreSQL at once: due, unleased (a shutdown
-    // waits for this too).
-    if (deferred.length) {
-      await this.unlease(deferred.map((d) => d.deliveryId)).catch((err: Error) => this.logger.warn(`lease release left to expiry: ${err.message}`));
-      for (const d of deferred) done(d);
-    }
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     return settled.map((r) => (r as PromiseFulfilledResult<AttemptOutcome>).value);
@@ -259,15 +275,99 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     };
   }
 
-  /** False when this workspace already has its maximum waiting in this process (its further work stays in PostgreSQL). */
-  hasRoom(workspaceId: string): boolean {
-    return this.scheduler.held(workspaceId) < this.config.flow.workspaceMaxQueued;
+  /**
+   * False when this workspace, or this webhook, already has its maximum waiting in this process
+   * (WEBHOOK_WORKSPACE_MAX_QUEUED, WEBHOOK_MAX_QUEUED): its further work stays in PostgreSQL. The
+   * webhook's own cap keeps one stuck endpoint from filling its workspace's room.
+   */
+  hasRoom(workspaceId: string, webhookId?: string): boolean {
+    const flow = this.config.flow;
+    if (this.scheduler.held(workspaceId) >= flow.workspaceMaxQueued) return false;
+    return webhookId === undefined || this.scheduler.heldBy(workspaceId, webhookId) < flow.webhookMaxQueued;
+  }
+
+  /**
+   * A delivery of this webhook was left due in PostgreSQL for want of room here: it is pulled back
+   * (DeliveryBacklog) once the workspace and the webhook have room again, without waiting for the
+   * reconciler's sweep.
+   */
+  leftInBacklog(workspaceId: string, webhookId: string): void {
+    let hooks = this.backlog.get(workspaceId);
+    if (!hooks) this.backlog.set(workspaceId, (hooks = new Set()));
+    hooks.add(webhookId);
+  }
+
+  /** Called with a workspace whose backlog in PostgreSQL this process may pull from now. */
+  onRoom(listener: (workspaceId: string) => void): void {
+    this.roomListeners.push(listener);
+  }
+
+  /** Webhooks this process has no room for now (left out of the reconciler's sweep: pulled back as room frees). */
+  fullWebhooks(): string[] {
+    const full: string[] = [];
+    for (const [workspaceId, hooks] of this.backlog) {
+      for (const hook of hooks) if (!this.hasRoom(workspaceId, hook)) full.push(hook);
+    }
+    return full;
+  }
+
+  /**
+   * What a pull from this workspace's backlog may take now: per webhook left in the backlog, its
+   * room (webhooks without room left out), and the workspace's room in all; null when nothing.
+   */
+  backlogRoom(workspaceId: string): { total: number; perWebhook: Map<string, number> } | null {
+    const hooks = this.backlog.get(workspaceId);
+    if (!hooks?.size) return null;
+    const flow = this.config.flow;
+    const total = flow.workspaceMaxQueued - this.scheduler.held(workspaceId) - (this.reserved.get(workspaceId) ?? 0);
+    if (total <= 0) return null;
+    const perWebhook = new Map<string, number>();
+    for (const hook of hooks) {
+      const room = Math.min(total, flow.webhookMaxQueued - this.scheduler.heldBy(workspaceId, hook));
+      if (room > 0) perWebhook.set(hook, room);
+    }
+    return perWebhook.size ? { total, perWebhook } : null;
+  }
+
+  /** After a pull of `pulled` rows for `asked`: when it was not cut by the workspace's total, the webhooks that got less than they asked for have nothing more due. */
+  backlogPulled(workspaceId: string, asked: { total: number; perWebhook: Map<string, number> }, pulled: Map<string, number>): void {
+    const hooks = this.backlog.get(workspaceId);
+    if (!hooks) return;
+    const all = [...pulled.values()].reduce((a, b) => a + b, 0);
+    if (all < asked.total) {
+      for (const [hook, n] of asked.perWebhook) if ((pulled.get(hook) ?? 0) < n) hooks.delete(hook);
+    }
+    if (!hooks.size) this.backlog.delete(workspaceId);
+  }
+
+  /**
+   * After an attempt of this workspace settled: when a quarter of the workspace's room is free and a
+   * webhook it left in the backlog is at most half full, the backlog's listeners pull (in chunks,
+   * not one row per settled attempt).
+   */
+  private offerRoom(workspaceId: string): void {
+    const hooks = this.backlog.get(workspaceId);
+    if (!hooks || !this.roomListeners.length) return;
+    const flow = this.config.flow;
+    const free = flow.workspaceMaxQueued - this.scheduler.held(workspaceId) - (this.reserved.get(workspaceId) ?? 0);
+    if (free < Math.ceil(flow.workspaceMaxQueued / 4)) return;
+    for (const hook of hooks) {
+      if (this.scheduler.heldBy(workspaceId, hook) <= flow.webhookMaxQueued / 2) {
+        for (const listener of this.roomListeners) listener(workspaceId);
+        return;
+      }
+    }
   }
 
   /** Waits for flow control, then attempts; null when the attempt was not made (deferred). */
   private async attemptInTurn(d: ClaimedDelivery, flow: WebhookFlow, options: RunOptions): Promise<AttemptRecord | null> {
-    // Past what this workspace may hold in this process, the delivery waits in PostgreSQL instead.
-    if (this.scheduler.held(flow.workspaceId) >= this.config.flow.workspaceMaxQueued) return null;
+    // Past what this workspace or webhook may hold in this process, the delivery waits in
+    // PostgreSQL instead (pulled back as room frees). A test event or redelivery someone is waiting
+    // for is not held back: those are few (rate-limited per webhook).
+    if (!options.priority && !this.hasRoom(flow.workspaceId, d.webhookId)) {
+      this.leftInBacklog(flow.workspaceId, d.webhookId);
+      return null;
+    }
     let origin: string;
     try {
       origin = new URL(d.url).origin;
@@ -367,8 +467,38 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     return this.webhooks.flowLimits(this.dataSource, ids);
   }
 
-  private async unlease(ids: string[]): Promise<void> {
-    await this.deliveries.unlease(ids);
+  /**
+   * Adds the delayed job of a delivery's next attempt; those logged in the same turn of the event
+   * loop share one Redis round trip. If Redis refuses, the reconciler finds the delivery due in
+   * PostgreSQL (next_attempt_at was written with the attempt).
+   */
+  private scheduleRetry(retry: { deliveryId: string; attempt: number; at: Date; workspaceId: string; webhookId: string }): void {
+    if (!this.retryBatch) {
+      const batch: (typeof retry)[] = (this.retryBatch = []);
+      setImmediate(() => {
+        this.retryBatch = null;
+        const now = Date.now();
+        this.queue
+          .enqueue(batch.map((r) => ({ deliveryId: r.deliveryId, attempt: r.attempt, delayMs: Math.max(0, r.at.getTime() - now), workspaceId: r.workspaceId, webhookId: r.webhookId })))
+          .catch((err: Error) => this.logger.warn(`${batch.length} retries left to the reconciler: ${err.message}`));
+      });
+    }
+    this.retryBatch.push(retry);
+  }
+
+  /** Unleases a delivery not attempted here; those given back in the same turn of the event loop share one statement. */
+  private giveBack(deliveryId: string): Promise<void> {
+    let batch = this.giveBackBatch;
+    if (!batch) {
+      const ids: string[] = [];
+      const done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.giveBackBatch = null;
+        return this.deliveries.unlease(ids);
+      });
+      batch = this.giveBackBatch = { ids, done };
+    }
+    batch.ids.push(deliveryId);
+    return batch.done;
   }
 
   /** Extends the leases of held deliveries that would run out within half a lease. */

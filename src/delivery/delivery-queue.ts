@@ -23,6 +23,8 @@ export interface DeliveryJobRequest {
   delayMs?: number;
   /** Lets a worker whose backlog for this workspace is full skip the job without a query. */
   workspaceId?: string;
+  /** With workspaceId: lets a worker with no room for this webhook skip the job without a query. */
+  webhookId?: string;
   /** A test event or redelivery someone is waiting for: first in its webhook's queue. */
   priority?: boolean;
 }
@@ -40,6 +42,7 @@ export class DeliveryQueue {
         data: {
           deliveryId: r.deliveryId,
           ...(r.workspaceId !== undefined ? { workspaceId: r.workspaceId } : {}),
+          ...(r.webhookId !== undefined ? { webhookId: r.webhookId } : {}),
           ...(r.priority ? { priority: true } : {}),
         },
         opts: { ...DELIVER_JOB_OPTIONS, jobId: deliveryJobId(r.deliveryId, r.attempt), ...(r.delayMs !== undefined ? { delay: r.delayMs } : {}) },

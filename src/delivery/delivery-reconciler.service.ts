@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/c
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DeliveryAttemptsService } from './delivery-attempts.service';
 import { DeliveryQueue } from './delivery-queue';
 import { DeliveryRepository } from './delivery.repository';
 import {
@@ -29,6 +30,7 @@ export class DeliveryReconciler implements BeforeApplicationShutdown {
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly deliveries: DeliveryRepository,
     private readonly queue: DeliveryQueue,
+    private readonly attempts: DeliveryAttemptsService,
   ) {}
 
   /** True once WorkerModule started this (a process without workers never does): shutdown hooks check it. */
@@ -65,10 +67,13 @@ export class DeliveryReconciler implements BeforeApplicationShutdown {
    * cannot crowd out another's.
    */
   async reconcile(graceMs = RECONCILE_GRACE_MS): Promise<number> {
-    const due = await this.deliveries.findDue(graceMs, RECONCILE_BATCH);
+    // Webhooks this process has no room for are left out: their backlog is pulled back as room frees.
+    const due = await this.deliveries.findDue(graceMs, RECONCILE_BATCH, this.attempts.fullWebhooks());
     if (!due.length) return 0;
     RECONCILER_REENQUEUED.inc(due.length);
-    await this.queue.enqueue(due.map((d) => ({ deliveryId: d.id, attempt: d.attempt_count, workspaceId: d.workspace_id })));
+    await this.queue.enqueue(
+      due.map((d) => ({ deliveryId: d.id, attempt: d.attempt_count, workspaceId: d.workspace_id, webhookId: d.webhook_id })),
+    );
     return due.length;
   }
 

@@ -5,6 +5,7 @@ import { PermissionsModule } from '../permissions/permissions.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { DeliveriesProcessor } from './deliveries.processor';
 import { DeliveryAttemptsService } from './delivery-attempts.service';
+import { DeliveryBacklog } from './delivery-backlog.service';
 import { DeliveryReconciler } from './delivery-reconciler.service';
 import { MAX_LOGGED_RESPONSE_BYTES, USER_AGENT } from './delivery.constants';
 import { DeliveryModule } from './delivery.module';
@@ -37,6 +38,7 @@ import { WebhookHealthAlerts } from './webhook-health-alerts.service';
     DeliveryAttemptsService,
     FanOutService,
     DeliveriesProcessor,
+    DeliveryBacklog,
     DeliveryReconciler,
     WebhookHealthAlerts,
     WebhookAlertMailListener,

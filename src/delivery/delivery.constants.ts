@@ -8,6 +8,8 @@ export interface DeliverJob {
   deliveryId: string;
   /** When known: lets a worker whose backlog for this workspace is full skip the job without a query. */
   workspaceId?: string;
+  /** When known, with workspaceId: lets a worker with no room for this webhook skip the job without a query. */
+  webhookId?: string;
   /** A test event or redelivery someone is waiting for: first in its webhook's queue. */
   priority?: boolean;
 }

@@ -20,6 +20,8 @@ export type CancelReason = (typeof CANCEL_REASONS)[number];
 @Index(['workspaceId', 'createdAt'])
 // The reconciler's scan: due work that may have lost its queue job.
 @Index('idx_deliveries_due', ['nextAttemptAt'], { where: "status IN ('pending', 'retrying')" })
+// A webhook's backlog in due order: what a worker left here for want of room, pulled back (DeliveryBacklog).
+@Index('idx_deliveries_due_by_webhook', ['webhookId', 'nextAttemptAt'], { where: "status IN ('pending', 'retrying')" })
 export class Delivery {
   @PrimaryGeneratedColumn('uuid')
   id: string;

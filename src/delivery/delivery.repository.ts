@@ -16,8 +16,8 @@ import type { SkipReason } from './delivery-skip.entity';
  * (an SQL time expression), and not leased by a live worker. Leasing, reclaiming and the
  * reconciler all use it.
  */
-function dueAndUnleased(dueBy: string): string {
-  return `d.status IN ('pending', 'retrying') AND d.next_attempt_at <= ${dueBy} AND (d.lease_until IS NULL OR d.lease_until < now())`;
+function dueAndUnleased(dueBy: string, d = 'd'): string {
+  return `${d}.status IN ('pending', 'retrying') AND ${d}.next_attempt_at <= ${dueBy} AND (${d}.lease_until IS NULL OR ${d}.lease_until < now())`;
 }
 
 /** A delivery created or reclaimed by fan-out, leased to this worker. */
@@ -69,14 +69,33 @@ export interface LeasedDelivery extends Omit<EventRow, 'id'> {
 // The webhook's and the event's columns, and the owner's membership, are named by their owners
 // (webhookTarget, EVENT_COLUMNS, memberAccessJoin): one round trip, no foreign SQL here.
 const webhook = webhookTarget('w');
-const LEASE_SQL = `
+/** Leases the deliveries `d` that `picked` selects (with `with`: a CTE named before), answering them as LeasedDelivery rows. */
+const leaseSql = (picked: string, dueBy: string, withCte = '') => `
+${withCte}
 UPDATE deliveries d SET lease_until = now() + ($2 || ' milliseconds')::interval
 FROM events e, ${webhook.from}
 ${memberAccessJoin('m', 'w.workspace_id', 'w.created_by_id')}
-WHERE d.id = $1 AND w.id = d.webhook_id AND e.id = d.event_id
-  AND ${dueAndUnleased(`now() + interval '1 second'`)}
+WHERE ${picked} AND w.id = d.webhook_id AND e.id = d.event_id
+  AND ${dueAndUnleased(dueBy)}
 RETURNING d.id, d.webhook_id, d.attempt_count, m.role, m.ability_version, ${webhook.columns},
           ${EVENT_COLUMNS.replace('e.id, ', 'e.id AS event_id, ')}`;
+// A job may run a little before its delivery is due (clocks, Bull's delay): a second of slack.
+const LEASE_SQL = leaseSql('d.id = $1', `now() + interval '1 second'`);
+// A webhook's oldest due deliveries (at most n each, $3 in all, oldest first across webhooks):
+// one index range scan per webhook (idx_deliveries_due_by_webhook), whatever the backlog's size.
+const LEASE_BACKLOG_SQL = leaseSql(
+  'd.id IN (SELECT id FROM pick)',
+  'now()',
+  `WITH pick AS (
+     SELECT x.id FROM unnest($1::uuid[], $4::int[]) AS h(webhook_id, n)
+     CROSS JOIN LATERAL (
+       SELECT b.id, b.next_attempt_at FROM deliveries b
+       WHERE b.webhook_id = h.webhook_id AND ${dueAndUnleased('now()', 'b')}
+       ORDER BY b.next_attempt_at LIMIT h.n
+     ) x
+     ORDER BY x.next_attempt_at LIMIT $3
+   )`,
+);
 
 /**
  * The deliveries table's lifecycle on the delivery machinery's pool (synchronous_commit off):
@@ -149,20 +168,40 @@ export class DeliveryRepository {
   }
 
   /**
+   * Leases up to `perWebhook.get(id)` of each webhook's oldest due, unleased deliveries, `limit` in
+   * all (a worker pulling back what it left waiting here for want of room: DeliveryBacklog).
+   */
+  async leaseBacklog(perWebhook: Map<string, number>, limit: number): Promise<LeasedDelivery[]> {
+    if (!perWebhook.size || limit <= 0) return [];
+    const [rows]: [LeasedDelivery[], number] = await this.dataSource.query(LEASE_BACKLOG_SQL, [
+      [...perWebhook.keys()],
+      this.leaseMs,
+      limit,
+      [...perWebhook.values()],
+    ]);
+    return rows;
+  }
+
+  /**
    * Due for longer than `graceMs` and unleased (their job is late or lost), in turns per workspace:
    * every workspace's oldest first, then every workspace's second, … so one workspace's backlog
-   * waiting here cannot crowd out another's.
+   * waiting here cannot crowd out another's. `exceptWebhooks`: webhooks the caller has no room for
+   * now (their backlog is pulled back as room frees).
    */
-  findDue(graceMs: number, limit: number): Promise<{ id: string; attempt_count: number; workspace_id: string }[]> {
+  findDue(
+    graceMs: number,
+    limit: number,
+    exceptWebhooks: string[] = [],
+  ): Promise<{ id: string; attempt_count: number; workspace_id: string; webhook_id: string }[]> {
     return this.dataSource.query(
-      `SELECT id, attempt_count, workspace_id FROM (
-         SELECT d.id, d.attempt_count, d.workspace_id, d.next_attempt_at,
+      `SELECT id, attempt_count, workspace_id, webhook_id FROM (
+         SELECT d.id, d.attempt_count, d.workspace_id, d.webhook_id, d.next_attempt_at,
                 row_number() OVER (PARTITION BY d.workspace_id ORDER BY d.next_attempt_at) AS turn
          FROM deliveries d
-         WHERE ${dueAndUnleased(`now() - ($1 || ' milliseconds')::interval`)}
+         WHERE ${dueAndUnleased(`now() - ($1 || ' milliseconds')::interval`)} AND NOT (d.webhook_id = ANY($2::uuid[]))
        ) due
        ORDER BY turn, next_attempt_at LIMIT ${Number(limit)}`,
-      [graceMs],
+      [graceMs, exceptWebhooks],
     );
   }
 

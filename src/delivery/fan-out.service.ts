@@ -12,7 +12,6 @@ import { ClaimedDelivery, DeliveryAttemptsService } from './delivery-attempts.se
 import { FANOUT_SUBSCRIBER } from './delivery.constants';
 import { entitlement } from './entitlement';
 import { serializePayload } from './webhook-payload';
-import { DeliveryQueue } from './delivery-queue';
 import { DeliveryRepository } from './delivery.repository';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 import { withLogContext } from '../kernel/request-context';
@@ -52,7 +51,6 @@ export class FanOutService implements OnModuleInit {
 
   constructor(
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
-    private readonly queue: DeliveryQueue,
     private readonly deliveries: DeliveryRepository,
     private readonly subscriptions: EventSubscriptions,
     private readonly abilities: AbilityService,
@@ -125,11 +123,9 @@ export class FanOutService implements OnModuleInit {
     // The first attempts run on without holding this job: a receiver that hangs until the timeout
     // must not hold a queue slot that other events need. The deliveries are leased in PostgreSQL;
     // if this process dies meanwhile, the lease lapses and the reconciler sends them again.
+    // Each failed attempt schedules its own next attempt (DeliveryAttemptsService).
     void this.attempts
       .run(batch, { onQueued: release })
-      .then((outcomes) =>
-        this.scheduleRetries(outcomes.filter((o) => o.retryInMs !== null).map((o) => ({ id: o.deliveryId, delay: o.retryInMs!, n: o.number }))),
-      )
       .catch((err: Error) => this.logger.error(`attempts of ${batch.length} deliveries left to the reconciler: ${err.message}`));
     // Backpressure: past this many attempts in flight, fan-out waits instead of piling up sockets.
     await this.attempts.belowLimit(MAX_ATTEMPTS_IN_FLIGHT);
@@ -167,12 +163,5 @@ export class FanOutService implements OnModuleInit {
   private async disableOrphaned(webhookIds: string[]): Promise<void> {
     await this.webhooks.disableForRemovedCreator(this.dataSource, webhookIds);
     this.logger.log(`disabled ${webhookIds.length} webhook(s) whose creator left the workspace`);
-  }
-
-  /** Later attempts run as their own queue jobs; if Redis is unavailable the reconciler finds them in PostgreSQL. */
-  private async scheduleRetries(retries: { id: string; delay: number; n: number }[]): Promise<void> {
-    await this.queue
-      .enqueue(retries.map((r) => ({ deliveryId: r.id, attempt: r.n, delayMs: r.delay })))
-      .catch((err: Error) => this.logger.warn(`retries left to the reconciler: ${err.message}`));
   }
 }

@@ -163,6 +163,55 @@ describe('delivery flow control (docs/delivery.md "Flow control")', () => {
     expect(maxOpen.get('/one-at-a-time')).toBe(1);
   }, 90_000);
 
+  it("one stuck endpoint cannot fill its workspace's room: the workspace's other webhooks keep receiving, the stuck one's backlog waits in PostgreSQL and drains once it answers", async () => {
+    // The workspace may hold 20 deliveries in this worker, one webhook 5. Before the per-webhook cap,
+    // the stuck webhook's queue filled the workspace's 20 and its healthy neighbour's deliveries
+    // waited behind it in PostgreSQL for as long as the endpoint hung.
+    const { api, receiver, db } = await start({ WEBHOOK_WORKSPACE_MAX_QUEUED: '20', WEBHOOK_MAX_QUEUED: '5', WEBHOOK_TIMEOUT_MS: '30000' });
+    const { user, base } = await tenant(api, 'Stuck');
+    const held: ServerResponse[] = [];
+    let answering = false;
+    receiver.script('/stuck', [
+      (_req, res) => {
+        if (answering) res.writeHead(200).end('ok');
+        else held.push(res);
+      },
+    ]);
+    receiver.script('/healthy', [200]);
+    const stuck = await user.api.post(`${base}/webhooks`, { name: 'stuck', url: receiver.url('/stuck'), events: ['pipeline.created'], maxConcurrency: 1 });
+    const healthy = await user.api.post(`${base}/webhooks`, { name: 'healthy', url: receiver.url('/healthy'), events: ['pipeline.created'] });
+    expect([stuck.status, healthy.status]).toEqual([201, 201]);
+    const events = 30;
+    await createPipelines(user, base, events);
+
+    // Every healthy delivery arrives while the stuck endpoint still holds its first request.
+    await receiver.waitFor(() => receiver.on('/healthy').length >= events, 30_000, 'every healthy delivery');
+    expect(receiver.on('/stuck')).toHaveLength(1);
+    expect(held).toHaveLength(1);
+    // The stuck webhook's excess waits in PostgreSQL, unleased and not attempted (not in memory).
+    const [{ waiting }] = await db.query(
+      `SELECT count(*)::int AS waiting FROM deliveries WHERE webhook_id = $1 AND status = 'pending' AND lease_until IS NULL AND attempt_count = 0`,
+      [stuck.body.id],
+    );
+    expect(waiting).toBeGreaterThanOrEqual(events - 5);
+
+    // The endpoint answers again: its backlog is pulled back and delivered, each event once.
+    answering = true;
+    held.splice(0).forEach((res) => res.writeHead(200).end('ok'));
+    await receiver.waitFor(() => receiver.on('/stuck').length >= events, 60_000, 'the stuck webhook\'s backlog');
+    await waitFor(
+      async () => (await db.query(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'succeeded'`))[0].n === 2 * events,
+      30_000,
+      () => 'every delivery succeeded',
+    );
+    for (const path of ['/stuck', '/healthy']) {
+      expect(receiver.on(path)).toHaveLength(events);
+      expect(new Set(receiver.on(path).map((r) => r.headers['webhook-id'])).size).toBe(events);
+    }
+    const [{ attempts }] = await db.query(`SELECT max(attempt_count)::int AS attempts FROM deliveries`);
+    expect(attempts).toBe(1);
+  }, 120_000);
+
   it('an attempt that waited for its turn checks its webhook again: pausing the webhook stops what was still waiting', async () => {
     const { api, receiver, db } = await start({});
     const { user, base } = await tenant(api, 'Paused');

@@ -121,6 +121,12 @@ export class FlowScheduler {
     return ws ? ws.running + ws.queued : 0;
   }
 
+  /** Attempts of this webhook waiting or in flight in this process. */
+  heldBy(workspaceId: string, webhookId: string): number {
+    const hook = this.workspaces.get(workspaceId)?.hooks.get(webhookId);
+    return hook ? hook.running + hook.queue.length : 0;
+  }
+
   circuitState(webhookId: string, workspaceId: string): CircuitState {
     return this.workspaces.get(workspaceId)?.hooks.get(webhookId)?.circuit.state(this.now()) ?? 'closed';
   }
