@@ -232,7 +232,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       workspaceMaxInFlight: parseWith(env, 'WEBHOOK_WORKSPACE_MAX_IN_FLIGHT', '200', integer(1, 100_000), errors),
       workerMaxInFlight: parseWith(env, 'WEBHOOK_WORKER_MAX_IN_FLIGHT', '2000', integer(1, 100_000), errors),
       workspaceMaxQueued: parseWith(env, 'WEBHOOK_WORKSPACE_MAX_QUEUED', '2000', integer(1, 1_000_000), errors),
-      webhookMaxQueued: parseWith(env, 'WEBHOOK_MAX_QUEUED', '500', integer(1, 1_000_000), errors),
+      webhookMaxQueued: parseWith(env, 'WEBHOOK_MAX_QUEUED', '250', integer(1, 1_000_000), errors),
       circuitFailures: parseWith(env, 'WEBHOOK_CIRCUIT_FAILURES', '5', integer(0, 1000), errors),
       circuitCooldownMs: parseWith(env, 'WEBHOOK_CIRCUIT_COOLDOWN', '5s', positiveDuration, errors),
       circuitMaxCooldownMs: parseWith(env, 'WEBHOOK_CIRCUIT_MAX_COOLDOWN', '5m', positiveDuration, errors),

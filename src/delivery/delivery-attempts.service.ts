@@ -56,6 +56,16 @@ export interface RunOptions {
   onQueued?: () => void;
 }
 
+/** What one pull from a workspace's backlog may take (DeliveryAttemptsService.backlogRoom). */
+export interface BacklogRoom {
+  /** The workspace's room in all. */
+  total: number;
+  /** Per webhook left in the backlog with room: how many. */
+  perWebhook: Map<string, number>;
+  /** The backlog's state this answer saw: webhooks left again later are not concluded drained. */
+  asOf: number;
+}
+
 export interface AttemptOutcome {
   deliveryId: string;
   number: number;
@@ -116,7 +126,8 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
   /** Fan-out batches waiting in roomFor, per workspace. */
   private readonly waitingBatches = new Map<string, number>();
   /** Webhooks whose deliveries this process left due in PostgreSQL for want of room, per workspace (leftInBacklog). */
-  private readonly backlog = new Map<string, Set<string>>();
+  private readonly backlog = new Map<string, Map<string, number>>();
+  private backlogSequence = 0;
   private readonly roomListeners: ((workspaceId: string) => void)[] = [];
   readonly scheduler: FlowScheduler;
   /** Deliveries held by this process (waiting or in flight) → when their lease runs out (ms). */
@@ -166,7 +177,10 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       this.leases.delete(d.deliveryId);
       this.active -= 1;
       const workspaceId = flows?.get(d.webhookId)?.workspaceId;
-      this.settled.emit('settled', workspaceId);
+      // A webhook at its own cap draining is not room for the rest of the workspace: fan-out's
+      // wait for room (roomFor) is not prolonged by it.
+      const progress = workspaceId !== undefined && this.scheduler.heldBy(workspaceId, d.webhookId) < this.config.flow.webhookMaxQueued - 1;
+      this.settled.emit('settled', progress ? workspaceId : undefined);
       if (workspaceId !== undefined) this.offerRoom(workspaceId);
     };
     try {
@@ -231,21 +245,31 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
   }
 
   /**
-   * Backpressure per workspace, for fan-out: waits until each workspace of the batch can hold its
-   * share of it (`held + reserved + n ≤ WEBHOOK_WORKSPACE_MAX_QUEUED`, or it holds nothing), for as
-   * long as that workspace keeps draining: the wait ends `maxWaitMs` after the last attempt of a
-   * blocking workspace settled. A busy workspace's burst is thus paced here and stays in the event
-   * queue, instead of crowding this process's memory or waiting in PostgreSQL for the reconciler's
-   * sweep; a workspace stuck behind its own limits (hanging endpoints, an open circuit) stops
-   * draining, so its batches go on after `maxWaitMs` and what does not fit waits in PostgreSQL. At
-   * most 80 % of WORKER_CONCURRENCY batches wait per workspace, so one workspace never holds every
-   * event job. Returns the release of the room reserved for the batch (call it once its
-   * attempts are queued).
+   * Backpressure per workspace, for fan-out: waits until each workspace of the batch has room for
+   * its share of it — `held + reserved + need ≤ WEBHOOK_WORKSPACE_MAX_QUEUED`, where `need` counts
+   * only deliveries whose webhook has room of its own (the others wait in PostgreSQL anyway), at most
+   * half the workspace's cap (a batch larger than that goes once half is free) — for as long as that
+   * workspace keeps draining: the wait ends `maxWaitMs` after the last attempt of a blocking
+   * workspace settled (a webhook at its own cap does not count as draining). A busy workspace's
+   * burst is thus paced here and stays in the event queue instead of crowding this process's memory
+   * or being parked in PostgreSQL; a workspace stuck behind its own limits (hanging endpoints, an
+   * open circuit) stops draining, so its batches go on after `maxWaitMs` and what does not fit waits
+   * in PostgreSQL. At most 80 % of WORKER_CONCURRENCY batches wait per workspace, so one workspace
+   * never holds every event job. `perWebhook`: workspace → webhook → deliveries in the batch.
+   * Returns the release of the room reserved for the batch (call it once its attempts are queued).
    */
-  async roomFor(perWorkspace: Map<string, number>, maxWaitMs: number): Promise<() => void> {
-    const max = this.config.flow.workspaceMaxQueued;
+  async roomFor(perWebhook: Map<string, Map<string, number>>, maxWaitMs: number): Promise<() => void> {
+    const flow = this.config.flow;
+    const max = flow.workspaceMaxQueued;
+    const perWorkspace = new Map<string, number>();
+    for (const [ws, hooks] of perWebhook) {
+      let n = 0;
+      for (const [hook, count] of hooks) n += Math.max(0, Math.min(count, flow.webhookMaxQueued - this.scheduler.heldBy(ws, hook)));
+      perWorkspace.set(ws, n);
+    }
     const load = (id: string) => this.scheduler.held(id) + (this.reserved.get(id) ?? 0);
-    const blocking = () => [...perWorkspace].filter(([id, n]) => load(id) > 0 && load(id) + n > max).map(([id]) => id);
+    const need = (n: number) => Math.min(n, Math.ceil(max / 2));
+    const blocking = () => [...perWorkspace].filter(([id, n]) => n > 0 && load(id) > 0 && load(id) + need(n) > max).map(([id]) => id);
     let waiting = blocking();
     if (waiting.length && waiting.every((id) => (this.waitingBatches.get(id) ?? 0) < Math.max(1, Math.floor(this.config.workerConcurrency * MAX_WAITING_SHARE)))) {
       for (const id of waiting) this.waitingBatches.set(id, (this.waitingBatches.get(id) ?? 0) + 1);
@@ -293,8 +317,9 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
    */
   leftInBacklog(workspaceId: string, webhookId: string): void {
     let hooks = this.backlog.get(workspaceId);
-    if (!hooks) this.backlog.set(workspaceId, (hooks = new Set()));
-    hooks.add(webhookId);
+    if (!hooks) this.backlog.set(workspaceId, (hooks = new Map()));
+    // When it was left: a pull that started before cannot conclude it has nothing more due.
+    hooks.set(webhookId, ++this.backlogSequence);
   }
 
   /** Called with a workspace whose backlog in PostgreSQL this process may pull from now. */
@@ -306,7 +331,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
   fullWebhooks(): string[] {
     const full: string[] = [];
     for (const [workspaceId, hooks] of this.backlog) {
-      for (const hook of hooks) if (!this.hasRoom(workspaceId, hook)) full.push(hook);
+      for (const hook of hooks.keys()) if (!this.hasRoom(workspaceId, hook)) full.push(hook);
     }
     return full;
   }
@@ -315,29 +340,37 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
    * What a pull from this workspace's backlog may take now: per webhook left in the backlog, its
    * room (webhooks without room left out), and the workspace's room in all; null when nothing.
    */
-  backlogRoom(workspaceId: string): { total: number; perWebhook: Map<string, number> } | null {
+  backlogRoom(workspaceId: string): BacklogRoom | null {
     const hooks = this.backlog.get(workspaceId);
     if (!hooks?.size) return null;
     const flow = this.config.flow;
     const total = flow.workspaceMaxQueued - this.scheduler.held(workspaceId) - (this.reserved.get(workspaceId) ?? 0);
     if (total <= 0) return null;
     const perWebhook = new Map<string, number>();
-    for (const hook of hooks) {
+    for (const hook of hooks.keys()) {
       const room = Math.min(total, flow.webhookMaxQueued - this.scheduler.heldBy(workspaceId, hook));
       if (room > 0) perWebhook.set(hook, room);
     }
-    return perWebhook.size ? { total, perWebhook } : null;
+    return perWebhook.size ? { total, perWebhook, asOf: this.backlogSequence } : null;
   }
 
   /** After a pull of `pulled` rows for `asked`: when it was not cut by the workspace's total, the webhooks that got less than they asked for have nothing more due. */
-  backlogPulled(workspaceId: string, asked: { total: number; perWebhook: Map<string, number> }, pulled: Map<string, number>): void {
+  backlogPulled(workspaceId: string, asked: BacklogRoom, pulled: Map<string, number>): void {
     const hooks = this.backlog.get(workspaceId);
     if (!hooks) return;
     const all = [...pulled.values()].reduce((a, b) => a + b, 0);
     if (all < asked.total) {
-      for (const [hook, n] of asked.perWebhook) if ((pulled.get(hook) ?? 0) < n) hooks.delete(hook);
+      for (const [hook, n] of asked.perWebhook) {
+        // Left again while the pull ran: more may be due than the pull could see.
+        if ((pulled.get(hook) ?? 0) < n && (hooks.get(hook) ?? Infinity) <= asked.asOf) hooks.delete(hook);
+      }
     }
     if (!hooks.size) this.backlog.delete(workspaceId);
+  }
+
+  /** Offers room again after a pull (offers made while it ran were not taken). */
+  pullEnded(workspaceId: string): void {
+    this.offerRoom(workspaceId);
   }
 
   /**
@@ -351,7 +384,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     const flow = this.config.flow;
     const free = flow.workspaceMaxQueued - this.scheduler.held(workspaceId) - (this.reserved.get(workspaceId) ?? 0);
     if (free < Math.ceil(flow.workspaceMaxQueued / 4)) return;
-    for (const hook of hooks) {
+    for (const hook of hooks.keys()) {
       if (this.scheduler.heldBy(workspaceId, hook) <= flow.webhookMaxQueued / 2) {
         for (const listener of this.roomListeners) listener(workspaceId);
         return;

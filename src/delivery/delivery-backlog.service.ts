@@ -36,6 +36,7 @@ export class DeliveryBacklog implements OnModuleInit {
   async pull(workspaceId: string): Promise<number> {
     if (this.pulling.has(workspaceId)) return 0;
     this.pulling.add(workspaceId);
+    let count = 0;
     try {
       const room = this.attempts.backlogRoom(workspaceId);
       if (!room) return 0;
@@ -44,14 +45,16 @@ export class DeliveryBacklog implements OnModuleInit {
       for (const row of rows) pulled.set(row.webhook_id, (pulled.get(row.webhook_id) ?? 0) + 1);
       this.attempts.backlogPulled(workspaceId, room, pulled);
       if (rows.length) await this.attemptLeased(rows);
-      return rows.length;
+      count = rows.length;
     } catch (err) {
       // Still due in PostgreSQL (leases lapse): the next pull or the reconciler takes them.
       this.logger.warn(`backlog pull for workspace ${workspaceId} deferred: ${(err as Error).message}`);
-      return 0;
     } finally {
       this.pulling.delete(workspaceId);
     }
+    // Room offered while this pull ran was not taken: look again (nothing happens unless there is some).
+    if (count > 0) this.attempts.pullEnded(workspaceId);
+    return count;
   }
 
   /**

@@ -81,16 +81,18 @@ RETURNING d.id, d.webhook_id, d.attempt_count, m.role, m.ability_version, ${webh
           ${EVENT_COLUMNS.replace('e.id, ', 'e.id AS event_id, ')}`;
 // A job may run a little before its delivery is due (clocks, Bull's delay): a second of slack.
 const LEASE_SQL = leaseSql('d.id = $1', `now() + interval '1 second'`);
-// A webhook's oldest due deliveries (at most n each, $3 in all, oldest first across webhooks):
-// one index range scan per webhook (idx_deliveries_due_by_webhook), whatever the backlog's size.
+// A webhook's oldest due deliveries that a worker gave back (lease_until NULL: never one whose lease
+// merely lapsed, which a live worker may still hold and send; those are the reconciler's after its
+// grace), at most n each, $3 in all, oldest first across webhooks: one index range scan per webhook
+// (idx_deliveries_due_by_webhook), whatever the backlog's size.
 const LEASE_BACKLOG_SQL = leaseSql(
-  'd.id IN (SELECT id FROM pick)',
+  'd.id IN (SELECT id FROM pick) AND d.lease_until IS NULL',
   'now()',
   `WITH pick AS (
      SELECT x.id FROM unnest($1::uuid[], $4::int[]) AS h(webhook_id, n)
      CROSS JOIN LATERAL (
        SELECT b.id, b.next_attempt_at FROM deliveries b
-       WHERE b.webhook_id = h.webhook_id AND ${dueAndUnleased('now()', 'b')}
+       WHERE b.webhook_id = h.webhook_id AND b.lease_until IS NULL AND ${dueAndUnleased('now()', 'b')}
        ORDER BY b.next_attempt_at LIMIT h.n
      ) x
      ORDER BY x.next_attempt_at LIMIT $3
@@ -168,8 +170,8 @@ export class DeliveryRepository {
   }
 
   /**
-   * Leases up to `perWebhook.get(id)` of each webhook's oldest due, unleased deliveries, `limit` in
-   * all (a worker pulling back what it left waiting here for want of room: DeliveryBacklog).
+   * Leases up to `perWebhook.get(id)` of each webhook's oldest due deliveries given back unleased,
+   * `limit` in all (a worker pulling back what it left waiting here for want of room: DeliveryBacklog).
    */
   async leaseBacklog(perWebhook: Map<string, number>, limit: number): Promise<LeasedDelivery[]> {
     if (!perWebhook.size || limit <= 0) return [];

@@ -117,9 +117,13 @@ export class FanOutService implements OnModuleInit {
       };
     });
     // Paced per workspace first: a burst waits here (leased) for room rather than in PostgreSQL.
-    const perWorkspace = new Map<string, number>();
-    for (const e of entitled) perWorkspace.set(e.event.workspaceId, (perWorkspace.get(e.event.workspaceId) ?? 0) + 1);
-    const release = await this.attempts.roomFor(perWorkspace, ROOM_WAIT_MS);
+    const perWebhook = new Map<string, Map<string, number>>();
+    for (const e of entitled) {
+      let hooks = perWebhook.get(e.event.workspaceId);
+      if (!hooks) perWebhook.set(e.event.workspaceId, (hooks = new Map()));
+      hooks.set(e.webhook.id, (hooks.get(e.webhook.id) ?? 0) + 1);
+    }
+    const release = await this.attempts.roomFor(perWebhook, ROOM_WAIT_MS);
     // The first attempts run on without holding this job: a receiver that hangs until the timeout
     // must not hold a queue slot that other events need. The deliveries are leased in PostgreSQL;
     // if this process dies meanwhile, the lease lapses and the reconciler sends them again.

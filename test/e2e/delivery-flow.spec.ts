@@ -185,7 +185,13 @@ describe('delivery flow control (docs/delivery.md "Flow control")', () => {
     await createPipelines(user, base, events);
 
     // Every healthy delivery arrives while the stuck endpoint still holds its first request.
-    await receiver.waitFor(() => receiver.on('/healthy').length >= events, 30_000, 'every healthy delivery');
+    await receiver.waitFor(() => receiver.on('/healthy').length >= events, 30_000, 'every healthy delivery').catch(async (err: Error) => {
+      const rows = await db.query(
+        `SELECT status, attempt_count, (lease_until IS NULL) AS unleased, count(*)::int AS n FROM deliveries WHERE webhook_id = $1 GROUP BY 1, 2, 3`,
+        [healthy.body.id],
+      );
+      throw new Error(`${err.message}; the healthy webhook's deliveries: ${JSON.stringify(rows)}`);
+    });
     expect(receiver.on('/stuck')).toHaveLength(1);
     expect(held).toHaveLength(1);
     // The stuck webhook's excess waits in PostgreSQL, unleased and not attempted (not in memory).
