@@ -25,6 +25,16 @@ export interface SubscribedWebhook {
   filter: Record<string, unknown> | null;
 }
 
+/** A claimed alert-mail slot (claimAlertMail): the webhook to write about, and the slot's old and new values. */
+export interface AlertMailClaim {
+  name: string;
+  url: string;
+  workspace_id: string;
+  created_by_id: string;
+  previous: string | null;
+  claimed: string;
+}
+
 /**
  * For delivery's lease statement, which reads a delivery's webhook in the same round trip: the
  * table (aliased) and the columns an attempt needs (url, enabled, secrets, created_by_id, and the flow
@@ -228,20 +238,34 @@ WHERE (enabled AND consecutive_failures >= ${failingAfter}::int AND alert_state 
     };
   }
 
-  /** Claims the alert-mail slot of a webhook (at most one mail per `intervalMs`); null when taken. */
-  async claimAlertMail(
-    db: Queryable,
-    webhookId: string,
-    intervalMs: number,
-  ): Promise<{ name: string; url: string; workspace_id: string; created_by_id: string } | null> {
-    // TypeORM answers an UPDATE with [rows, affected].
-    const [rows] = await db.query<[{ name: string; url: string; workspace_id: string; created_by_id: string }[], number]>(
-      `UPDATE webhooks SET alert_mailed_at = now()
-       WHERE id = $1 AND (alert_mailed_at IS NULL OR alert_mailed_at <= now() - ($2 || ' milliseconds')::interval)
-       RETURNING name, url, workspace_id, created_by_id`,
+  /**
+   * Claims the alert-mail slot of a webhook (at most one mail per `intervalMs`); null when taken.
+   * Returns the slot's previous value and the claimed one (as text: exact to the microsecond), for
+   * releaseAlertMail() when no mail could be sent.
+   */
+  async claimAlertMail(db: Queryable, webhookId: string, intervalMs: number): Promise<AlertMailClaim | null> {
+    // TypeORM answers an UPDATE with [rows, affected]. The row is locked first, so two workers
+    // cannot both see the old value: the second re-reads the first one's claim and gets nothing.
+    const [rows] = await db.query<[AlertMailClaim[], number]>(
+      `WITH prev AS (SELECT id, alert_mailed_at FROM webhooks WHERE id = $1 FOR UPDATE)
+       UPDATE webhooks w SET alert_mailed_at = now() FROM prev
+       WHERE w.id = prev.id AND (prev.alert_mailed_at IS NULL OR prev.alert_mailed_at <= now() - ($2 || ' milliseconds')::interval)
+       RETURNING w.name, w.url, w.workspace_id, w.created_by_id, prev.alert_mailed_at::text AS previous, w.alert_mailed_at::text AS claimed`,
       [webhookId, intervalMs],
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * Gives a claimed slot back (no alert mail could be sent): the slot returns to its previous value,
+   * unless another claim took it meanwhile. The next try (the subscriber's job retried) claims it again.
+   */
+  async releaseAlertMail(db: Queryable, webhookId: string, claim: Pick<AlertMailClaim, 'previous' | 'claimed'>): Promise<void> {
+    await db.query(`UPDATE webhooks SET alert_mailed_at = $2::timestamptz WHERE id = $1 AND alert_mailed_at = $3::timestamptz`, [
+      webhookId,
+      claim.previous,
+      claim.claimed,
+    ]);
   }
 
   /** Counted under a per-workspace advisory lock (held to the end of `tx`): concurrent creates cannot overshoot. */
