@@ -35,6 +35,37 @@ export const DELIVERY_SKIPS = new Counter({
   registers: [METRICS_REGISTRY],
 });
 
+/** Circuit breaker changes of state in this process (to: open, half_open when a probe starts, closed). */
+export const CIRCUIT_TRANSITIONS = new Counter({
+  name: 'cc_webhook_circuit_transitions_total',
+  help: 'Circuit breaker changes of state, by the state entered',
+  labelNames: ['to'] as const,
+  registers: [METRICS_REGISTRY],
+});
+
+type CircuitCounts = Record<'closed' | 'open' | 'half_open', number>;
+/** The schedulers of this process (one per delivery worker: tests run several apps in one process). */
+const circuitSources = new Set<() => CircuitCounts>();
+
+/** Counts a scheduler's circuits in cc_webhook_circuits until the returned function is called (shutdown). */
+export function reportCircuits(source: () => CircuitCounts): () => void {
+  circuitSources.add(source);
+  return () => circuitSources.delete(source);
+}
+
+/** Read at scrape time from the schedulers' breakers: an open circuit turns half-open by the clock alone. */
+export const CIRCUITS = new Gauge({
+  name: 'cc_webhook_circuits',
+  help: 'Webhooks by circuit breaker state in this process (closed: those with attempts or failures remembered)',
+  labelNames: ['state'] as const,
+  registers: [METRICS_REGISTRY],
+  collect() {
+    const total: CircuitCounts = { closed: 0, open: 0, half_open: 0 };
+    for (const source of circuitSources) for (const [state, n] of Object.entries(source())) total[state as keyof CircuitCounts] += n;
+    for (const [state, n] of Object.entries(total)) this.set({ state }, n);
+  },
+});
+
 /**
  * Gauges read when Prometheus scrapes (never on the hot path): the deliveries queue's depth by
  * state (from Redis) and the outbox lag (unrelayed events and the age of the oldest, through the
