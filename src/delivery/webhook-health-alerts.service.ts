@@ -43,7 +43,10 @@ export class WebhookHealthAlerts {
       if (!webhook) continue;
       const type = `webhook.${change.kind}` as OperationalEventType;
       const object = { ...toWebhookView(webhook) } as unknown as Record<string, unknown>;
-      if (change.kind === 'disabled') Object.assign(object, { enabled: false });
+      // The health the event announces (the row's alert_state flips with the event's own statement).
+      if (change.kind === 'disabled') Object.assign(object, { enabled: false, health: 'disabled' });
+      if (change.kind === 'failing') Object.assign(object, { health: 'failing' });
+      if (change.kind === 'recovered') Object.assign(object, { health: 'healthy', consecutiveFailures: 0, failingSince: null });
       const extra: Record<string, unknown> =
         change.kind === 'recovered' ? {} : { lastError: lastErrors.get(webhook.id) ?? null };
       if (change.kind === 'disabled') extra.reason = webhook.disabledReason === 'gone' ? 'gone' : 'failing';

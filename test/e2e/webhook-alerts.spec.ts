@@ -107,6 +107,13 @@ describe('webhook health alerts', () => {
     expect(disabled.data).toMatchObject({ reason: 'gone', lastError: 'http_status: 410', object: { id: dying, enabled: false, url: receiver.url('/dying') } });
     const failing = alertsAt('/alerts').find((e) => e.type === 'webhook.failing' && e.data.object.id === dying)!;
     expect(failing.data.lastError).toBe('http_status: 500');
+    // The object carries the health the event announces.
+    expect(failing.data.object).toMatchObject({ health: 'failing', consecutiveFailures: 4, failingSince: expect.any(String) });
+    expect(disabled.data.object).toMatchObject({ health: 'disabled', disabledReason: 'gone' });
+    const recovered = alertsAt('/alerts').find((e) => e.type === 'webhook.recovered')!;
+    expect(recovered.data.object).toMatchObject({ id: flaky, health: 'healthy', consecutiveFailures: 0, failingSince: null });
+    expect((await ws.admin.api.get(`${base()}/webhooks/${flaky}`)).body).toMatchObject({ health: 'healthy', consecutiveFailures: 0 });
+    expect((await ws.admin.api.get(`${base()}/webhooks/${noisy}`)).body).toMatchObject({ health: 'failing', consecutiveFailures: 4 });
     for (const e of alertsAt('/alerts')) expect(JSON.stringify(e)).not.toMatch(/whsec_|secret/);
     // Every alert delivered validates against its published schema (strict: nothing undeclared).
     const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
