@@ -1,9 +1,8 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { DataSource } from 'typeorm';
+import { EventReader } from '../events/event-reader';
 import { METRICS_REGISTRY } from '../metrics/metrics.registry';
 import { DELIVERIES_QUEUE, DeliverJob } from './delivery.constants';
 
@@ -68,19 +67,18 @@ export const CIRCUITS = new Gauge({
 
 /**
  * Gauges read when Prometheus scrapes (never on the hot path): the deliveries queue's depth by
- * state (from Redis) and the outbox lag (unrelayed events and the age of the oldest, through the
- * partial index idx_events_unrelayed).
+ * state (from Redis) and the outbox lag (unrelayed events and the age of the oldest, from the
+ * events module's reader, through the partial index idx_events_unrelayed).
  */
 @Injectable()
 export class DeliveryMetrics implements OnModuleInit {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: EventReader,
     @InjectQueue(DELIVERIES_QUEUE) private readonly queue: Queue<DeliverJob>,
   ) {}
 
   onModuleInit(): void {
     const queue = this.queue;
-    const dataSource = this.dataSource;
     for (const name of ['cc_queue_depth', 'cc_outbox_unrelayed_events', 'cc_outbox_lag_seconds']) METRICS_REGISTRY.removeSingleMetric(name);
     new Gauge({
       name: 'cc_queue_depth',
@@ -93,16 +91,15 @@ export class DeliveryMetrics implements OnModuleInit {
         for (const [state, n] of Object.entries(counts)) this.set({ queue: DELIVERIES_QUEUE, state }, n);
       },
     });
-    const outbox = async () =>
-      (await dataSource.query(
-        `SELECT count(*)::int AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float AS lag FROM events WHERE relayed_at IS NULL`,
-      )) as { n: number; lag: number }[];
+    // The outbox is the events module's table: its reader answers (idx_events_unrelayed).
+    const events = this.events;
+    const outbox = () => events.outboxLag();
     new Gauge({
       name: 'cc_outbox_unrelayed_events',
       help: 'Events committed and not yet relayed to the queue',
       registers: [METRICS_REGISTRY],
       async collect() {
-        this.set((await outbox())[0].n);
+        this.set((await outbox()).unrelayed);
       },
     });
     new Gauge({
@@ -110,7 +107,7 @@ export class DeliveryMetrics implements OnModuleInit {
       help: 'Age of the oldest event not yet relayed (0 when none)',
       registers: [METRICS_REGISTRY],
       async collect() {
-        this.set((await outbox())[0].lag);
+        this.set((await outbox()).lagSeconds);
       },
     });
   }

@@ -7,6 +7,8 @@ import type { DomainEvent } from '../events/domain-event';
 import { OPERATIONAL_EVENT_TYPES } from '../events/event-catalog';
 import { EventSubscriptions } from '../events/event-subscriptions';
 import { MailService } from '../mail/mail.service';
+import { UserDirectory } from '../identity/user-directory';
+import { AccessReader } from '../permissions/access-reader';
 import { WebhookRepository } from '../webhooks/webhook.repository';
 import { withLogContext } from '../kernel/request-context';
 import { ALERT_MAIL_SUBSCRIBER } from './delivery.constants';
@@ -30,6 +32,8 @@ export class WebhookAlertMailListener implements OnModuleInit {
     private readonly subscriptions: EventSubscriptions,
     private readonly mail: MailService,
     private readonly webhooks: WebhookRepository,
+    private readonly access: AccessReader,
+    private readonly users: UserDirectory,
   ) {}
 
   onModuleInit(): void {
@@ -41,12 +45,13 @@ export class WebhookAlertMailListener implements OnModuleInit {
     if (typeof webhookId !== 'string') return;
     const webhook = await this.webhooks.claimAlertMail(this.dataSource, webhookId, this.config.webhookAlertMailIntervalMs);
     if (!webhook) return;
-    const recipients: { email: string; workspace_name: string }[] = await this.dataSource.query(
-      `SELECT DISTINCT u.email, ws.name AS workspace_name FROM memberships m
-       JOIN users u ON u.id = m.user_id JOIN workspaces ws ON ws.id = m.workspace_id
-       WHERE m.workspace_id = $1 AND (m.role IN ('owner', 'admin') OR m.user_id = $2)`,
-      [webhook.workspace_id, webhook.created_by_id],
-    );
+    // Who: the workspace's owners and admins, and the webhook's owner while a member (permissions'
+    // reader); their addresses from identity's directory. Not a hot path: a few round trips.
+    const [userIds, workspaceName] = await Promise.all([
+      this.access.memberIds(webhook.workspace_id, ['owner', 'admin'], webhook.created_by_id),
+      this.access.workspaceName(webhook.workspace_id),
+    ]);
+    const recipients = [...new Set((await this.users.emails(userIds)).values())].map((email) => ({ email, workspace_name: workspaceName ?? '' }));
     const kind = event.type.slice('webhook.'.length) as 'failing' | 'disabled' | 'recovered';
     let mailed = 0;
     let failure: Error | null = null;

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { memberAccessJoin } from '../permissions/access-reader';
 import type { MemberRole } from '../permissions/role';
-import type { StoredSecret } from './webhook.entity';
+import { In, type EntityManager } from 'typeorm';
+import { Webhook, type StoredSecret } from './webhook.entity';
 
 /** A DataSource or an EntityManager (a transaction): whatever the caller's statement must commit with. */
 export interface Queryable {
@@ -236,6 +237,11 @@ WHERE (enabled AND consecutive_failures >= ${failingAfter}::int AND alert_state 
       sql: `UPDATE webhooks SET alert_state = $2::text WHERE id = $1 AND ${when}`,
       params: change.kind === 'failing' ? [change.id, state, failingAfter] : [change.id, state],
     };
+  }
+
+  /** The webhooks of these ids that exist (any workspace: for background work that holds ids, never for a request). */
+  findByIds(manager: EntityManager, ids: string[]): Promise<Webhook[]> {
+    return ids.length ? manager.getRepository(Webhook).findBy({ id: In(ids) }) : Promise.resolve([]);
   }
 
   /**
