@@ -8,7 +8,7 @@ import type { StoredSecret } from '../webhooks/webhook.entity';
 import { WebhookSecretsService } from '../webhooks/webhook-secrets.service';
 import { HealthChange, WebhookRepository, type WebhookFlow } from '../webhooks/webhook.repository';
 import { WebhookHealthAlerts } from './webhook-health-alerts.service';
-import { ATTEMPT_DURATION, ATTEMPTS } from './delivery-metrics';
+import { ATTEMPT_DURATION, ATTEMPTS, CIRCUIT_TRANSITIONS, reportCircuits } from './delivery-metrics';
 import type { DeliveryStatus } from './delivery.entity';
 import { DeliveryRepository } from './delivery.repository';
 import { DeliveryQueue } from './delivery-queue';
@@ -130,6 +130,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
   private backlogSequence = 0;
   private readonly roomListeners: ((workspaceId: string) => void)[] = [];
   readonly scheduler: FlowScheduler;
+  private readonly stopReportingCircuits: () => void;
   /** Deliveries held by this process (waiting or in flight) → when their lease runs out (ms). */
   private readonly leases = new Map<string, number>();
   private readonly leaseMs: number;
@@ -158,8 +159,14 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       workerMaxInFlight: flow.workerMaxInFlight,
       workspaceMaxInFlight: flow.workspaceMaxInFlight,
       originMaxInFlight: sender.connectionsPerOrigin,
-      circuit: { failures: flow.circuitFailures, cooldownMs: flow.circuitCooldownMs, maxCooldownMs: flow.circuitMaxCooldownMs },
+      circuit: {
+        failures: flow.circuitFailures,
+        cooldownMs: flow.circuitCooldownMs,
+        maxCooldownMs: flow.circuitMaxCooldownMs,
+        onTransition: (to) => CIRCUIT_TRANSITIONS.inc({ to }),
+      },
     });
+    this.stopReportingCircuits = reportCircuits(() => this.scheduler.circuitCounts());
     this.leaseMs = config.webhookTimeoutMs + config.deliveryLeaseMarginMs;
     this.recordSql = recordSql(webhooks);
   }
@@ -677,6 +684,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
    * sends are aborted and logged as failed attempts, so they are retried, never lost.
    */
   async onApplicationShutdown(): Promise<void> {
+    this.stopReportingCircuits();
     this.scheduler.close();
     if (!(await this.stop.within(this.idle()))) {
       this.logger.warn(`${this.active} attempt(s) still in flight at the end of WORKER_SHUTDOWN_GRACE_MS: aborted, logged as failed and retried`);

@@ -3,12 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PageDto, paginate } from '../kernel/pagination';
 import { eventTypeInfo, isOperationalEventType, TEST_EVENT_TYPE } from '../events/event-catalog';
-import type { EventActor } from '../kernel/actor';
-import type { EventData } from '../events/outbox-event.entity';
+import type { DomainEvent } from '../events/domain-event';
+import { EventReader, eventIdsAboutObject } from '../events/event-reader';
 import { can } from '../permissions/authorize';
-import { abilityToSql } from '../permissions/rules-to-sql';
 import type { WorkspaceContext } from '../permissions/workspace-context';
-import { Webhook } from '../webhooks/webhook.entity';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { toDeliveryView } from './deliveries.service';
 import { FANOUT_SUBSCRIBER } from './delivery.constants';
@@ -32,15 +30,6 @@ const DEFAULT_STATS_WINDOW_MS = 24 * HOUR_MS;
 /** 31 days of hourly buckets at most. */
 const MAX_STATS_WINDOW_MS = 31 * 24 * HOUR_MS;
 
-interface EventRow {
-  id: string;
-  type: string;
-  created_at: Date;
-  actor: EventActor;
-  data: EventData;
-  /** Fan-out has not finished with this event yet. */
-  fanout_pending: boolean;
-}
 
 /**
  * The operator's view of delivery: "why (not)?" for an event, the workspace-wide delivery search,
@@ -52,6 +41,7 @@ export class DeliveryInsightsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly webhooks: WebhooksService,
+    private readonly events: EventReader,
   ) {}
 
   /**
@@ -61,17 +51,13 @@ export class DeliveryInsightsService {
    */
   async explainEvent(ctx: WorkspaceContext, eventId: string): Promise<EventDecisionsView> {
     if (!EVENT_ID_PATTERN.test(eventId)) throw new BadRequestException(['eventId must be an event id (evt_ followed by 26 characters)']);
-    const [event]: EventRow[] = await this.dataSource.query(
-      `SELECT id, type, created_at, actor, data, (relayed_at IS NULL OR $3 = ANY(pending_subscribers)) AS fanout_pending
-       FROM events WHERE id = $1 AND workspace_id = $2`,
-      [eventId, ctx.workspaceId, FANOUT_SUBSCRIBER],
-    );
-    if (!event || !(await this.mayReadObject(ctx, event))) throw new NotFoundException('Event not found');
+    const found = await this.events.findInWorkspace(ctx.workspaceId, eventId, FANOUT_SUBSCRIBER);
+    if (!found || !(await this.mayReadObject(ctx, found.event))) throw new NotFoundException('Event not found');
+    const { event, pendingFor: fanoutPending } = found;
 
-    const qb = this.dataSource
-      .getRepository(Webhook)
-      .createQueryBuilder('webhook')
-      .where('webhook.workspaceId = :workspaceId', { workspaceId: ctx.workspaceId })
+    // The webhooks the caller may read (webhooks' query), narrowed here by delivery's own tables.
+    const qb = this.webhooks
+      .readableQuery(ctx)
       .andWhere(
         `(:type = ANY(webhook.events)
           OR EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = :eventId AND d.webhook_id = webhook.id)
@@ -80,10 +66,9 @@ export class DeliveryInsightsService {
       )
       .orderBy('webhook.createdAt', 'ASC')
       .addOrderBy('webhook.id', 'ASC');
-    const scope = abilityToSql(ctx.ability, 'read', 'Webhook', 'webhook', this.dataSource.getMetadata(Webhook));
     const about = isOperationalEventType(event.type) ? event.data.object.id : undefined;
     // An operational event is never delivered through the webhook it is about: that one is not listed.
-    const webhooks = (await qb.andWhere(scope.sql, scope.params).getMany()).filter((w) => w.id !== about);
+    const webhooks = (await qb.getMany()).filter((w) => w.id !== about);
 
     const ids = webhooks.map((w) => w.id);
     const [deliveries, skips]: [
@@ -109,8 +94,8 @@ export class DeliveryInsightsService {
       if (skipped) return { ...base, decision: 'skipped', reason: skipped };
       // No record: the webhook came after the event (and after its fan-out), fan-out is still to
       // come, or the webhook subscribed to this type after the fan-out.
-      if (webhook.createdAt.getTime() > event.created_at.getTime()) return { ...base, decision: 'skipped', reason: 'created_after_event' };
-      if (event.fanout_pending) return { ...base, decision: 'pending' };
+      if (webhook.createdAt.getTime() > Date.parse(event.createdAt)) return { ...base, decision: 'skipped', reason: 'created_after_event' };
+      if (fanoutPending) return { ...base, decision: 'pending' };
       return { ...base, decision: 'skipped', reason: 'not_subscribed' };
     });
     const objectId = event.data?.object?.id;
@@ -118,7 +103,7 @@ export class DeliveryInsightsService {
       id: event.id,
       type: event.type,
       objectId: typeof objectId === 'string' ? objectId : null,
-      createdAt: event.created_at.toISOString(),
+      createdAt: event.createdAt,
       actor: { type: event.actor.type, id: event.actor.id },
       decisions,
     };
@@ -130,10 +115,9 @@ export class DeliveryInsightsService {
     const qb = this.dataSource
       .getRepository(Delivery)
       .createQueryBuilder('d')
-      .innerJoin(Webhook, 'webhook', 'webhook.id = d.webhookId')
       .where('d.workspaceId = :workspaceId', { workspaceId: ctx.workspaceId });
-    const scope = abilityToSql(ctx.ability, 'read', 'Webhook', 'webhook', this.dataSource.getMetadata(Webhook));
-    qb.andWhere(scope.sql, scope.params);
+    // Only deliveries of webhooks the caller may read: webhooks' join and scope, in this one statement.
+    this.webhooks.joinReadable(qb, ctx, 'd.webhookId');
     if (query.webhookId) qb.andWhere('d.webhookId = :webhookId', { webhookId: query.webhookId });
     if (query.eventId) qb.andWhere('d.eventId = :eventId', { eventId: query.eventId });
     if (query.status) qb.andWhere('d.status = :status', { status: query.status });
@@ -142,10 +126,7 @@ export class DeliveryInsightsService {
     if (until) qb.andWhere('d.createdAt < :until', { until });
     if (query.objectId) {
       // idx_events_object: the events about this object, then their deliveries by (event_id, …).
-      qb.andWhere(
-        `d.event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = :workspaceId AND (e.data -> 'object' ->> 'id') = :objectId)`,
-        { objectId: query.objectId },
-      );
+      qb.andWhere(`d.event_id IN (${eventIdsAboutObject(':workspaceId', ':objectId')})`, { objectId: query.objectId });
     }
     if (query.errorKind) {
       qb.andWhere(
@@ -226,7 +207,7 @@ export class DeliveryInsightsService {
     };
   }
 
-  private async mayReadObject(ctx: WorkspaceContext, event: EventRow): Promise<boolean> {
+  private async mayReadObject(ctx: WorkspaceContext, event: DomainEvent): Promise<boolean> {
     const info = eventTypeInfo(event.type);
     if (info) return can(ctx.ability, 'read', info.caslSubject, event.data.object);
     if (event.type === TEST_EVENT_TYPE) {

@@ -11,6 +11,7 @@ import { MAX_LOGGED_RESPONSE_BYTES, USER_AGENT } from './delivery.constants';
 import { DeliveryModule } from './delivery.module';
 import { FanOutService } from './fan-out.service';
 import { HttpSender } from './http-sender';
+import { IdentityModule } from '../identity/identity.module';
 import { MailModule } from '../mail/mail.module';
 import { WebhookAlertMailListener } from './webhook-alert-mail.listener';
 import { WebhookHealthAlerts } from './webhook-health-alerts.service';
@@ -21,7 +22,7 @@ import { WebhookHealthAlerts } from './webhook-health-alerts.service';
  * the processor and the reconciler.
  */
 @Module({
-  imports: [DeliveryModule, PermissionsModule, EventsModule, WebhooksModule, MailModule],
+  imports: [DeliveryModule, PermissionsModule, IdentityModule, EventsModule, WebhooksModule, MailModule],
   providers: [
     {
       provide: HttpSender,

@@ -7,6 +7,8 @@ import type { DomainEvent } from '../events/domain-event';
 import { OPERATIONAL_EVENT_TYPES } from '../events/event-catalog';
 import { EventSubscriptions } from '../events/event-subscriptions';
 import { MailService } from '../mail/mail.service';
+import { UserDirectory } from '../identity/user-directory';
+import { AccessReader } from '../permissions/access-reader';
 import { WebhookRepository } from '../webhooks/webhook.repository';
 import { withLogContext } from '../kernel/request-context';
 import { ALERT_MAIL_SUBSCRIBER } from './delivery.constants';
@@ -16,7 +18,9 @@ import { ALERT_MAIL_SUBSCRIBER } from './delivery.constants';
  * Mails operational events to the webhook's owner and the workspace's owners and admins: at most
  * one mail per webhook per WEBHOOK_ALERT_MAIL_INTERVAL (1 h), whatever happens meanwhile, so a
  * flapping endpoint cannot flood anyone. The slot is claimed in PostgreSQL before sending (one
- * statement, safe across workers): at most once, never twice.
+ * statement, safe across workers): never twice. When no recipient could be mailed (SMTP down or
+ * answering 4xx), the slot is given back and the handler throws, so the queue retries the job with
+ * backoff and the alert is mailed once SMTP is back, instead of being lost for the hour.
  */
 @Injectable()
 export class WebhookAlertMailListener implements OnModuleInit {
@@ -28,6 +32,8 @@ export class WebhookAlertMailListener implements OnModuleInit {
     private readonly subscriptions: EventSubscriptions,
     private readonly mail: MailService,
     private readonly webhooks: WebhookRepository,
+    private readonly access: AccessReader,
+    private readonly users: UserDirectory,
   ) {}
 
   onModuleInit(): void {
@@ -39,25 +45,39 @@ export class WebhookAlertMailListener implements OnModuleInit {
     if (typeof webhookId !== 'string') return;
     const webhook = await this.webhooks.claimAlertMail(this.dataSource, webhookId, this.config.webhookAlertMailIntervalMs);
     if (!webhook) return;
-    const recipients: { email: string; workspace_name: string }[] = await this.dataSource.query(
-      `SELECT DISTINCT u.email, ws.name AS workspace_name FROM memberships m
-       JOIN users u ON u.id = m.user_id JOIN workspaces ws ON ws.id = m.workspace_id
-       WHERE m.workspace_id = $1 AND (m.role IN ('owner', 'admin') OR m.user_id = $2)`,
-      [webhook.workspace_id, webhook.created_by_id],
-    );
+    // Who: the workspace's owners and admins, and the webhook's owner while a member (permissions'
+    // reader); their addresses from identity's directory. Not a hot path: a few round trips.
+    const [userIds, workspaceName] = await Promise.all([
+      this.access.memberIds(webhook.workspace_id, ['owner', 'admin'], webhook.created_by_id),
+      this.access.workspaceName(webhook.workspace_id),
+    ]);
+    const recipients = [...new Set((await this.users.emails(userIds)).values())].map((email) => ({ email, workspace_name: workspaceName ?? '' }));
     const kind = event.type.slice('webhook.'.length) as 'failing' | 'disabled' | 'recovered';
+    let mailed = 0;
+    let failure: Error | null = null;
     for (const { email, workspace_name } of recipients) {
-      await this.mail
-        .send('webhook-alert', email, {
+      try {
+        // 'rejected' (a 5xx: this address refused for good) counts as handled: retrying cannot help.
+        await this.mail.send('webhook-alert', email, {
           kind,
           webhookName: webhook.name,
           url: webhook.url,
           workspaceName: workspace_name,
           lastError: event.data.lastError ?? null,
           reason: event.data.reason ?? null,
-        })
-        // One recipient's failure does not stop the others; the slot stays used (at most once).
-        .catch((err: Error) => this.logger.warn(`alert mail for webhook ${webhookId} not sent: ${err.message}`));
+        });
+        mailed++;
+      } catch (err) {
+        // One recipient's failure does not stop the others.
+        failure ??= err as Error;
+        this.logger.warn(`alert mail for webhook ${webhookId} to a recipient not sent: ${(err as Error).message}`);
+      }
     }
+    if (failure && mailed === 0) {
+      // Nobody got it: free the slot and let the queue retry (with backoff) rather than lose the alert.
+      await this.webhooks.releaseAlertMail(this.dataSource, webhookId, webhook);
+      throw failure;
+    }
+    // Some got it: the slot stays used (a retry would mail them twice); the others are in the log.
   }
 }

@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 import type { OperationalEventType } from '../events/event-catalog';
 import { EventPublisher } from '../events/event-publisher.service';
 import { toWebhookView } from '../webhooks/webhook.dto';
-import { Webhook } from '../webhooks/webhook.entity';
 import { HealthChange, WebhookRepository } from '../webhooks/webhook.repository';
 
 /**
@@ -30,7 +29,7 @@ export class WebhookHealthAlerts {
   async announce(changes: HealthChange[]): Promise<void> {
     const ids = [...new Set(changes.map((c) => c.id))];
     const [webhooks, errors] = await Promise.all([
-      this.dataSource.getRepository(Webhook).findBy({ id: In(ids) }),
+      this.webhooks.findByIds(this.dataSource.manager, ids),
       this.dataSource.query(
         `SELECT DISTINCT ON (webhook_id) webhook_id, error, error_message, response_status FROM delivery_attempts
          WHERE webhook_id = ANY($1::uuid[]) AND error IS NOT NULL ORDER BY webhook_id, started_at DESC`,
@@ -43,7 +42,10 @@ export class WebhookHealthAlerts {
       if (!webhook) continue;
       const type = `webhook.${change.kind}` as OperationalEventType;
       const object = { ...toWebhookView(webhook) } as unknown as Record<string, unknown>;
-      if (change.kind === 'disabled') Object.assign(object, { enabled: false });
+      // The health the event announces (the row's alert_state flips with the event's own statement).
+      if (change.kind === 'disabled') Object.assign(object, { enabled: false, health: 'disabled' });
+      if (change.kind === 'failing') Object.assign(object, { health: 'failing' });
+      if (change.kind === 'recovered') Object.assign(object, { health: 'healthy', consecutiveFailures: 0, failingSince: null });
       const extra: Record<string, unknown> =
         change.kind === 'recovered' ? {} : { lastError: lastErrors.get(webhook.id) ?? null };
       if (change.kind === 'disabled') extra.reason = webhook.disabledReason === 'gone' ? 'gone' : 'failing';

@@ -269,7 +269,12 @@ export function operationalEventSchema(type: OperationalEventType): JsonSchema {
 
 export function operationalEventExample(type: OperationalEventType): Record<string, unknown> {
   const { example } = objectModel('webhook');
-  const object = { ...example, ...(type === 'webhook.disabled' ? { enabled: false, disabledReason: 'failing' } : {}) };
+  const health: Record<OperationalEventType, Record<string, unknown>> = {
+    'webhook.failing': { health: 'failing' },
+    'webhook.disabled': { enabled: false, disabledReason: 'failing', health: 'disabled' },
+    'webhook.recovered': { health: 'healthy', consecutiveFailures: 0, failingSince: null },
+  };
+  const object = { ...example, ...health[type] };
   const data: Record<string, unknown> = { object };
   if (type !== 'webhook.recovered') data.lastError = 'http_status: 500';
   if (type === 'webhook.disabled') data.reason = 'failing';

@@ -12,8 +12,9 @@ import { ApiKey } from './api-key.entity';
 export class ApiKeyRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  insert(key: Pick<ApiKey, 'workspaceId' | 'userId' | 'name' | 'prefix' | 'keyHash' | 'expiresAt'>): Promise<ApiKey> {
-    return this.dataSource.getRepository(ApiKey).save(key);
+  /** Inside the caller's transaction (tx) when given: the workspace writes its audit entry in the same one. */
+  insert(key: Pick<ApiKey, 'workspaceId' | 'userId' | 'name' | 'prefix' | 'keyHash' | 'expiresAt'>, tx?: EntityManager): Promise<ApiKey> {
+    return (tx ?? this.dataSource.manager).getRepository(ApiKey).save(key);
   }
 
   /** The workspace's keys as a query (alias `k`), for the caller to scope by its ability and page. */
@@ -22,8 +23,8 @@ export class ApiKeyRepository {
   }
 
   /** Deleted, not flagged: the auth guard looks keys up on every request, so it stops working at once. */
-  async delete(id: string): Promise<void> {
-    await this.dataSource.getRepository(ApiKey).delete({ id });
+  async delete(id: string, tx?: EntityManager): Promise<void> {
+    await (tx ?? this.dataSource.manager).getRepository(ApiKey).delete({ id });
   }
 
   /** A member leaves a workspace (inside the removal's transaction): their keys there stop at once. */

@@ -13,6 +13,13 @@ export class UserDirectory {
     return rows[0] ? { email: rows[0].email, verified: rows[0].email_verified_at !== null } : null;
   }
 
+  /** The addresses of these users (those that exist), by id. */
+  async emails(userIds: string[]): Promise<Map<string, string>> {
+    if (!userIds.length) return new Map();
+    const rows: { id: string; email: string }[] = await this.dataSource.query('SELECT id, email FROM users WHERE id = ANY($1::uuid[])', [userIds]);
+    return new Map(rows.map((r) => [r.id, r.email]));
+  }
+
   /** The id of the account with this (lower-cased) address, or null. */
   async idByEmail(email: string, manager: EntityManager = this.dataSource.manager): Promise<string | null> {
     const rows: { id: string }[] = await manager.query('SELECT id FROM users WHERE email = $1', [email]);

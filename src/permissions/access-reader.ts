@@ -24,7 +24,7 @@ export interface MemberAccess {
 
 /**
  * The reads that access checks need, of tables the workspaces module owns and writes (memberships,
- * team_members, custom_roles). Nothing here writes; every other module asks this (or AbilityService) rather
+ * team_members, custom_roles; and a workspace's name, for mails to its members). Nothing here writes; every other module asks this (or AbilityService) rather
  * than querying those tables for an access decision.
  */
 @Injectable()
@@ -65,6 +65,21 @@ export class AccessReader implements UserMemberships {
       [workspaceId, userId],
     );
     return rows[0] ?? null;
+  }
+
+  /** The members of a workspace holding one of `roles`, plus `alsoUserId` while they are a member: user ids. */
+  async memberIds(workspaceId: string, roles: readonly MemberRole[], alsoUserId: string | null = null): Promise<string[]> {
+    const rows: { user_id: string }[] = await this.dataSource.query(
+      'SELECT user_id FROM memberships WHERE workspace_id = $1 AND (role = ANY($2::text[]) OR user_id = $3)',
+      [workspaceId, roles, alsoUserId],
+    );
+    return rows.map((r) => r.user_id);
+  }
+
+  /** A workspace's display name (for mails about it), or null when it is gone. */
+  async workspaceName(workspaceId: string): Promise<string | null> {
+    const rows: { name: string }[] = await this.dataSource.query('SELECT name FROM workspaces WHERE id = $1', [workspaceId]);
+    return rows[0]?.name ?? null;
   }
 
   async listForUser(userId: string): Promise<{ workspaceId: string; role: string }[]> {

@@ -171,6 +171,15 @@ export class UpdateWebhookDto extends WebhookFlowFields {
   filter?: Record<string, unknown> | null;
 }
 
+export const WEBHOOK_HEALTH = ['healthy', 'failing', 'disabled'] as const;
+export type WebhookHealth = (typeof WEBHOOK_HEALTH)[number];
+
+/** A webhook's health as announced: the operational events' state (alert_state), and the system's disable. */
+export function webhookHealth(row: Pick<Webhook, 'enabled' | 'disabledReason' | 'alertState'>): WebhookHealth {
+  if (!row.enabled && row.disabledReason) return 'disabled';
+  return row.alertState === 'failing' ? 'failing' : 'healthy';
+}
+
 @WebhookEventObject()
 export class WebhookView {
   @ApiProperty({ format: 'uuid', example: '3f1c2b9e-8a4d-4c2e-9b7a-1d2e3f4a5b6c' }) id: string;
@@ -189,6 +198,28 @@ export class WebhookView {
     description: 'Why the system disabled it: gone (410), failing, creator_removed; null when enabled or paused by a user',
   })
   disabledReason: DisabledReason | null;
+  @ApiProperty({
+    enum: WEBHOOK_HEALTH,
+    example: 'failing',
+    description:
+      'disabled: the system disabled it (disabledReason says why); failing: `webhook.failing` was announced (WEBHOOK_FAILING_AFTER ' +
+      'failed attempts in a row) and no attempt has succeeded since; healthy otherwise (a webhook paused by a user keeps its last health)',
+  })
+  health: WebhookHealth;
+  @ApiProperty({
+    example: 4,
+    minimum: 0,
+    description: 'Failed attempts in a row, counted up to WEBHOOK_FAILING_AFTER (4 by default); any successful attempt resets it to 0',
+  })
+  consecutiveFailures: number;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    example: '2026-11-27T09:40:00.000Z',
+    description: 'When the current run of failed attempts began; null once an attempt succeeds',
+  })
+  failingSince: string | null;
   @ApiProperty({ example: null, nullable: true, type: Number, description: MAX_CONCURRENCY_DOC })
   maxConcurrency: number | null;
   @ApiProperty({ example: null, nullable: true, type: Number, description: RATE_LIMIT_DOC })
@@ -227,7 +258,7 @@ export class SecretView {
   @ApiProperty({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw5Qa1Ix5HvDs=' }) secret: string;
 }
 
-/** The public shape of a webhook: never its secrets, nor internal delivery state. */
+/** The public shape of a webhook: never its secrets, nor internal delivery state beyond its health. */
 export function toWebhookView(row: Webhook): WebhookView {
   return {
     id: row.id,
@@ -239,6 +270,9 @@ export function toWebhookView(row: Webhook): WebhookView {
     enabled: row.enabled,
     filter: row.filter ?? null,
     disabledReason: row.disabledReason ?? null,
+    health: webhookHealth(row),
+    consecutiveFailures: row.consecutiveFailures ?? 0,
+    failingSince: row.failingSince ? row.failingSince.toISOString() : null,
     maxConcurrency: row.maxConcurrency ?? null,
     rateLimitPerSecond: row.rateLimitPerSecond ?? null,
     createdById: row.createdById,

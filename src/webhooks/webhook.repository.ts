@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { memberAccessJoin } from '../permissions/access-reader';
 import type { MemberRole } from '../permissions/role';
-import type { StoredSecret } from './webhook.entity';
+import { In, type EntityManager } from 'typeorm';
+import { Webhook, type StoredSecret } from './webhook.entity';
 
 /** A DataSource or an EntityManager (a transaction): whatever the caller's statement must commit with. */
 export interface Queryable {
@@ -23,6 +24,16 @@ export interface SubscribedWebhook {
   ability_version: number | null;
   /** Only events matching it are delivered (webhook-filter.ts); null: all of the subscribed types. */
   filter: Record<string, unknown> | null;
+}
+
+/** A claimed alert-mail slot (claimAlertMail): the webhook to write about, and the slot's old and new values. */
+export interface AlertMailClaim {
+  name: string;
+  url: string;
+  workspace_id: string;
+  created_by_id: string;
+  previous: string | null;
+  claimed: string;
 }
 
 /**
@@ -228,20 +239,39 @@ WHERE (enabled AND consecutive_failures >= ${failingAfter}::int AND alert_state 
     };
   }
 
-  /** Claims the alert-mail slot of a webhook (at most one mail per `intervalMs`); null when taken. */
-  async claimAlertMail(
-    db: Queryable,
-    webhookId: string,
-    intervalMs: number,
-  ): Promise<{ name: string; url: string; workspace_id: string; created_by_id: string } | null> {
-    // TypeORM answers an UPDATE with [rows, affected].
-    const [rows] = await db.query<[{ name: string; url: string; workspace_id: string; created_by_id: string }[], number]>(
-      `UPDATE webhooks SET alert_mailed_at = now()
-       WHERE id = $1 AND (alert_mailed_at IS NULL OR alert_mailed_at <= now() - ($2 || ' milliseconds')::interval)
-       RETURNING name, url, workspace_id, created_by_id`,
+  /** The webhooks of these ids that exist (any workspace: for background work that holds ids, never for a request). */
+  findByIds(manager: EntityManager, ids: string[]): Promise<Webhook[]> {
+    return ids.length ? manager.getRepository(Webhook).findBy({ id: In(ids) }) : Promise.resolve([]);
+  }
+
+  /**
+   * Claims the alert-mail slot of a webhook (at most one mail per `intervalMs`); null when taken.
+   * Returns the slot's previous value and the claimed one (as text: exact to the microsecond), for
+   * releaseAlertMail() when no mail could be sent.
+   */
+  async claimAlertMail(db: Queryable, webhookId: string, intervalMs: number): Promise<AlertMailClaim | null> {
+    // TypeORM answers an UPDATE with [rows, affected]. The row is locked first, so two workers
+    // cannot both see the old value: the second re-reads the first one's claim and gets nothing.
+    const [rows] = await db.query<[AlertMailClaim[], number]>(
+      `WITH prev AS (SELECT id, alert_mailed_at FROM webhooks WHERE id = $1 FOR UPDATE)
+       UPDATE webhooks w SET alert_mailed_at = now() FROM prev
+       WHERE w.id = prev.id AND (prev.alert_mailed_at IS NULL OR prev.alert_mailed_at <= now() - ($2 || ' milliseconds')::interval)
+       RETURNING w.name, w.url, w.workspace_id, w.created_by_id, prev.alert_mailed_at::text AS previous, w.alert_mailed_at::text AS claimed`,
       [webhookId, intervalMs],
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * Gives a claimed slot back (no alert mail could be sent): the slot returns to its previous value,
+   * unless another claim took it meanwhile. The next try (the subscriber's job retried) claims it again.
+   */
+  async releaseAlertMail(db: Queryable, webhookId: string, claim: Pick<AlertMailClaim, 'previous' | 'claimed'>): Promise<void> {
+    await db.query(`UPDATE webhooks SET alert_mailed_at = $2::timestamptz WHERE id = $1 AND alert_mailed_at = $3::timestamptz`, [
+      webhookId,
+      claim.previous,
+      claim.claimed,
+    ]);
   }
 
   /** Counted under a per-workspace advisory lock (held to the end of `tx`): concurrent creates cannot overshoot. */

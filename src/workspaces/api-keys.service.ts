@@ -1,4 +1,6 @@
 import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { PageDto, PageQueryDto, paginate } from '../kernel/pagination';
 import { AuditLogService } from '../audit/audit-log.service';
 import { AbilityService } from '../permissions/ability.service';
@@ -12,6 +14,7 @@ import { API_KEY_PREFIX, generateOpaqueToken, hashToken } from '../identity/opaq
 @Injectable()
 export class ApiKeysService {
   constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly keys: ApiKeyRepository,
     private readonly abilities: AbilityService,
     private readonly audit: AuditLogService,
@@ -24,22 +27,28 @@ export class ApiKeysService {
     const expiresAt = dto.expiresAt ? new Date(dto.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= Date.now()) throw new BadRequestException('expiresAt must be in the future');
     const key = generateOpaqueToken(API_KEY_PREFIX);
-    const saved = await this.keys.insert({
-      workspaceId: ctx.workspaceId,
-      userId: ctx.userId,
-      name: dto.name,
-      prefix: key.slice(0, API_KEY_PREFIX.length + 4),
-      keyHash: hashToken(key),
-      expiresAt,
-    });
-    // After the insert (the key repository owns its statement): an entry for every key that exists.
-    await this.audit.record(null, {
-      workspaceId: ctx.workspaceId,
-      actor: ctx.actor,
-      action: 'api_key.created',
-      targetType: 'api_key',
-      targetId: saved.id,
-      after: { name: saved.name, prefix: saved.prefix, expiresAt: saved.expiresAt ? saved.expiresAt.toISOString() : null },
+    // One transaction for the key and its audit entry: an entry exists exactly when the key does.
+    const saved = await this.dataSource.transaction(async (tx) => {
+      const row = await this.keys.insert(
+        {
+          workspaceId: ctx.workspaceId,
+          userId: ctx.userId,
+          name: dto.name,
+          prefix: key.slice(0, API_KEY_PREFIX.length + 4),
+          keyHash: hashToken(key),
+          expiresAt,
+        },
+        tx,
+      );
+      await this.audit.record(tx, {
+        workspaceId: ctx.workspaceId,
+        actor: ctx.actor,
+        action: 'api_key.created',
+        targetType: 'api_key',
+        targetId: row.id,
+        after: { name: row.name, prefix: row.prefix, expiresAt: row.expiresAt ? row.expiresAt.toISOString() : null },
+      });
+      return row;
     });
     return { ...toApiKeyView(saved), key };
   }
@@ -57,14 +66,16 @@ export class ApiKeysService {
     const key = await this.abilities.scope(qb, ctx.ability, 'read', 'ApiKey', ApiKey).getOne();
     if (!key) throw new NotFoundException('API key not found');
     authorize(ctx, 'delete', 'ApiKey', key);
-    await this.keys.delete(key.id);
-    await this.audit.record(null, {
-      workspaceId: ctx.workspaceId,
-      actor: ctx.actor,
-      action: 'api_key.revoked',
-      targetType: 'api_key',
-      targetId: key.id,
-      before: { name: key.name, prefix: key.prefix, userId: key.userId },
+    await this.dataSource.transaction(async (tx) => {
+      await this.keys.delete(key.id, tx);
+      await this.audit.record(tx, {
+        workspaceId: ctx.workspaceId,
+        actor: ctx.actor,
+        action: 'api_key.revoked',
+        targetType: 'api_key',
+        targetId: key.id,
+        before: { name: key.name, prefix: key.prefix, userId: key.userId },
+      });
     });
   }
 }

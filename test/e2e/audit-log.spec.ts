@@ -124,4 +124,28 @@ describe('audit log', () => {
     expect((await ws.owner.api.request('DELETE', `${base()}/audit-log`)).status).toBe(404);
     await expect(t.app.get(DataSource).query(`UPDATE audit_log SET action = 'x' WHERE workspace_id = $1`, [ws.id])).rejects.toThrow(/append-only/);
   });
+
+  it('writes an API key change and its entry in one transaction: no key without its entry, no revocation without its entry', async () => {
+    const db = t.app.get(DataSource);
+    const kept = await ws.owner.api.post(`${base()}/api-keys`, { name: 'kept' });
+    expect(kept.status).toBe(201);
+    // The audit insert fails (a trigger refusing api_key.* entries of this workspace): the key change must roll back with it.
+    await db.query(`CREATE FUNCTION refuse_key_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.action LIKE 'api_key.%' AND NEW.workspace_id = '${ws.id}' THEN RAISE EXCEPTION 'audit refused'; END IF; RETURN NEW; END $$`);
+    await db.query(`CREATE TRIGGER refuse_key_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_key_audit()`);
+    try {
+      expect((await ws.owner.api.post(`${base()}/api-keys`, { name: 'orphan' })).status).toBe(500);
+      expect((await ws.owner.api.delete(`${base()}/api-keys/${kept.body.id}`)).status).toBe(500);
+    } finally {
+      await db.query(`DROP TRIGGER refuse_key_audit ON audit_log`);
+      await db.query(`DROP FUNCTION refuse_key_audit()`);
+    }
+    const names = (await db.query(`SELECT name FROM api_keys WHERE workspace_id = $1`, [ws.id])).map((r: { name: string }) => r.name);
+    expect(names).toContain('kept');
+    expect(names).not.toContain('orphan');
+    // The key whose revocation failed still works, and its creation is logged.
+    expect((await api.as(kept.body.key).get(`${base()}/webhooks`)).status).toBe(200);
+    expect((await log(`?action=api_key.created`)).map((e) => e.targetId)).toContain(kept.body.id);
+    expect((await log(`?action=api_key.revoked`)).map((e) => e.targetId)).not.toContain(kept.body.id);
+  });
 });

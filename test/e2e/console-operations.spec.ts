@@ -7,7 +7,7 @@ import { startTestApp, TestApp } from '../support/test-app';
 
 /**
  * The console's operations views in Debian's Chromium against the real platform: the banner on a
- * disabled webhook, a webhook's health figures, the delivery search, the "why" view of an event,
+ * disabled or failing webhook (from the webhook's own health), a webhook's health figures, the delivery search, the "why" view of an event,
  * and the audit log (admins; members are told it is not for them).
  */
 declare const localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
@@ -62,12 +62,37 @@ describe('console operations pages (Chromium)', () => {
       await receiver.waitFor(() => receiver.on('/ok').length === 1 && receiver.on('/gone').length === 1, 10_000, 'both deliveries');
       await until(async () => (await ws.admin.api.get(`${base}/webhooks/${gone.body.id}`)).body.enabled === false, 'the 410 to disable it');
       const eventId = JSON.parse(receiver.on('/ok')[0].body).id as string;
+      // One failing by the platform's count (4 failed attempts in a row over two deliveries: webhook.failing);
+      // one whose single delivery failed (3 attempts): not failing yet, so not in the banner.
+      receiver.script('/down', [500]);
+      receiver.script('/flaky', [500]);
+      const down = await ws.admin.api.post(`${base}/webhooks`, { name: 'Down endpoint', url: receiver.url('/down'), events: ['pipeline.created'] });
+      const flaky = await ws.admin.api.post(`${base}/webhooks`, { name: 'Flaky endpoint', url: receiver.url('/flaky'), events: ['assumption.created'] });
+      expect([down.status, flaky.status]).toEqual([201, 201]);
+      for (const name of ['p1', 'p2']) expect((await ws.owner.api.post(`${base}/pipelines`, { name })).status).toBe(201);
+      expect((await ws.owner.api.post(`${base}/assumptions`, { name: 'a1', value: 1 })).status).toBe(201);
+      await until(async () => (await ws.admin.api.get(`${base}/webhooks/${down.body.id}`)).body.health === 'failing', 'the down webhook to be failing');
+      const downView = (await ws.admin.api.get(`${base}/webhooks/${down.body.id}`)).body;
+      expect(downView).toMatchObject({ enabled: true, health: 'failing', consecutiveFailures: 4, failingSince: expect.any(String) });
+      await until(
+        async () => (await ws.admin.api.get(`${base}/webhooks/${flaky.body.id}/deliveries`)).body.data?.[0]?.status === 'failed',
+        'the flaky delivery to fail for good',
+      );
+      expect((await ws.admin.api.get(`${base}/webhooks/${flaky.body.id}`)).body).toMatchObject({ health: 'healthy', consecutiveFailures: 3 });
+      expect((await ws.admin.api.get(`${base}/webhooks/${gone.body.id}`)).body).toMatchObject({ health: 'disabled', disabledReason: 'gone' });
 
       const page = await openPage(ws.admin.token);
       await page.goto(`${t.baseUrl}/w/${ws.id}/settings/developers`);
       const banner = page.getByRole('alert', { name: 'Webhook health' });
       await banner.getByText('Old endpoint').waitFor();
-      expect(await banner.textContent()).toContain('was disabled (gone)');
+      const bannerText = await banner.textContent();
+      expect(bannerText).toContain('Old endpoint was disabled (gone)');
+      expect(bannerText).toContain('Down endpoint is failing: 4+ failed attempts in a row since');
+      expect(bannerText).not.toContain('Flaky endpoint');
+      expect(bannerText).not.toContain('CRM sync');
+      // The list says the same: Down endpoint's state is failing.
+      const downRow = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'Down endpoint' }) });
+      expect(await downRow.locator('td').nth(2).locator('.badge').textContent()).toBe('failing');
       expect(await seriousA11yViolations(page)).toEqual([]);
 
       // Health figures on the healthy webhook's logs page.

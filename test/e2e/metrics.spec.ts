@@ -106,3 +106,50 @@ describe('metrics of a worker process (METRICS_PORT)', () => {
     expect((await fetch(`${t.baseUrl}/metrics`)).status).toBe(404);
   });
 });
+
+describe('metrics: circuit breaker state', () => {
+  let t: TestApp;
+  let ws: TestWorkspace;
+  const receiver = new Receiver();
+
+  beforeAll(async () => {
+    // The breaker on for this app (TEST_ENV turns it off): open after 2 failures in a row, for 2 s.
+    t = await startTestApp({ METRICS_TOKEN: TOKEN, WEBHOOK_CIRCUIT_FAILURES: '2', WEBHOOK_CIRCUIT_COOLDOWN: '2s', WEBHOOK_CIRCUIT_MAX_COOLDOWN: '2s' });
+    await receiver.start();
+    ws = await seedWorkspace(new ApiClient(t.baseUrl));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.stop();
+  });
+
+  const figures = async () => {
+    const text = await (await fetch(`${t.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const value = (name: string, label: string) => Number(new RegExp(`^${name}\\{${label}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return {
+      open: value('cc_webhook_circuits', 'state="open"'),
+      halfOpen: value('cc_webhook_circuits', 'state="half_open"'),
+      opened: value('cc_webhook_circuit_transitions_total', 'to="open"'),
+      closed: value('cc_webhook_circuit_transitions_total', 'to="closed"'),
+    };
+  };
+
+  it('a failing receiver opens its webhook circuit (cc_webhook_circuits open 1), a successful probe closes it again', async () => {
+    expect(await figures()).toMatchObject({ open: 0, halfOpen: 0 });
+    // Two failures open the circuit; the third attempt (the retry) waits for the cooldown, probes and succeeds.
+    receiver.script('/cb', [500, 500, 200]);
+    const hook = await ws.owner.api.post(`/v1/workspaces/${ws.id}/webhooks`, { name: 'cb', url: receiver.url('/cb'), events: ['pipeline.created'] });
+    expect(hook.status).toBe(201);
+    await ws.owner.api.post(`/v1/workspaces/${ws.id}/pipelines`, { name: 'p' });
+    let seen = await figures();
+    await waitFor(async () => (seen = await figures()).open === 1, 10_000, () => `the circuit to open (${JSON.stringify(seen)})`);
+    expect(seen.opened).toBe(1);
+    expect(receiver.on('/cb')).toHaveLength(2);
+    await receiver.waitFor(() => receiver.on('/cb').length === 3, 10_000, 'the probe');
+    await waitFor(async () => (seen = await figures()).closed === 1, 10_000, () => `the circuit to close (${JSON.stringify(seen)})`);
+    expect(seen).toMatchObject({ open: 0, halfOpen: 0, opened: 1 });
+    // The probe waited for the cooldown.
+    const [, second, probe] = receiver.on('/cb');
+    expect(probe.receivedAt - second.receivedAt).toBeGreaterThanOrEqual(1_900);
+  });
+});

@@ -107,6 +107,13 @@ describe('webhook health alerts', () => {
     expect(disabled.data).toMatchObject({ reason: 'gone', lastError: 'http_status: 410', object: { id: dying, enabled: false, url: receiver.url('/dying') } });
     const failing = alertsAt('/alerts').find((e) => e.type === 'webhook.failing' && e.data.object.id === dying)!;
     expect(failing.data.lastError).toBe('http_status: 500');
+    // The object carries the health the event announces.
+    expect(failing.data.object).toMatchObject({ health: 'failing', consecutiveFailures: 4, failingSince: expect.any(String) });
+    expect(disabled.data.object).toMatchObject({ health: 'disabled', disabledReason: 'gone' });
+    const recovered = alertsAt('/alerts').find((e) => e.type === 'webhook.recovered')!;
+    expect(recovered.data.object).toMatchObject({ id: flaky, health: 'healthy', consecutiveFailures: 0, failingSince: null });
+    expect((await ws.admin.api.get(`${base()}/webhooks/${flaky}`)).body).toMatchObject({ health: 'healthy', consecutiveFailures: 0 });
+    expect((await ws.admin.api.get(`${base()}/webhooks/${noisy}`)).body).toMatchObject({ health: 'failing', consecutiveFailures: 4 });
     for (const e of alertsAt('/alerts')) expect(JSON.stringify(e)).not.toMatch(/whsec_|secret/);
     // Every alert delivered validates against its published schema (strict: nothing undeclared).
     const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
@@ -183,4 +190,51 @@ describe('webhook health alerts: disabled after WEBHOOK_DISABLE_AFTER of failure
     await receiver.waitFor(() => types().includes('webhook.disabled:failing'), 10_000, `the disabled alert (${types()})`);
     expect(types()).toEqual(['webhook.failing:', 'webhook.disabled:failing']);
   });
+});
+
+describe('webhook health alerts: a mail that could not be sent does not use up the hour', () => {
+  let t: TestApp;
+  let ws: TestWorkspace;
+  const receiver = new Receiver();
+
+  beforeAll(async () => {
+    t = await startTestApp({ WEBHOOK_RETRY_SCHEDULE: '0,50ms', WEBHOOK_FAILING_AFTER: '2' });
+    await receiver.start();
+    ws = await seedWorkspace(new ApiClient(t.baseUrl));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.stop();
+  });
+
+  it('SMTP refusing (451): the slot is given back and the alert is mailed once SMTP accepts again, once per recipient', async () => {
+    const db = t.app.get(DataSource);
+    const base = `/v1/workspaces/${ws.id}`;
+    const unhandled = async () =>
+      (await db.query(`SELECT count(*)::int AS open FROM events WHERE relayed_at IS NULL OR pending_subscribers <> '{}'`))[0].open as number;
+    // The seeding's mails (verifications, invitations) all sent first: from here on, only the alert is mailed.
+    await waitFor(async () => (await unhandled()) === 0, 15_000, () => 'the seeding mails to be sent');
+    t.mailbox.refuse(true);
+    receiver.script('/down', [500]);
+    const down = await ws.admin.api.post(`${base}/webhooks`, { name: 'down', url: receiver.url('/down'), events: ['pipeline.created'] });
+    expect(down.status).toBe(201);
+    expect((await ws.owner.api.post(`${base}/pipelines`, { name: 'p' })).status).toBe(201);
+
+    // The alert job ran and every recipient (owner and admin) was refused: the slot is free again.
+    await t.mailbox.waitForRefusals(2);
+    const slot = async () => (await db.query(`SELECT alert_mailed_at FROM webhooks WHERE id = $1`, [down.body.id]))[0].alert_mailed_at as Date | null;
+    await waitFor(async () => (await slot()) === null, 10_000, () => 'the alert-mail slot to be given back');
+    expect(t.mailbox.to(ws.owner.email, 'webhook-alert')).toEqual([]);
+
+    // SMTP is back: the queue's retry mails the alert.
+    t.mailbox.refuse(false);
+    for (const user of [ws.owner, ws.admin]) {
+      expect((await t.mailbox.waitFor(user.email, 'webhook-alert', 1, 20_000)).subject).toBe('Webhook "down" is failing');
+    }
+    expect(await slot()).not.toBeNull();
+    // Settled (the event's subscribers all done): exactly one mail each, none to the member.
+    await waitFor(async () => (await unhandled()) === 0, 15_000, () => 'the operational event to be handled');
+    for (const user of [ws.owner, ws.admin]) expect(t.mailbox.to(user.email, 'webhook-alert')).toHaveLength(1);
+    expect(t.mailbox.to(ws.member.email, 'webhook-alert')).toEqual([]);
+  }, 60_000);
 });

@@ -78,6 +78,9 @@ describe('webhooks: management by role', () => {
         enabled: true,
         filter: null,
         disabledReason: null,
+        health: 'healthy',
+        consecutiveFailures: 0,
+        failingSince: null,
         maxConcurrency: null,
         rateLimitPerSecond: null,
         createdById: ws.owner.id,
@@ -195,8 +198,8 @@ describe('webhooks: management by role', () => {
         expect(res.body.id).toBe(id);
         expect(Object.keys(res.body).sort()).toEqual(
           [
-            'createdAt', 'createdById', 'description', 'disabledReason', 'enabled', 'events', 'filter', 'id', 'maxConcurrency', 'name', 'ownerChangedAt',
-            'previousOwnerId', 'rateLimitPerSecond', 'updatedAt', 'url', 'workspaceId',
+            'consecutiveFailures', 'createdAt', 'createdById', 'description', 'disabledReason', 'enabled', 'events', 'failingSince', 'filter', 'health', 'id',
+            'maxConcurrency', 'name', 'ownerChangedAt', 'previousOwnerId', 'rateLimitPerSecond', 'updatedAt', 'url', 'workspaceId',
           ],
         );
       }

@@ -18,6 +18,9 @@ export interface ReceivedMail {
  */
 export class Mailbox {
   readonly messages: ReceivedMail[] = [];
+  /** Messages turned away with a 451 while refusing (refuse()): each is a real SMTP exchange. */
+  refusedCount = 0;
+  private refusing = false;
   private readonly listeners = new Set<() => void>();
 
   private constructor(
@@ -33,6 +36,14 @@ export class Mailbox {
       // Plain SMTP on loopback: no certificate for the sender to doubt.
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
+      onMailFrom(_address, _session, callback) {
+        if (!box!.refusing) return callback();
+        // A transient refusal (4xx), as a server that is overloaded or restarting answers.
+        const err = Object.assign(new Error('Temporarily refusing mail'), { responseCode: 451 });
+        box!.refusedCount++;
+        for (const listener of box!.listeners) listener();
+        callback(err);
+      },
       onData(stream, _session, callback) {
         simpleParser(stream)
           .then((parsed) => {
@@ -55,6 +66,29 @@ export class Mailbox {
     });
     box = new Mailbox(server, (server.server.address() as AddressInfo).port);
     return box;
+  }
+
+  /** While on, every message is refused with a transient 451 (the SMTP server is "down"); off: accepted again. */
+  refuse(on: boolean): void {
+    this.refusing = on;
+  }
+
+  /** Waits (up to a deadline) until at least `count` messages have been refused. */
+  waitForRefusals(count: number, timeoutMs = 15_000): Promise<void> {
+    if (this.refusedCount >= count) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error(`${this.refusedCount} of ${count} refusals within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const check = () => {
+        if (this.refusedCount < count) return;
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        resolve();
+      };
+      this.listeners.add(check);
+    });
   }
 
   /** What the platform's SMTP_URL is set to. */

@@ -163,4 +163,32 @@ describe('CircuitBreaker', () => {
     }
     expect(c.state(0)).toBe('closed');
   });
+
+  it('reports each change of state once: open, half_open when the probe starts, open again, closed', () => {
+    const seen: string[] = [];
+    const c = new CircuitBreaker({ ...settings, onTransition: (to) => seen.push(to) });
+    for (let i = 0; i < 4; i++) {
+      c.started(0);
+      c.ended(false, 0);
+    }
+    expect(seen).toEqual(['open']);
+    c.started(1000);
+    c.ended(false, 1000);
+    c.started(3000);
+    c.ended(true, 3000);
+    expect(seen).toEqual(['open', 'half_open', 'open', 'half_open', 'closed']);
+  });
+});
+
+describe('FlowScheduler circuit counts', () => {
+  it('counts the webhooks it keeps a circuit for by state now (open turns half_open by the clock)', async () => {
+    const clock = { now: 0 };
+    const s = scheduler({ circuit: { failures: 2, cooldownMs: 1000, maxCooldownMs: 8000 } }, clock);
+    for (const id of ['a', 'b']) {
+      for (let i = 0; i < (id === 'a' ? 2 : 1); i++) (await s.acquire(ticket('w', id))).end(false);
+    }
+    expect(s.circuitCounts()).toEqual({ closed: 1, open: 1, half_open: 0 });
+    clock.now = 1000;
+    expect(s.circuitCounts()).toEqual({ closed: 1, open: 0, half_open: 1 });
+  });
 });

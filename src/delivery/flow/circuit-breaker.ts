@@ -5,6 +5,8 @@ export interface CircuitSettings {
   cooldownMs: number;
   /** Longest pause: each failed probe doubles the pause up to this. */
   maxCooldownMs: number;
+  /** Told of each change of state (for the metrics): opened, a probe let through, closed again. */
+  onTransition?: (to: CircuitState) => void;
 }
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
@@ -50,11 +52,21 @@ export class CircuitBreaker {
 
   /** An attempt starts (after `allows` said yes). */
   started(now: number): void {
-    if (this.state(now) === 'half_open') this.probing = true;
+    if (this.state(now) !== 'half_open') return;
+    this.probing = true;
+    // The cooldown passed on its own; the probe starting is when the change is seen.
+    this.settings.onTransition?.('half_open');
   }
 
   /** A started attempt ended. `ok: null`: it ended without a verdict on the endpoint (e.g. cancelled). */
   ended(ok: boolean | null, now: number): void {
+    const before = this.state(now);
+    this.settle(ok, now);
+    const after = this.state(now);
+    if (after !== before) this.settings.onTransition?.(after);
+  }
+
+  private settle(ok: boolean | null, now: number): void {
     const wasProbe = this.probing;
     this.probing = false;
     if (ok === null) return;

@@ -131,6 +131,17 @@ export class FlowScheduler {
     return this.workspaces.get(workspaceId)?.hooks.get(webhookId)?.circuit.state(this.now()) ?? 'closed';
   }
 
+  /**
+   * The webhooks this process keeps a circuit for (attempts waiting or in flight, or failures
+   * remembered), by state now. A webhook it has not seen lately is closed and not counted.
+   */
+  circuitCounts(): Record<CircuitState, number> {
+    const counts: Record<CircuitState, number> = { closed: 0, open: 0, half_open: 0 };
+    const now = this.now();
+    for (const ws of this.workspaces.values()) for (const hook of ws.hooks.values()) counts[hook.circuit.state(now)] += 1;
+    return counts;
+  }
+
   /** Resolves when the attempt may start; call `end` on the permit when it has ended. */
   acquire(ticket: FlowTicket): Promise<FlowPermit> {
     if (this.closed) return Promise.reject(new FlowClosedError());

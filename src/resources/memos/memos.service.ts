@@ -1,10 +1,9 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { requireReference } from '../references';
+import { requireTeam } from '../../workspaces/team-references';
 import { ScopedCrudService } from '../../workspaces/scoped-crud';
 import { can } from '../../permissions/authorize';
 import type { WorkspaceContext } from '../../permissions/workspace-context';
-import { Team } from '../../workspaces/team.entity';
 import { Investment } from '../investments/investment.entity';
 import { CreateMemoDto, toMemoView, UpdateMemoDto } from './memo.dto';
 import { Memo } from './memo.entity';
@@ -29,7 +28,7 @@ export class MemosService extends ScopedCrudService({
 
   private async checkReferences(tx: EntityManager, ctx: WorkspaceContext, memo: Memo, changed: UpdateMemoDto): Promise<void> {
     if (memo.visibility === 'team' && !memo.teamId) throw new BadRequestException(['teamId is required when visibility is team']);
-    if (changed.teamId) await requireReference(tx, Team, ctx.workspaceId, changed.teamId, 'teamId');
+    if (changed.teamId) await requireTeam(tx, ctx.workspaceId, changed.teamId, 'teamId');
     if (changed.investmentId) {
       // Like a valuation's: an investment the caller cannot read is answered as if it did not exist.
       const investment = await tx.getRepository(Investment).findOne({ where: { id: changed.investmentId, workspaceId: ctx.workspaceId } });

@@ -2361,6 +2361,23 @@ export interface components {
              */
             disabledReason: "gone" | "failing" | "creator_removed" | null;
             /**
+             * @description disabled: the system disabled it (disabledReason says why); failing: `webhook.failing` was announced (WEBHOOK_FAILING_AFTER failed attempts in a row) and no attempt has succeeded since; healthy otherwise (a webhook paused by a user keeps its last health)
+             * @example failing
+             * @enum {string}
+             */
+            health: "healthy" | "failing" | "disabled";
+            /**
+             * @description Failed attempts in a row, counted up to WEBHOOK_FAILING_AFTER (4 by default); any successful attempt resets it to 0
+             * @example 4
+             */
+            consecutiveFailures: number;
+            /**
+             * Format: date-time
+             * @description When the current run of failed attempts began; null once an attempt succeeds
+             * @example 2026-11-27T09:40:00.000Z
+             */
+            failingSince: string | null;
+            /**
              * @description At most this many attempts to this webhook are in flight at once (per worker process); more wait their turn — delayed, never dropped or failed. 1–1000; null: the platform default (WEBHOOK_MAX_CONCURRENCY, 10 unless configured)
              * @example null
              */
@@ -2441,6 +2458,23 @@ export interface components {
              * @enum {string|null}
              */
             disabledReason: "gone" | "failing" | "creator_removed" | null;
+            /**
+             * @description disabled: the system disabled it (disabledReason says why); failing: `webhook.failing` was announced (WEBHOOK_FAILING_AFTER failed attempts in a row) and no attempt has succeeded since; healthy otherwise (a webhook paused by a user keeps its last health)
+             * @example failing
+             * @enum {string}
+             */
+            health: "healthy" | "failing" | "disabled";
+            /**
+             * @description Failed attempts in a row, counted up to WEBHOOK_FAILING_AFTER (4 by default); any successful attempt resets it to 0
+             * @example 4
+             */
+            consecutiveFailures: number;
+            /**
+             * Format: date-time
+             * @description When the current run of failed attempts began; null once an attempt succeeds
+             * @example 2026-11-27T09:40:00.000Z
+             */
+            failingSince: string | null;
             /**
              * @description At most this many attempts to this webhook are in flight at once (per worker process); more wait their turn — delayed, never dropped or failed. 1–1000; null: the platform default (WEBHOOK_MAX_CONCURRENCY, 10 unless configured)
              * @example null
@@ -4360,6 +4394,9 @@ export interface components {
          *             }
          *           },
          *           "disabledReason": null,
+         *           "health": "failing",
+         *           "consecutiveFailures": 4,
+         *           "failingSince": "2026-11-27T09:40:00.000Z",
          *           "maxConcurrency": null,
          *           "rateLimitPerSecond": null,
          *           "createdById": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
@@ -4413,6 +4450,18 @@ export interface components {
                      * @enum {string|null}
                      */
                     disabledReason?: "gone" | "failing" | "creator_removed" | null;
+                    /**
+                     * @description disabled: the system disabled it (disabledReason says why); failing: `webhook.failing` was announced (WEBHOOK_FAILING_AFTER failed attempts in a row) and no attempt has succeeded since; healthy otherwise (a webhook paused by a user keeps its last health)
+                     * @enum {string}
+                     */
+                    health?: "healthy" | "failing" | "disabled";
+                    /** @description Failed attempts in a row, counted up to WEBHOOK_FAILING_AFTER (4 by default); any successful attempt resets it to 0 */
+                    consecutiveFailures?: number;
+                    /**
+                     * Format: date-time
+                     * @description When the current run of failed attempts began; null once an attempt succeeds
+                     */
+                    failingSince?: string | null;
                     /** @description At most this many attempts to this webhook are in flight at once (per worker process); more wait their turn — delayed, never dropped or failed. 1–1000; null: the platform default (WEBHOOK_MAX_CONCURRENCY, 10 unless configured) */
                     maxConcurrency?: number | null;
                     /** @description At most this many attempts to this webhook start per second (per worker process; bursts of up to one second's worth); more wait their turn — delayed, never dropped or failed. 1–10000; null: no rate limit */
@@ -4467,6 +4516,9 @@ export interface components {
          *             }
          *           },
          *           "disabledReason": "failing",
+         *           "health": "disabled",
+         *           "consecutiveFailures": 4,
+         *           "failingSince": "2026-11-27T09:40:00.000Z",
          *           "maxConcurrency": null,
          *           "rateLimitPerSecond": null,
          *           "createdById": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
@@ -4521,6 +4573,18 @@ export interface components {
                      * @enum {string|null}
                      */
                     disabledReason?: "gone" | "failing" | "creator_removed" | null;
+                    /**
+                     * @description disabled: the system disabled it (disabledReason says why); failing: `webhook.failing` was announced (WEBHOOK_FAILING_AFTER failed attempts in a row) and no attempt has succeeded since; healthy otherwise (a webhook paused by a user keeps its last health)
+                     * @enum {string}
+                     */
+                    health?: "healthy" | "failing" | "disabled";
+                    /** @description Failed attempts in a row, counted up to WEBHOOK_FAILING_AFTER (4 by default); any successful attempt resets it to 0 */
+                    consecutiveFailures?: number;
+                    /**
+                     * Format: date-time
+                     * @description When the current run of failed attempts began; null once an attempt succeeds
+                     */
+                    failingSince?: string | null;
                     /** @description At most this many attempts to this webhook are in flight at once (per worker process); more wait their turn — delayed, never dropped or failed. 1–1000; null: the platform default (WEBHOOK_MAX_CONCURRENCY, 10 unless configured) */
                     maxConcurrency?: number | null;
                     /** @description At most this many attempts to this webhook start per second (per worker process; bursts of up to one second's worth); more wait their turn — delayed, never dropped or failed. 1–10000; null: no rate limit */
@@ -4580,6 +4644,9 @@ export interface components {
          *             }
          *           },
          *           "disabledReason": null,
+         *           "health": "healthy",
+         *           "consecutiveFailures": 0,
+         *           "failingSince": null,
          *           "maxConcurrency": null,
          *           "rateLimitPerSecond": null,
          *           "createdById": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
@@ -4632,6 +4699,18 @@ export interface components {
                      * @enum {string|null}
                      */
                     disabledReason?: "gone" | "failing" | "creator_removed" | null;
+                    /**
+                     * @description disabled: the system disabled it (disabledReason says why); failing: `webhook.failing` was announced (WEBHOOK_FAILING_AFTER failed attempts in a row) and no attempt has succeeded since; healthy otherwise (a webhook paused by a user keeps its last health)
+                     * @enum {string}
+                     */
+                    health?: "healthy" | "failing" | "disabled";
+                    /** @description Failed attempts in a row, counted up to WEBHOOK_FAILING_AFTER (4 by default); any successful attempt resets it to 0 */
+                    consecutiveFailures?: number;
+                    /**
+                     * Format: date-time
+                     * @description When the current run of failed attempts began; null once an attempt succeeds
+                     */
+                    failingSince?: string | null;
                     /** @description At most this many attempts to this webhook are in flight at once (per worker process); more wait their turn — delayed, never dropped or failed. 1–1000; null: the platform default (WEBHOOK_MAX_CONCURRENCY, 10 unless configured) */
                     maxConcurrency?: number | null;
                     /** @description At most this many attempts to this webhook start per second (per worker process; bursts of up to one second's worth); more wait their turn — delayed, never dropped or failed. 1–10000; null: no rate limit */

@@ -20,42 +20,34 @@ const REASONS: Record<string, string> = {
 
 export const eventPath = (wid: string, eventId: string) => `/w/${wid}/settings/events/${eventId}`;
 
-/** Failing and disabled webhooks, at the top of the webhooks list. */
+/** "N failed attempts in a row since …" from the webhook's own health fields (the count stops at WEBHOOK_FAILING_AFTER). */
+export function failingText(w: Webhook): string {
+  const since = w.failingSince ? ` since ${formatTime(w.failingSince)}` : '';
+  return `${w.consecutiveFailures}+ failed attempts in a row${since}`;
+}
+
+/**
+ * Failing and disabled webhooks, at the top of the webhooks list: the platform's own state of each
+ * webhook (health, as the webhook.failing / webhook.disabled alerts announced it), not a guess.
+ */
 export function HealthBanner({ webhooks }: { webhooks: Webhook[] }) {
   const { workspace } = useWorkspace();
-  const [failing, setFailing] = useState<{ webhook: Webhook; stats: Stats }[]>([]);
-  useEffect(() => {
-    const enabled = webhooks.filter((w) => w.enabled);
-    void Promise.all(
-      enabled.map((w) =>
-        call(api.GET('/v1/workspaces/{wid}/webhooks/{id}/stats', { params: { path: { wid: workspace.id, id: w.id } } }))
-          .then((stats) => ({ webhook: w, stats }))
-          .catch(() => null),
-      ),
-    ).then((all) =>
-      setFailing(
-        all.filter((x): x is { webhook: Webhook; stats: Stats } => {
-          if (!x?.stats.lastFailureAt) return false;
-          // Failing now: the latest attempt failed, and some delivery of the last 24 hours is not through.
-          return (!x.stats.lastSuccessAt || x.stats.lastFailureAt > x.stats.lastSuccessAt) && x.stats.failed + x.stats.retrying > 0;
-        }),
-      ),
-    );
-  }, [webhooks, workspace.id]);
-  const disabled = webhooks.filter((w) => !w.enabled && w.disabledReason);
+  const disabled = webhooks.filter((w) => w.health === 'disabled');
+  const failing = webhooks.filter((w) => w.health === 'failing' && w.enabled);
   if (!disabled.length && !failing.length) return null;
+  const logs = (w: Webhook) => `/w/${workspace.id}/settings/developers/webhooks/${w.id}/logs`;
   return (
     <div className="alert alert-error" role="alert" aria-label="Webhook health">
       <ul className="plain">
         {disabled.map((w) => (
           <li key={w.id}>
-            <strong>{w.name}</strong> was disabled ({w.disabledReason}): it receives nothing until you enable it again.
+            <strong>{w.name}</strong> was disabled ({w.disabledReason}): it receives nothing until you enable it again.{' '}
+            <Link href={logs(w)}>See its logs</Link>
           </li>
         ))}
-        {failing.map(({ webhook, stats }) => (
-          <li key={webhook.id}>
-            <strong>{webhook.name}</strong> is failing{stats.lastError ? `: ${stats.lastError}` : ''}.{' '}
-            <Link href={`/w/${workspace.id}/settings/developers/webhooks/${webhook.id}/logs`}>See its logs</Link>
+        {failing.map((w) => (
+          <li key={w.id}>
+            <strong>{w.name}</strong> is failing: {failingText(w)}. <Link href={logs(w)}>See its logs</Link>
           </li>
         ))}
       </ul>

@@ -5,7 +5,7 @@ import { api, call, errorMessage, type Schemas } from '../api/client';
 import { Alert, ConfirmDialog, formatTime, SecretBox, StatusBadge } from '../components/ui';
 import { useWorkspace } from '../workspace';
 import { WebhookForm } from './WebhookForm';
-import { HealthBanner } from './OperationsPages';
+import { failingText, HealthBanner } from './OperationsPages';
 
 type Webhook = Schemas['WebhookView'];
 type Delivery = Schemas['DeliveryView'];
@@ -168,7 +168,12 @@ export function WebhooksPage() {
                         </details>
                       </td>
                       <td>
-                        {w.enabled ? (
+                        {w.enabled && w.health === 'failing' ? (
+                          <>
+                            <StatusBadge status="failing" />
+                            <div className="small">{failingText(w)}</div>
+                          </>
+                        ) : w.enabled ? (
                           <StatusBadge status="enabled" />
                         ) : (
                           <>
