@@ -131,8 +131,12 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
   private readonly roomListeners: ((workspaceId: string) => void)[] = [];
   readonly scheduler: FlowScheduler;
   private readonly stopReportingCircuits: () => void;
-  /** Deliveries held by this process (waiting or in flight) → when their lease runs out (ms). */
-  private readonly leases = new Map<string, number>();
+  /**
+   * Deliveries held by this process (waiting or in flight) → when their lease runs out (ms), and
+   * the run holding them: a run that gave a delivery back forgets only its own hold, never the hold
+   * of a run that leased the same delivery again meanwhile (whose lease must go on being renewed).
+   */
+  private readonly leases = new Map<string, { until: number; holder: object }>();
   private readonly leaseMs: number;
   private leaseTimer: NodeJS.Timeout | null = null;
   private readonly flowCache = new Map<string, { flow: WebhookFlow; at: number }>();
@@ -177,11 +181,12 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     if (!batch.length) return [];
     this.active += batch.length;
     const now = Date.now();
-    for (const d of batch) this.leases.set(d.deliveryId, now + this.leaseMs);
+    const holder = {};
+    for (const d of batch) this.leases.set(d.deliveryId, { until: now + this.leaseMs, holder });
     this.armLeaseTimer();
     let flows: Map<string, WebhookFlow> | undefined;
     const done = (d: ClaimedDelivery) => {
-      this.leases.delete(d.deliveryId);
+      if (this.leases.get(d.deliveryId)?.holder === holder) this.leases.delete(d.deliveryId);
       this.active -= 1;
       const workspaceId = flows?.get(d.webhookId)?.workspaceId;
       // A webhook at its own cap draining is not room for the rest of the workspace: fan-out's
@@ -334,13 +339,15 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     this.roomListeners.push(listener);
   }
 
-  /** Webhooks this process has no room for now (left out of the reconciler's sweep: pulled back as room frees). */
-  fullWebhooks(): string[] {
-    const full: string[] = [];
-    for (const [workspaceId, hooks] of this.backlog) {
-      for (const hook of hooks.keys()) if (!this.hasRoom(workspaceId, hook)) full.push(hook);
-    }
-    return full;
+  /**
+   * Webhooks whose backlog this process pulls back itself as room frees (left out of the
+   * reconciler's sweep, which would otherwise offer the same rows one job at a time), and their
+   * workspaces (the reconciler's tick pulls them too, in case no attempt settles to offer room).
+   */
+  backlogged(): { workspaces: string[]; webhooks: string[] } {
+    const webhooks: string[] = [];
+    for (const hooks of this.backlog.values()) webhooks.push(...hooks.keys());
+    return { workspaces: [...this.backlog.keys()], webhooks };
   }
 
   /**
@@ -556,9 +563,9 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       return;
     }
     const now = Date.now();
-    const due = [...this.leases].filter(([, until]) => until < now + this.leaseMs / 2).map(([id]) => id);
+    const due = [...this.leases].filter(([, lease]) => lease.until < now + this.leaseMs / 2).map(([id]) => id);
     if (!due.length) return;
-    for (const id of due) this.leases.set(id, now + this.leaseMs);
+    for (const id of due) this.leases.get(id)!.until = now + this.leaseMs;
     try {
       await this.deliveries.extendLeases(due);
     } catch (err) {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DeliveryAttemptsService } from './delivery-attempts.service';
+import { DeliveryBacklog } from './delivery-backlog.service';
 import { DeliveryQueue } from './delivery-queue';
 import { DeliveryRepository } from './delivery.repository';
 import {
@@ -31,6 +32,7 @@ export class DeliveryReconciler implements BeforeApplicationShutdown {
     private readonly deliveries: DeliveryRepository,
     private readonly queue: DeliveryQueue,
     private readonly attempts: DeliveryAttemptsService,
+    private readonly backlog: DeliveryBacklog,
   ) {}
 
   /** True once WorkerModule started this (a process without workers never does): shutdown hooks check it. */
@@ -67,8 +69,11 @@ export class DeliveryReconciler implements BeforeApplicationShutdown {
    * cannot crowd out another's.
    */
   async reconcile(graceMs = RECONCILE_GRACE_MS): Promise<number> {
-    // Webhooks this process has no room for are left out: their backlog is pulled back as room frees.
-    const due = await this.deliveries.findDue(graceMs, RECONCILE_BATCH, this.attempts.fullWebhooks());
+    // What this process left in PostgreSQL for want of room it pulls back itself (DeliveryBacklog):
+    // left out here, and pulled now in case no settling attempt has offered room since.
+    const backlogged = this.attempts.backlogged();
+    await Promise.all(backlogged.workspaces.map((ws) => this.backlog.pull(ws)));
+    const due = await this.deliveries.findDue(graceMs, RECONCILE_BATCH, backlogged.webhooks);
     if (!due.length) return 0;
     RECONCILER_REENQUEUED.inc(due.length);
     await this.queue.enqueue(
