@@ -87,7 +87,36 @@ describe('webhook health alerts', () => {
       `webhook.failing:${noisy}`,
     ].sort();
     const got = () => alertsAt('/alerts').map((e) => `${e.type}:${e.data.object.id}`);
-    await receiver.waitFor(() => expected.every((e) => got().includes(e)), 20_000, `alerts ${JSON.stringify(got())}`);
+    try {
+      await receiver.waitFor(() => expected.every((e) => got().includes(e)), 20_000, `alerts ${JSON.stringify(got())}`);
+    } catch (err) {
+      // What the platform did meanwhile: the requests each path received, the operational events and
+      // where they went (deliveries, decisions not to deliver), and the webhooks' health.
+      const paths = new Map<string, number>();
+      for (const r of receiver.requests) paths.set(r.path, (paths.get(r.path) ?? 0) + 1);
+      const state = {
+        requests: Object.fromEntries(paths),
+        webhooks: await db.query(
+          `SELECT name, enabled, disabled_reason, consecutive_failures, failing_since IS NOT NULL AS failing, alert_state FROM webhooks WHERE workspace_id = $1`,
+          [ws.id],
+        ),
+        events: await db.query(
+          `SELECT e.type, w.name AS about, e.relayed_at IS NOT NULL AS relayed, e.pending_subscribers FROM events e
+           LEFT JOIN webhooks w ON w.id::text = e.data->'object'->>'id' WHERE e.workspace_id = $1 AND e.type LIKE 'webhook.%' ORDER BY e.id`,
+          [ws.id],
+        ),
+        deliveries: await db.query(
+          `SELECT d.event_type, w.name AS webhook, d.status, d.attempt_count, d.lease_until IS NOT NULL AS leased, d.next_attempt_at < now() AS due
+           FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.workspace_id = $1 ORDER BY d.created_at`,
+          [ws.id],
+        ),
+        skips: await db.query(
+          `SELECT s.reason, w.name AS webhook, e.type FROM delivery_skips s JOIN webhooks w ON w.id = s.webhook_id JOIN events e ON e.id = s.event_id WHERE s.workspace_id = $1`,
+          [ws.id],
+        ),
+      };
+      throw new Error(`${(err as Error).message}\n${JSON.stringify(state, null, 1)}`);
+    }
     // Settled: every operational event fanned out and mailed.
     await waitFor(
       async () => {
