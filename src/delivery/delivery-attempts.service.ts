@@ -7,7 +7,7 @@ import { GracefulStop } from '../config/graceful-stop';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import { WebhookSecretsService } from '../webhooks/webhook-secrets.service';
 import { HealthChange, WebhookRepository, type WebhookFlow } from '../webhooks/webhook.repository';
-import { WebhookHealthAlerts } from './webhook-health-alerts.service';
+import { describeError, WebhookHealthAlerts } from './webhook-health-alerts.service';
 import { ATTEMPT_DURATION, ATTEMPTS, CIRCUIT_TRANSITIONS, reportCircuits } from './delivery-metrics';
 import type { DeliveryStatus } from './delivery.entity';
 import { DeliveryRepository } from './delivery.repository';
@@ -104,7 +104,7 @@ WITH attempt_rows AS (
   FROM unnest($1::uuid[], $11::text[], $2::int[], $6::int[], $12::timestamptz[]) AS v(id, status, number, response_status, next_attempt_at)
   WHERE d.id = v.id
 ), ${webhooks.healthSql(14)}
-${webhooks.healthChangesSelect(14)}`;
+${webhooks.healthChangesSelect()}`;
 
 /**
  * Makes attempts: waits for flow control (FlowScheduler: the webhook's, workspace's, origin's and
@@ -636,9 +636,6 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
 
   private async recordBatch(records: AttemptRecord[]): Promise<void> {
     const col = <T>(pick: (r: AttemptRecord) => T) => records.map(pick);
-    const succeeded = records.filter((r) => r.status === 'succeeded').map((r) => r.webhookId);
-    const gone = records.filter((r) => r.gone).map((r) => r.webhookId);
-    const failing = records.filter((r) => r.status !== 'succeeded' && !r.gone).map((r) => r.webhookId);
     const changes: HealthChange[] = await this.dataSource.query(this.recordSql, [
       col((r) => r.deliveryId),
       col((r) => r.number),
@@ -654,9 +651,12 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       col((r) => r.nextAttemptAt),
       col((r) => r.webhookId),
       ...this.webhooks.healthParams({
-        healthy: succeeded,
-        gone,
-        failing,
+        // In the order they ended: a success after failures is a recovery, failures after a success a new run.
+        attempts: records.map((r) => ({
+          webhookId: r.webhookId,
+          outcome: r.gone ? 'gone' : r.status === 'succeeded' ? 'succeeded' : 'failed',
+          error: r.status === 'succeeded' ? null : describeError({ error: r.error ?? 'network', error_message: r.result.errorMessage?.slice(0, 1000) ?? null, response_status: r.result.status ?? null }),
+        })),
         disableAfterMs: this.config.webhookDisableAfterMs,
         failingAfter: this.config.webhookFailingAfter,
       }),

@@ -6,6 +6,8 @@ import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
 import { Receiver } from '../support/receiver';
 import { startTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
+import { WebhookHealthAlerts } from '../../src/delivery/webhook-health-alerts.service';
+import { HealthChange, WebhookRepository } from '../../src/webhooks/webhook.repository';
 
 const OPERATIONAL = ['webhook.failing', 'webhook.disabled', 'webhook.recovered'];
 
@@ -266,4 +268,76 @@ describe('webhook health alerts: a mail that could not be sent does not use up t
     for (const user of [ws.owner, ws.admin]) expect(t.mailbox.to(user.email, 'webhook-alert')).toHaveLength(1);
     expect(t.mailbox.to(ws.member.email, 'webhook-alert')).toEqual([]);
   }, 60_000);
+});
+
+describe('webhook health alerts: a change overtaken by the next before its announcement', () => {
+  let t: TestApp;
+  let ws: TestWorkspace;
+  const receiver = new Receiver();
+
+  beforeAll(async () => {
+    t = await startTestApp({ WEBHOOK_FAILING_AFTER: '4' });
+    await receiver.start();
+    ws = await seedWorkspace(new ApiClient(t.baseUrl));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.stop();
+  });
+
+  // The attempts' statement (as delivery records a batch, health part only) and the announcement,
+  // run by hand so that the next batch lands before the announcement: under load that happens
+  // whenever the next attempt (50 ms later in the suite above) is logged before the announcement runs.
+  it('failing then recovered, failing then gone (410), in separate batches or in one: each announced once, in order, with what it was', async () => {
+    const db = t.app.get(DataSource);
+    const repo = t.app.get(WebhookRepository);
+    const alerts = t.app.get(WebhookHealthAlerts);
+    const record = async (attempts: [string, 'succeeded' | 'failed' | 'gone'][]) => {
+      const params = repo.healthParams({
+        attempts: attempts.map(([webhookId, outcome]) => ({
+          webhookId,
+          outcome,
+          error: outcome === 'succeeded' ? null : outcome === 'gone' ? 'http_status: 410' : 'http_status: 500',
+        })),
+        disableAfterMs: 3_600_000,
+        failingAfter: 4,
+      });
+      return (await db.query(`WITH ${repo.healthSql(1)} ${repo.healthChangesSelect()}`, params)) as HealthChange[];
+    };
+    const hook = async (name: string) => {
+      const res = await ws.admin.api.post(`/v1/workspaces/${ws.id}/webhooks`, { name, url: receiver.url(`/${name}`), events: ['pipeline.created'] });
+      expect(res.status).toBe(201);
+      return res.body.id as string;
+    };
+    const [recovers, gone, oneBatch, oneBatchGone] = [await hook('recovers'), await hook('gone'), await hook('one-batch'), await hook('one-batch-gone')];
+    const fail = (id: string, n: number) => Array.from({ length: n }, () => [id, 'failed'] as [string, 'failed']);
+
+    const changes: HealthChange[] = [];
+    changes.push(...(await record([...fail(recovers, 4), ...fail(gone, 4)])));
+    // The next attempts are logged before the first announcement ran.
+    changes.push(...(await record([[recovers, 'succeeded'], [gone, 'gone']])));
+    changes.push(...(await record([...fail(oneBatch, 4), [oneBatch, 'succeeded'], ...fail(oneBatchGone, 4), [oneBatchGone, 'gone']])));
+    // Two workers announcing at once: still once each.
+    await Promise.all([alerts.announce(changes), alerts.announce(changes)]);
+
+    const events = (await db.query(`SELECT type, data FROM events WHERE workspace_id = $1 AND type LIKE 'webhook.%' ORDER BY id`, [ws.id])) as {
+      type: string;
+      data: any;
+    }[];
+    const about = (id: string) => events.filter((e) => e.data.object.id === id);
+    for (const id of [recovers, oneBatch]) {
+      expect(about(id).map((e) => e.type), id).toEqual(['webhook.failing', 'webhook.recovered']);
+      expect(about(id)[0].data).toMatchObject({ lastError: 'http_status: 500', object: { health: 'failing', consecutiveFailures: 4, enabled: true } });
+      expect(about(id)[1].data.object).toMatchObject({ health: 'healthy', consecutiveFailures: 0, failingSince: null });
+    }
+    for (const id of [gone, oneBatchGone]) {
+      expect(about(id).map((e) => e.type), id).toEqual(['webhook.failing', 'webhook.disabled']);
+      expect(about(id)[0].data).toMatchObject({ lastError: 'http_status: 500', object: { health: 'failing', enabled: true, failingSince: expect.any(String) } });
+      expect(about(id)[1].data).toMatchObject({ reason: 'gone', lastError: 'http_status: 410', object: { health: 'disabled', enabled: false, disabledReason: 'gone' } });
+    }
+    // Nothing left to announce; the webhooks show where they ended.
+    expect(await db.query(`SELECT count(*)::int AS n FROM webhooks WHERE workspace_id = $1 AND alert_pending <> '[]'::jsonb`, [ws.id])).toEqual([{ n: 0 }]);
+    expect((await ws.admin.api.get(`/v1/workspaces/${ws.id}/webhooks/${recovers}`)).body).toMatchObject({ health: 'healthy', consecutiveFailures: 0 });
+    expect((await ws.admin.api.get(`/v1/workspaces/${ws.id}/webhooks/${gone}`)).body).toMatchObject({ health: 'disabled', disabledReason: 'gone' });
+  });
 });
