@@ -80,6 +80,9 @@ export interface AttemptOutcome {
   error: string | null;
 }
 
+/** attemptInTurn's answer when the workspace or webhook had no room here (the delivery goes back to the backlog). */
+const NO_ROOM = Symbol('no room');
+
 interface AttemptRecord extends AttemptOutcome {
   webhookId: string;
   startedAt: Date;
@@ -200,14 +203,14 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     }
     const attempts = batch.map(async (d): Promise<AttemptOutcome> => {
       const flow = flows!.get(d.webhookId);
-      let record: AttemptRecord | null;
+      let record: AttemptRecord | typeof NO_ROOM | null;
       try {
         record = flow ? await this.attemptInTurn(d, flow, options) : null;
       } catch (err) {
         done(d);
         throw err;
       }
-      if (!record) {
+      if (record === null || record === NO_ROOM) {
         // Not attempted here: back to PostgreSQL at once (due, unleased), not after the batch's
         // other attempts (one of them may hang until the timeout). A shutdown waits for this too.
         try {
@@ -215,6 +218,10 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
         } catch (err) {
           this.logger.warn(`lease release left to expiry: ${(err as Error).message}`);
         } finally {
+          // Left in the backlog only once it is unleased: a pull (which takes only unleased rows)
+          // that ran in between would have found nothing, concluded the webhook drained, and left
+          // this delivery to the reconciler's sweep.
+          if (record === NO_ROOM) this.leftInBacklog(flow!.workspaceId, d.webhookId);
           done(d);
         }
         return { deliveryId: d.deliveryId, number: d.attemptCount, status: 'deferred', retryInMs: null, error: null };
@@ -399,15 +406,12 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     }
   }
 
-  /** Waits for flow control, then attempts; null when the attempt was not made (deferred). */
-  private async attemptInTurn(d: ClaimedDelivery, flow: WebhookFlow, options: RunOptions): Promise<AttemptRecord | null> {
+  /** Waits for flow control, then attempts; NO_ROOM (no room here) or null (not attempted: shutdown, webhook changed) when it was not made. */
+  private async attemptInTurn(d: ClaimedDelivery, flow: WebhookFlow, options: RunOptions): Promise<AttemptRecord | typeof NO_ROOM | null> {
     // Past what this workspace or webhook may hold in this process, the delivery waits in
     // PostgreSQL instead (pulled back as room frees). A test event or redelivery someone is waiting
     // for is not held back: those are few (rate-limited per webhook).
-    if (!options.priority && !this.hasRoom(flow.workspaceId, d.webhookId)) {
-      this.leftInBacklog(flow.workspaceId, d.webhookId);
-      return null;
-    }
+    if (!options.priority && !this.hasRoom(flow.workspaceId, d.webhookId)) return NO_ROOM;
     let origin: string;
     try {
       origin = new URL(d.url).origin;
