@@ -8,6 +8,7 @@ import { AuditLog1796172254350 } from './1796172254350-AuditLog';
 import { CustomRolesAndWebhookFilter1796200000000 } from './1796200000000-CustomRolesAndWebhookFilter';
 import { WebhookFlowLimits1796300015000 } from './1796300015000-WebhookFlowLimits';
 import { DeliveriesDueByWebhook1796400000000 } from './1796400000000-DeliveriesDueByWebhook';
+import { WebhookAlertPending1796500000000 } from './1796500000000-WebhookAlertPending';
 
 /** Every migration, in order. `npm run migration:generate -- migrations/Name` writes a new file; add it here (one per line). */
 export const MIGRATIONS: Function[] = [
@@ -21,4 +22,5 @@ export const MIGRATIONS: Function[] = [
   CustomRolesAndWebhookFilter1796200000000,
   WebhookFlowLimits1796300015000,
   DeliveriesDueByWebhook1796400000000,
+  WebhookAlertPending1796500000000,
 ];

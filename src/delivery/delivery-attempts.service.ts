@@ -7,7 +7,7 @@ import { GracefulStop } from '../config/graceful-stop';
 import type { StoredSecret } from '../webhooks/webhook.entity';
 import { WebhookSecretsService } from '../webhooks/webhook-secrets.service';
 import { HealthChange, WebhookRepository, type WebhookFlow } from '../webhooks/webhook.repository';
-import { WebhookHealthAlerts } from './webhook-health-alerts.service';
+import { describeError, WebhookHealthAlerts } from './webhook-health-alerts.service';
 import { ATTEMPT_DURATION, ATTEMPTS, CIRCUIT_TRANSITIONS, reportCircuits } from './delivery-metrics';
 import type { DeliveryStatus } from './delivery.entity';
 import { DeliveryRepository } from './delivery.repository';
@@ -80,6 +80,9 @@ export interface AttemptOutcome {
   error: string | null;
 }
 
+/** attemptInTurn's answer when the workspace or webhook had no room here (the delivery goes back to the backlog). */
+const NO_ROOM = Symbol('no room');
+
 interface AttemptRecord extends AttemptOutcome {
   webhookId: string;
   startedAt: Date;
@@ -104,7 +107,7 @@ WITH attempt_rows AS (
   FROM unnest($1::uuid[], $11::text[], $2::int[], $6::int[], $12::timestamptz[]) AS v(id, status, number, response_status, next_attempt_at)
   WHERE d.id = v.id
 ), ${webhooks.healthSql(14)}
-${webhooks.healthChangesSelect(14)}`;
+${webhooks.healthChangesSelect()}`;
 
 /**
  * Makes attempts: waits for flow control (FlowScheduler: the webhook's, workspace's, origin's and
@@ -205,14 +208,14 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     }
     const attempts = batch.map(async (d): Promise<AttemptOutcome> => {
       const flow = flows!.get(d.webhookId);
-      let record: AttemptRecord | null;
+      let record: AttemptRecord | typeof NO_ROOM | null;
       try {
         record = flow ? await this.attemptInTurn(d, flow, options) : null;
       } catch (err) {
         done(d);
         throw err;
       }
-      if (!record) {
+      if (record === null || record === NO_ROOM) {
         // Not attempted here: back to PostgreSQL at once (due, unleased), not after the batch's
         // other attempts (one of them may hang until the timeout). A shutdown waits for this too.
         try {
@@ -220,6 +223,10 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
         } catch (err) {
           this.logger.warn(`lease release left to expiry: ${(err as Error).message}`);
         } finally {
+          // Left in the backlog only once it is unleased: a pull (which takes only unleased rows)
+          // that ran in between would have found nothing, concluded the webhook drained, and left
+          // this delivery to the reconciler's sweep.
+          if (record === NO_ROOM) this.leftInBacklog(flow!.workspaceId, d.webhookId);
           done(d);
         }
         return { deliveryId: d.deliveryId, number: d.attemptCount, status: 'deferred', retryInMs: null, error: null };
@@ -406,15 +413,12 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     }
   }
 
-  /** Waits for flow control, then attempts; null when the attempt was not made (deferred). */
-  private async attemptInTurn(d: ClaimedDelivery, flow: WebhookFlow, options: RunOptions): Promise<AttemptRecord | null> {
+  /** Waits for flow control, then attempts; NO_ROOM (no room here) or null (not attempted: shutdown, webhook changed) when it was not made. */
+  private async attemptInTurn(d: ClaimedDelivery, flow: WebhookFlow, options: RunOptions): Promise<AttemptRecord | typeof NO_ROOM | null> {
     // Past what this workspace or webhook may hold in this process, the delivery waits in
     // PostgreSQL instead (pulled back as room frees). A test event or redelivery someone is waiting
     // for is not held back: those are few (rate-limited per webhook).
-    if (!options.priority && !this.hasRoom(flow.workspaceId, d.webhookId)) {
-      this.leftInBacklog(flow.workspaceId, d.webhookId);
-      return null;
-    }
+    if (!options.priority && !this.hasRoom(flow.workspaceId, d.webhookId)) return NO_ROOM;
     let origin: string;
     try {
       origin = new URL(d.url).origin;
@@ -643,9 +647,6 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
 
   private async recordBatch(records: AttemptRecord[]): Promise<void> {
     const col = <T>(pick: (r: AttemptRecord) => T) => records.map(pick);
-    const succeeded = records.filter((r) => r.status === 'succeeded').map((r) => r.webhookId);
-    const gone = records.filter((r) => r.gone).map((r) => r.webhookId);
-    const failing = records.filter((r) => r.status !== 'succeeded' && !r.gone).map((r) => r.webhookId);
     const changes: HealthChange[] = await this.dataSource.query(this.recordSql, [
       col((r) => r.deliveryId),
       col((r) => r.number),
@@ -661,9 +662,12 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       col((r) => r.nextAttemptAt),
       col((r) => r.webhookId),
       ...this.webhooks.healthParams({
-        healthy: succeeded,
-        gone,
-        failing,
+        // In the order they ended: a success after failures is a recovery, failures after a success a new run.
+        attempts: records.map((r) => ({
+          webhookId: r.webhookId,
+          outcome: r.gone ? 'gone' : r.status === 'succeeded' ? 'succeeded' : 'failed',
+          error: r.status === 'succeeded' ? null : describeError({ error: r.error ?? 'network', error_message: r.result.errorMessage?.slice(0, 1000) ?? null, response_status: r.result.status ?? null }),
+        })),
         disableAfterMs: this.config.webhookDisableAfterMs,
         failingAfter: this.config.webhookFailingAfter,
       }),

@@ -37,17 +37,19 @@ export class EventPublisher {
   /**
    * Writes a row change and its event in one statement (a data-modifying CTE): atomic without an
    * explicit transaction, so a create costs one round trip instead of four (BEGIN, INSERT, INSERT,
-   * COMMIT). No event is written unless the change touched a row.
+   * COMMIT). No event is written unless the change touched a row: then the answer is null.
    */
-  async publishWith(change: RowChange, input: PublishInput): Promise<string> {
+  async publishWith(change: RowChange, input: PublishInput): Promise<string | null> {
     const id = newEventId();
     const n = change.params.length;
-    await this.dataSource.query(
+    const written: unknown[] = await this.dataSource.query(
       `WITH changed AS (${change.sql} RETURNING 1)
        INSERT INTO events (id, type, workspace_id, actor, data, pending_subscribers)
-       SELECT $${n + 1}::text, $${n + 2}::text, $${n + 3}::uuid, $${n + 4}::jsonb, $${n + 5}::jsonb, $${n + 6}::text[] FROM changed`,
+       SELECT $${n + 1}::text, $${n + 2}::text, $${n + 3}::uuid, $${n + 4}::jsonb, $${n + 5}::jsonb, $${n + 6}::text[] FROM changed
+       RETURNING id`,
       [...change.params, id, input.type, input.workspaceId, input.actor, eventData(input), this.subscriptions.subscribersOf(input.type)],
     );
+    if (!written.length) return null;
     this.signal.committed();
     return id;
   }

@@ -174,7 +174,7 @@ export class UpdateWebhookDto extends WebhookFlowFields {
 export const WEBHOOK_HEALTH = ['healthy', 'failing', 'disabled'] as const;
 export type WebhookHealth = (typeof WEBHOOK_HEALTH)[number];
 
-/** A webhook's health as announced: the operational events' state (alert_state), and the system's disable. */
+/** A webhook's health as the operational events announce it (alert_state: set with the change they announce), and the system's disable. */
 export function webhookHealth(row: Pick<Webhook, 'enabled' | 'disabledReason' | 'alertState'>): WebhookHealth {
   if (!row.enabled && row.disabledReason) return 'disabled';
   return row.alertState === 'failing' ? 'failing' : 'healthy';

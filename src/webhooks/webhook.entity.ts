@@ -11,6 +11,17 @@ export interface StoredSecret {
   expiresAt: string | null;
 }
 
+/** A change of health detected and not announced yet (webhooks.alert_pending), with what its event says. */
+export interface PendingHealthChange {
+  kind: 'failing' | 'disabled' | 'recovered';
+  /** failing, disabled: the error of the last failed attempt before the change (`http_status: 500`). */
+  lastError?: string | null;
+  /** disabled: why. */
+  reason?: 'failing' | 'gone';
+  /** failing: when the run of failures began. */
+  failingSince?: string | null;
+}
+
 @Entity('webhooks')
 @Index(['workspaceId', 'createdAt'])
 // Fan-out looks up the enabled webhooks of one workspace by event type: cost independent of other workspaces.
@@ -84,12 +95,19 @@ export class Webhook extends WorkspaceOwnedEntity {
   consecutiveFailures: number;
 
   /**
-   * The last operational event published about this webhook's health: `failing`, `disabled`, or
-   * null (healthy, or recovered). Flipped in the same statement as the event is written, so each
-   * change of health is announced exactly once.
+   * The webhook's health as the attempts' statement last changed it: `failing`, `disabled`, or null
+   * (healthy, or recovered). Each change also appends its announcement to alertPending.
    */
   @Column('text', { nullable: true })
   alertState: 'failing' | 'disabled' | null;
+
+  /**
+   * Changes of health not announced yet, oldest first: appended in the statement that changes the
+   * health, popped in the statement that writes the operational event (each announced exactly once,
+   * in order, even when the next change came before the announcement).
+   */
+  @Column('jsonb', { default: () => "'[]'", select: false })
+  alertPending: PendingHealthChange[];
 
   /** When an operational alert about this webhook was last mailed (at most one per WEBHOOK_ALERT_MAIL_INTERVAL). */
   @Column('timestamptz', { nullable: true })

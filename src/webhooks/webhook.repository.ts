@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { memberAccessJoin } from '../permissions/access-reader';
 import type { MemberRole } from '../permissions/role';
 import { In, type EntityManager } from 'typeorm';
-import { Webhook, type StoredSecret } from './webhook.entity';
+import { Webhook, type PendingHealthChange, type StoredSecret } from './webhook.entity';
 
 /** A DataSource or an EntityManager (a transaction): whatever the caller's statement must commit with. */
 export interface Queryable {
@@ -62,22 +62,27 @@ export interface WebhookFlow {
   abilityVersion: number | null;
 }
 
-/** Which webhooks an attempt batch found healthy, gone (410) or failing. */
+/** One attempt of a batch, as the webhook's health sees it. */
+export interface AttemptHealth {
+  webhookId: string;
+  /** `gone`: the endpoint answered 410. */
+  outcome: 'succeeded' | 'failed' | 'gone';
+  /** How the attempt failed (`http_status: 500`), for the announcement; null when it succeeded. */
+  error: string | null;
+}
+
+/** A batch of attempts, in the order they ended, and the health settings. */
 export interface WebhookHealth {
-  healthy: string[];
-  gone: string[];
-  /** One entry per failed attempt (a webhook appears as often as it failed in the batch). */
-  failing: string[];
+  attempts: AttemptHealth[];
   /** A webhook failing for longer than this is disabled (`failing`). */
   disableAfterMs: number;
   /** Failed attempts in a row that make a webhook `failing` (WEBHOOK_FAILING_AFTER). */
   failingAfter: number;
 }
 
-/** A change of a webhook's health to announce (webhook.failing / disabled / recovered). */
+/** A webhook with changes of health still to announce (webhooks.alert_pending not empty). */
 export interface HealthChange {
   id: string;
-  kind: 'failing' | 'disabled' | 'recovered';
 }
 
 /** A parameterised row change (EventPublisher.publishWith writes an event with it, in one statement). */
@@ -85,13 +90,6 @@ export interface HealthAnnouncement {
   sql: string;
   params: unknown[];
 }
-
-/** The state each announcement sets, and the condition it needs (checked again in its statement). */
-const TRANSITIONS: Record<HealthChange['kind'], { state: string | null; when: string }> = {
-  failing: { state: 'failing', when: `alert_state IS NULL AND enabled AND consecutive_failures >= $3::int` },
-  disabled: { state: 'disabled', when: `alert_state IS DISTINCT FROM 'disabled' AND NOT enabled AND disabled_reason IN ('failing', 'gone')` },
-  recovered: { state: null, when: `alert_state IS NOT NULL AND consecutive_failures = 0` },
-};
 
 // Indexed by (workspace_id): the cost depends on these workspaces' webhooks only. Disabled ones
 // come too, so that fan-out records its decision not to deliver to them (delivery_skips).
@@ -170,73 +168,149 @@ export class WebhookRepository {
 
   /**
    * The health update as common-table expressions for a caller's batch statement (delivery records
-   * a batch of attempts in one round trip), using parameters $first … $first+5, in the order of
-   * `healthParams`: failed attempts in a row are counted (up to WEBHOOK_FAILING_AFTER), the failing
-   * streak starts or ends, and a webhook is disabled when gone (410) or failing for longer than
-   * disableAfterMs. The statement must end with `healthChangesSelect()`: the changes of health
-   * still to announce (the announcement flips alert_state; until then these rows are written and
-   * answered again, so a crash in between delays an alert, never loses it).
+   * a batch of attempts in one round trip), using parameters $first … $first+11 in the order of
+   * `healthParams`. Each webhook's attempts are taken in the order they ended, in one UPDATE per
+   * webhook: failed attempts before its first success extend the current run of failures (counted up
+   * to WEBHOOK_FAILING_AFTER; failing past WEBHOOK_DISABLE_AFTER disables it, `failing`), a success
+   * ends the run (a run of WEBHOOK_FAILING_AFTER between two successes of the batch is a change of
+   * health too), the failures after its last success start a new run, and a 410 disables it
+   * (`gone`). Every change of health is appended to alert_pending in the same UPDATE, with what its
+   * event will say: a change is never overtaken by the next one before it is announced. The
+   * statement must end with `healthChangesSelect()`: the webhooks with changes to announce (also
+   * those left unannounced earlier, e.g. by a crash: delayed, never lost).
    */
   healthSql(first: number): string {
-    const [healthy, gone, failing, after, counts, failingAfter] = [0, 1, 2, 3, 4, 5].map((n) => `$${first + n}`);
-    return `healthy AS (
-  UPDATE webhooks SET failing_since = NULL, consecutive_failures = 0
-  WHERE id = ANY(${healthy}::uuid[]) AND (failing_since IS NOT NULL OR consecutive_failures > 0 OR alert_state IS NOT NULL)
-  RETURNING id, alert_state
-), gone AS (
-  UPDATE webhooks SET enabled = false, disabled_reason = 'gone', updated_at = now()
-  WHERE id = ANY(${gone}::uuid[]) AND (enabled OR (disabled_reason = 'gone' AND alert_state IS DISTINCT FROM 'disabled'))
-  RETURNING id, alert_state
-), failing_webhooks AS (
+    const p = (n: number) => `$${first + n}`;
+    const [ids, lead, leadError, mid, midError, ok, trail, trailError, gone, goneError, after, failingAfter] = Array.from({ length: 12 }, (_, n) => p(n));
+    const fa = `${failingAfter}::int`;
+    // The run of failures was already longer than WEBHOOK_DISABLE_AFTER when this batch's first failures came.
+    const expired = `(h.lead > 0 AND w.enabled AND COALESCE(w.failing_since < now() - (${after} || ' milliseconds')::interval, false))`;
+    // The failures before the batch's first success complete WEBHOOK_FAILING_AFTER in a row.
+    const leadFailing = `(h.lead > 0 AND w.enabled AND w.alert_state IS NULL AND LEAST(w.consecutive_failures + h.lead, ${fa}) >= ${fa})`;
+    const stateBeforeSuccess = `(CASE WHEN ${leadFailing} THEN 'failing' ELSE w.alert_state END)`;
+    const trailFailing = `(h.ok AND w.enabled AND h.trail >= ${fa})`;
+    const goneNow = `(h.gone AND w.enabled AND NOT ${expired})`;
+    const entry = (when: string, object: string) => `(CASE WHEN ${when} THEN jsonb_build_array(${object}) ELSE '[]'::jsonb END)`;
+    const failingEntry = (error: string, since: string) => `jsonb_build_object('kind', 'failing', 'lastError', ${error}, 'failingSince', ${since})`;
+    return `health AS (
   UPDATE webhooks w
-  SET failing_since = COALESCE(w.failing_since, now()),
-      consecutive_failures = LEAST(w.consecutive_failures + f.n, ${failingAfter}::int),
-      enabled = CASE WHEN w.failing_since < now() - (${after} || ' milliseconds')::interval THEN false ELSE w.enabled END,
-      disabled_reason = CASE WHEN w.enabled AND w.failing_since < now() - (${after} || ' milliseconds')::interval THEN 'failing' ELSE w.disabled_reason END,
-      updated_at = now()
-  FROM unnest(${failing}::uuid[], ${counts}::int[]) AS f(id, n)
-  WHERE w.id = f.id
-    -- Only a change of state writes: the start of a failing streak, the first WEBHOOK_FAILING_AFTER
-    -- failures, the disable, or a change of health not yet announced. Rewriting every failing
+  SET consecutive_failures = CASE WHEN ${expired} OR NOT h.ok THEN LEAST(w.consecutive_failures + h.lead, ${fa}) ELSE LEAST(h.trail, ${fa}) END,
+      failing_since = CASE WHEN ${expired} THEN w.failing_since
+                           WHEN h.ok THEN CASE WHEN h.trail > 0 THEN now() END
+                           WHEN h.lead > 0 THEN COALESCE(w.failing_since, now())
+                           ELSE w.failing_since END,
+      enabled = CASE WHEN ${expired} OR ${goneNow} THEN false ELSE w.enabled END,
+      disabled_reason = CASE WHEN ${expired} THEN 'failing' WHEN ${goneNow} THEN 'gone' ELSE w.disabled_reason END,
+      updated_at = CASE WHEN ${expired} OR ${goneNow} OR h.lead > 0 THEN now() ELSE w.updated_at END,
+      alert_state = CASE WHEN ${expired} OR ${goneNow} THEN 'disabled'
+                         WHEN h.ok THEN CASE WHEN ${trailFailing} THEN 'failing' END
+                         ELSE ${stateBeforeSuccess} END,
+      alert_pending = w.alert_pending
+        || ${entry(leadFailing, failingEntry('h.lead_error', 'COALESCE(w.failing_since, now())'))}
+        || CASE WHEN ${expired} THEN jsonb_build_array(jsonb_build_object('kind', 'disabled', 'reason', 'failing', 'lastError', h.lead_error))
+           ELSE ${entry(`h.ok AND ${stateBeforeSuccess} IS NOT NULL`, `'{"kind": "recovered"}'::jsonb`)}
+             || (CASE WHEN h.ok AND h.mid AND w.enabled THEN jsonb_build_array(${failingEntry('h.mid_error', 'now()')}, '{"kind": "recovered"}'::jsonb) ELSE '[]'::jsonb END)
+             || ${entry(trailFailing, failingEntry('h.trail_error', 'now()'))}
+             || ${entry(goneNow, `jsonb_build_object('kind', 'disabled', 'reason', 'gone', 'lastError', h.gone_error)`)}
+           END
+  FROM unnest(${ids}::uuid[], ${lead}::int[], ${leadError}::text[], ${mid}::boolean[], ${midError}::text[], ${ok}::boolean[], ${trail}::int[], ${trailError}::text[], ${gone}::boolean[], ${goneError}::text[])
+    AS h(id, lead, lead_error, mid, mid_error, ok, trail, trail_error, gone, gone_error)
+  WHERE w.id = h.id
+    -- Only a change of state writes: a run of failures ending or starting, its first
+    -- WEBHOOK_FAILING_AFTER failures, a disable, a change of health. Rewriting every failing
     -- webhook on every batch made a retry storm contend on the webhook rows.
-    AND (w.failing_since IS NULL OR w.consecutive_failures < ${failingAfter}::int
-         OR (w.enabled AND w.failing_since < now() - (${after} || ' milliseconds')::interval)
-         OR (w.enabled AND w.alert_state IS NULL)
-         OR (NOT w.enabled AND w.disabled_reason = 'failing' AND w.alert_state IS DISTINCT FROM 'disabled'))
-  RETURNING w.id, w.enabled, w.disabled_reason, w.consecutive_failures, w.alert_state
+    AND ((h.ok AND (w.failing_since IS NOT NULL OR w.consecutive_failures > 0 OR w.alert_state IS NOT NULL OR h.trail > 0 OR h.mid))
+         OR ${goneNow}
+         OR (h.lead > 0 AND (w.failing_since IS NULL OR w.consecutive_failures < ${fa} OR ${expired} OR (w.enabled AND w.alert_state IS NULL))))
+  RETURNING w.id, w.alert_pending
+), unannounced AS (
+  -- As the statement began: changes an earlier announcement did not get to (a crash, an error).
+  SELECT id FROM webhooks WHERE id = ANY(${ids}::uuid[]) AND alert_pending <> '[]'::jsonb
 )`;
   }
 
-  /** The final SELECT of a statement using healthSql(first): the HealthChange rows to announce. */
-  healthChangesSelect(first: number): string {
-    const failingAfter = `$${first + 5}`;
-    return `SELECT id, 'recovered' AS kind FROM healthy WHERE alert_state IS NOT NULL
-UNION ALL
-SELECT id, 'disabled' FROM gone WHERE alert_state IS DISTINCT FROM 'disabled'
-UNION ALL
-SELECT id, CASE WHEN enabled THEN 'failing' ELSE 'disabled' END FROM failing_webhooks
-WHERE (enabled AND consecutive_failures >= ${failingAfter}::int AND alert_state IS NULL)
-   OR (NOT enabled AND disabled_reason = 'failing' AND alert_state IS DISTINCT FROM 'disabled')`;
-  }
-
-  healthParams(health: WebhookHealth): unknown[] {
-    const healthy = [...new Set(health.healthy)];
-    // Failed attempts per webhook, for those with no success in this batch.
-    const failures = new Map<string, number>();
-    for (const id of health.failing) if (!healthy.includes(id)) failures.set(id, (failures.get(id) ?? 0) + 1);
-    return [healthy, [...new Set(health.gone)], [...failures.keys()], health.disableAfterMs, [...failures.values()], health.failingAfter];
+  /** The final SELECT of a statement using healthSql(first): the webhooks with changes of health to announce (HealthChange rows). */
+  healthChangesSelect(): string {
+    return `SELECT id FROM health WHERE alert_pending <> '[]'::jsonb UNION SELECT id FROM unannounced`;
   }
 
   /**
-   * The row change that announces `change` (for EventPublisher.publishWith): flips alert_state if
-   * the webhook is still in that state and it was not announced yet, so the event is written once.
+   * The parameters of healthSql, from the batch's attempts in the order they ended: per webhook,
+   * the failures before its first success (or 410), whether a run of WEBHOOK_FAILING_AFTER lay
+   * between two successes, whether it succeeded, the failures after its last success, and a 410
+   * (what follows a 410 in the batch does not count: the webhook is disabled), each with its last error.
    */
-  healthAnnouncement(change: HealthChange, failingAfter: number): HealthAnnouncement {
-    const { state, when } = TRANSITIONS[change.kind];
+  healthParams(health: WebhookHealth): unknown[] {
+    interface Run {
+      lead: number;
+      leadError: string | null;
+      mid: boolean;
+      midError: string | null;
+      ok: boolean;
+      run: number;
+      runError: string | null;
+      gone: boolean;
+      goneError: string | null;
+    }
+    const runs = new Map<string, Run>();
+    for (const a of health.attempts) {
+      let r = runs.get(a.webhookId);
+      if (!r) runs.set(a.webhookId, (r = { lead: 0, leadError: null, mid: false, midError: null, ok: false, run: 0, runError: null, gone: false, goneError: null }));
+      if (r.gone) continue;
+      if (a.outcome === 'gone') {
+        r.gone = true;
+        r.goneError = a.error;
+      } else if (a.outcome === 'failed') {
+        if (r.ok) {
+          r.run += 1;
+          r.runError = a.error;
+        } else {
+          r.lead += 1;
+          r.leadError = a.error;
+        }
+      } else {
+        if (r.ok && r.run >= health.failingAfter) {
+          r.mid = true;
+          r.midError = r.runError;
+        }
+        r.ok = true;
+        r.run = 0;
+        r.runError = null;
+      }
+    }
+    const all = [...runs.values()];
+    return [
+      [...runs.keys()],
+      all.map((r) => r.lead),
+      all.map((r) => r.leadError),
+      all.map((r) => r.mid),
+      all.map((r) => r.midError),
+      all.map((r) => r.ok),
+      all.map((r) => r.run),
+      all.map((r) => r.runError),
+      all.map((r) => r.gone),
+      all.map((r) => r.goneError),
+      health.disableAfterMs,
+      health.failingAfter,
+    ];
+  }
+
+  /**
+   * The row change that announces the oldest pending change of health, `head` (for
+   * EventPublisher.publishWith): pops it if it is still the oldest (another worker may have
+   * announced it meanwhile), so its event is written once.
+   */
+  healthAnnouncement(webhookId: string, head: PendingHealthChange): HealthAnnouncement {
     return {
-      sql: `UPDATE webhooks SET alert_state = $2::text WHERE id = $1 AND ${when}`,
-      params: change.kind === 'failing' ? [change.id, state, failingAfter] : [change.id, state],
+      sql: `UPDATE webhooks SET alert_pending = alert_pending - 0 WHERE id = $1 AND alert_pending -> 0 = $2::jsonb`,
+      params: [webhookId, JSON.stringify(head)],
     };
+  }
+
+  /** The webhooks of these ids (any workspace: background work only) with their changes of health not announced yet. */
+  findWithPendingHealth(manager: EntityManager, ids: string[]): Promise<Webhook[]> {
+    if (!ids.length) return Promise.resolve([]);
+    return manager.getRepository(Webhook).createQueryBuilder('w').addSelect('w.alertPending').where('w.id IN (:...ids)', { ids }).getMany();
   }
 
   /** The webhooks of these ids that exist (any workspace: for background work that holds ids, never for a request). */

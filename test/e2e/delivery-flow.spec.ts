@@ -5,6 +5,10 @@ import { ApiClient, signup, TestUser } from '../support/api-client';
 import { ReceivedRequest, Receiver } from '../support/receiver';
 import { startTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
+import { DeliveryAttemptsService } from '../../src/delivery/delivery-attempts.service';
+import { DeliveryBacklog } from '../../src/delivery/delivery-backlog.service';
+import { DeliveryReconciler } from '../../src/delivery/delivery-reconciler.service';
+import { DeliveryRepository } from '../../src/delivery/delivery.repository';
 
 /** A user with a workspace of their own. */
 async function tenant(api: ApiClient, name: string): Promise<{ user: TestUser; base: string }> {
@@ -217,6 +221,51 @@ describe('delivery flow control (docs/delivery.md "Flow control")', () => {
     const [{ attempts }] = await db.query(`SELECT max(attempt_count)::int AS attempts FROM deliveries`);
     expect(attempts).toBe(1);
   }, 120_000);
+
+  it('a delivery left for want of room is pulled back even when a pull ran before it was unleased (nothing left to the reconciler)', async () => {
+    // One delivery per webhook in this worker. The second waits in PostgreSQL; the first attempt
+    // ends and a pull runs after the second was counted in the backlog but before its lease was
+    // given back: that pull finds nothing unleased. It concluded the webhook drained, and the
+    // delivery, unleased a moment later, waited for the reconciler's sweep (5 s after it was due,
+    // then every 5 s): the stuck-endpoint test above timed out under load on a series of those.
+    const { t, api, receiver, db } = await start({ WEBHOOK_MAX_QUEUED: '1', WEBHOOK_TIMEOUT_MS: '30000' });
+    // No reconciler: only the backlog's pull can bring the delivery back.
+    t.app.get(DeliveryReconciler).beforeApplicationShutdown();
+    const { user, base } = await tenant(api, 'Racing');
+    const workspaceId = base.split('/').pop()!;
+    const held: ServerResponse[] = [];
+    receiver.script('/one', [(_req, res) => void held.push(res), 200]);
+    const hook = await user.api.post(`${base}/webhooks`, { name: 'one', url: receiver.url('/one'), events: ['pipeline.created'] });
+    expect(hook.status).toBe(201);
+
+    const repo = t.app.get(DeliveryRepository);
+    const attempts = t.app.get(DeliveryAttemptsService);
+    const backlog = t.app.get(DeliveryBacklog);
+    const unlease = repo.unlease.bind(repo);
+    let raced = 0;
+    repo.unlease = async (ids: string[]) => {
+      if (!raced++) {
+        // Room frees (the first attempt ends) and a pull runs while the delivery is still leased.
+        held.splice(0).forEach((res) => res.writeHead(200).end('ok'));
+        await waitFor(() => attempts.hasRoom(workspaceId, hook.body.id), 10_000, () => 'the first attempt to end');
+        await backlog.pull(workspaceId);
+      }
+      return unlease(ids);
+    };
+
+    await createPipelines(user, base, 1);
+    await receiver.waitFor(() => held.length === 1, 10_000, 'the first delivery, held');
+    expect((await user.api.post(`${base}/pipelines`, { name: 'second' })).status).toBe(201);
+    await receiver.waitFor(() => receiver.on('/one').length >= 2, 10_000, 'the second delivery, pulled back');
+    expect(raced).toBeGreaterThan(0);
+    await waitFor(
+      async () => (await db.query(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'succeeded'`))[0].n === 2,
+      10_000,
+      () => 'both deliveries succeeded',
+    );
+    expect(receiver.on('/one')).toHaveLength(2);
+    expect((await db.query(`SELECT max(attempt_count)::int AS attempts FROM deliveries`))[0].attempts).toBe(1);
+  }, 60_000);
 
   it('an attempt that waited for its turn checks its webhook again: pausing the webhook stops what was still waiting', async () => {
     const { api, receiver, db } = await start({});

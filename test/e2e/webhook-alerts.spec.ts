@@ -6,6 +6,8 @@ import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
 import { Receiver } from '../support/receiver';
 import { startTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
+import { WebhookHealthAlerts } from '../../src/delivery/webhook-health-alerts.service';
+import { HealthChange, WebhookRepository } from '../../src/webhooks/webhook.repository';
 
 const OPERATIONAL = ['webhook.failing', 'webhook.disabled', 'webhook.recovered'];
 
@@ -87,7 +89,36 @@ describe('webhook health alerts', () => {
       `webhook.failing:${noisy}`,
     ].sort();
     const got = () => alertsAt('/alerts').map((e) => `${e.type}:${e.data.object.id}`);
-    await receiver.waitFor(() => expected.every((e) => got().includes(e)), 20_000, `alerts ${JSON.stringify(got())}`);
+    try {
+      await receiver.waitFor(() => expected.every((e) => got().includes(e)), 20_000, `alerts ${JSON.stringify(got())}`);
+    } catch (err) {
+      // What the platform did meanwhile: the requests each path received, the operational events and
+      // where they went (deliveries, decisions not to deliver), and the webhooks' health.
+      const paths = new Map<string, number>();
+      for (const r of receiver.requests) paths.set(r.path, (paths.get(r.path) ?? 0) + 1);
+      const state = {
+        requests: Object.fromEntries(paths),
+        webhooks: await db.query(
+          `SELECT name, enabled, disabled_reason, consecutive_failures, failing_since IS NOT NULL AS failing, alert_state FROM webhooks WHERE workspace_id = $1`,
+          [ws.id],
+        ),
+        events: await db.query(
+          `SELECT e.type, w.name AS about, e.relayed_at IS NOT NULL AS relayed, e.pending_subscribers FROM events e
+           LEFT JOIN webhooks w ON w.id::text = e.data->'object'->>'id' WHERE e.workspace_id = $1 AND e.type LIKE 'webhook.%' ORDER BY e.id`,
+          [ws.id],
+        ),
+        deliveries: await db.query(
+          `SELECT d.event_type, w.name AS webhook, d.status, d.attempt_count, d.lease_until IS NOT NULL AS leased, d.next_attempt_at < now() AS due
+           FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.workspace_id = $1 ORDER BY d.created_at`,
+          [ws.id],
+        ),
+        skips: await db.query(
+          `SELECT s.reason, w.name AS webhook, e.type FROM delivery_skips s JOIN webhooks w ON w.id = s.webhook_id JOIN events e ON e.id = s.event_id WHERE s.workspace_id = $1`,
+          [ws.id],
+        ),
+      };
+      throw new Error(`${(err as Error).message}\n${JSON.stringify(state, null, 1)}`);
+    }
     // Settled: every operational event fanned out and mailed.
     await waitFor(
       async () => {
@@ -237,4 +268,76 @@ describe('webhook health alerts: a mail that could not be sent does not use up t
     for (const user of [ws.owner, ws.admin]) expect(t.mailbox.to(user.email, 'webhook-alert')).toHaveLength(1);
     expect(t.mailbox.to(ws.member.email, 'webhook-alert')).toEqual([]);
   }, 60_000);
+});
+
+describe('webhook health alerts: a change overtaken by the next before its announcement', () => {
+  let t: TestApp;
+  let ws: TestWorkspace;
+  const receiver = new Receiver();
+
+  beforeAll(async () => {
+    t = await startTestApp({ WEBHOOK_FAILING_AFTER: '4' });
+    await receiver.start();
+    ws = await seedWorkspace(new ApiClient(t.baseUrl));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.stop();
+  });
+
+  // The attempts' statement (as delivery records a batch, health part only) and the announcement,
+  // run by hand so that the next batch lands before the announcement: under load that happens
+  // whenever the next attempt (50 ms later in the suite above) is logged before the announcement runs.
+  it('failing then recovered, failing then gone (410), in separate batches or in one: each announced once, in order, with what it was', async () => {
+    const db = t.app.get(DataSource);
+    const repo = t.app.get(WebhookRepository);
+    const alerts = t.app.get(WebhookHealthAlerts);
+    const record = async (attempts: [string, 'succeeded' | 'failed' | 'gone'][]) => {
+      const params = repo.healthParams({
+        attempts: attempts.map(([webhookId, outcome]) => ({
+          webhookId,
+          outcome,
+          error: outcome === 'succeeded' ? null : outcome === 'gone' ? 'http_status: 410' : 'http_status: 500',
+        })),
+        disableAfterMs: 3_600_000,
+        failingAfter: 4,
+      });
+      return (await db.query(`WITH ${repo.healthSql(1)} ${repo.healthChangesSelect()}`, params)) as HealthChange[];
+    };
+    const hook = async (name: string) => {
+      const res = await ws.admin.api.post(`/v1/workspaces/${ws.id}/webhooks`, { name, url: receiver.url(`/${name}`), events: ['pipeline.created'] });
+      expect(res.status).toBe(201);
+      return res.body.id as string;
+    };
+    const [recovers, gone, oneBatch, oneBatchGone] = [await hook('recovers'), await hook('gone'), await hook('one-batch'), await hook('one-batch-gone')];
+    const fail = (id: string, n: number) => Array.from({ length: n }, () => [id, 'failed'] as [string, 'failed']);
+
+    const changes: HealthChange[] = [];
+    changes.push(...(await record([...fail(recovers, 4), ...fail(gone, 4)])));
+    // The next attempts are logged before the first announcement ran.
+    changes.push(...(await record([[recovers, 'succeeded'], [gone, 'gone']])));
+    changes.push(...(await record([...fail(oneBatch, 4), [oneBatch, 'succeeded'], ...fail(oneBatchGone, 4), [oneBatchGone, 'gone']])));
+    // Two workers announcing at once: still once each.
+    await Promise.all([alerts.announce(changes), alerts.announce(changes)]);
+
+    const events = (await db.query(`SELECT type, data FROM events WHERE workspace_id = $1 AND type LIKE 'webhook.%' ORDER BY id`, [ws.id])) as {
+      type: string;
+      data: any;
+    }[];
+    const about = (id: string) => events.filter((e) => e.data.object.id === id);
+    for (const id of [recovers, oneBatch]) {
+      expect(about(id).map((e) => e.type), id).toEqual(['webhook.failing', 'webhook.recovered']);
+      expect(about(id)[0].data).toMatchObject({ lastError: 'http_status: 500', object: { health: 'failing', consecutiveFailures: 4, enabled: true } });
+      expect(about(id)[1].data.object).toMatchObject({ health: 'healthy', consecutiveFailures: 0, failingSince: null });
+    }
+    for (const id of [gone, oneBatchGone]) {
+      expect(about(id).map((e) => e.type), id).toEqual(['webhook.failing', 'webhook.disabled']);
+      expect(about(id)[0].data).toMatchObject({ lastError: 'http_status: 500', object: { health: 'failing', enabled: true, failingSince: expect.any(String) } });
+      expect(about(id)[1].data).toMatchObject({ reason: 'gone', lastError: 'http_status: 410', object: { health: 'disabled', enabled: false, disabledReason: 'gone' } });
+    }
+    // Nothing left to announce; the webhooks show where they ended.
+    expect(await db.query(`SELECT count(*)::int AS n FROM webhooks WHERE workspace_id = $1 AND alert_pending <> '[]'::jsonb`, [ws.id])).toEqual([{ n: 0 }]);
+    expect((await ws.admin.api.get(`/v1/workspaces/${ws.id}/webhooks/${recovers}`)).body).toMatchObject({ health: 'healthy', consecutiveFailures: 0 });
+    expect((await ws.admin.api.get(`/v1/workspaces/${ws.id}/webhooks/${gone}`)).body).toMatchObject({ health: 'disabled', disabledReason: 'gone' });
+  });
 });
