@@ -61,8 +61,9 @@ export class DeliveriesProcessor implements BeforeApplicationShutdown {
       if (webhookId) this.attempts.leftInBacklog(workspaceId, webhookId);
       return;
     }
+    const leasedAt = Date.now();
     const delivery = await this.deliveries.lease(deliveryId);
     if (!delivery) return;
-    await this.backlog.attemptLeased([delivery], { priority });
+    await this.backlog.attemptLeased([delivery], { priority, leasedAt });
   }
 }

@@ -54,6 +54,8 @@ export interface RunOptions {
   priority?: boolean;
   /** Called once every delivery of the batch is counted by flow control (or given up): fan-out's room reservation ends there. */
   onQueued?: () => void;
+  /** When the batch's leases were taken (ms; default now): their renewal is timed from then. */
+  leasedAt?: number;
 }
 
 /** What one pull from a workspace's backlog may take (DeliveryAttemptsService.backlogRoom). */
@@ -183,9 +185,11 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
   async run(batch: ClaimedDelivery[], options: RunOptions = {}): Promise<AttemptOutcome[]> {
     if (!batch.length) return [];
     this.active += batch.length;
-    const now = Date.now();
+    // The lease in PostgreSQL runs from when it was taken (a fan-out batch may have waited for
+    // room since): renewals are timed from then, or a long wait would let it lapse first.
     const holder = {};
-    for (const d of batch) this.leases.set(d.deliveryId, { until: now + this.leaseMs, holder });
+    const until = (options.leasedAt ?? Date.now()) + this.leaseMs;
+    for (const d of batch) this.leases.set(d.deliveryId, { until, holder });
     this.armLeaseTimer();
     let flows: Map<string, WebhookFlow> | undefined;
     const done = (d: ClaimedDelivery) => {
@@ -294,9 +298,12 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       for (const id of waiting) this.waitingBatches.set(id, (this.waitingBatches.get(id) ?? 0) + 1);
       const counted = waiting;
       try {
+        // Never longer than a quarter of a lease in all: the batch's deliveries are leased and
+        // nothing renews those leases until the batch is handed over.
+        const latest = Date.now() + this.leaseMs / 4;
         let deadline = Date.now() + maxWaitMs;
         for (; waiting.length; waiting = blocking()) {
-          const left = deadline - Date.now();
+          const left = Math.min(deadline, latest) - Date.now();
           if (left <= 0) break;
           const [settledIn] = await once(this.settled, 'settled', { signal: AbortSignal.timeout(left) }).catch(() => [undefined]);
           if (settledIn && waiting.includes(settledIn as string)) deadline = Date.now() + maxWaitMs;

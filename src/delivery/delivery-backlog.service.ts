@@ -40,11 +40,12 @@ export class DeliveryBacklog implements OnModuleInit {
     try {
       const room = this.attempts.backlogRoom(workspaceId);
       if (!room) return 0;
+      const leasedAt = Date.now();
       const rows = await this.deliveries.leaseBacklog(room.perWebhook, room.total);
       const pulled = new Map<string, number>();
       for (const row of rows) pulled.set(row.webhook_id, (pulled.get(row.webhook_id) ?? 0) + 1);
       this.attempts.backlogPulled(workspaceId, room, pulled);
-      if (rows.length) await this.attemptLeased(rows);
+      if (rows.length) await this.attemptLeased(rows, { leasedAt });
       count = rows.length;
     } catch (err) {
       // Still due in PostgreSQL (leases lapse): the next pull or the reconciler takes them.
@@ -61,7 +62,7 @@ export class DeliveryBacklog implements OnModuleInit {
    * Checks each leased delivery against its webhook and owner now, cancels what may not be sent,
    * and hands the rest to flow control. Returns once they are handed over (the attempts run on).
    */
-  async attemptLeased(rows: LeasedDelivery[], options: { priority?: boolean } = {}): Promise<void> {
+  async attemptLeased(rows: LeasedDelivery[], options: { priority?: boolean; leasedAt?: number } = {}): Promise<void> {
     const batch: ClaimedDelivery[] = [];
     for (const delivery of rows) {
       // Disabling a webhook stops its deliveries; re-enabling resumes new ones.

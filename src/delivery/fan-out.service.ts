@@ -92,6 +92,7 @@ export class FanOutService implements OnModuleInit {
     }
     if (!entitled.length && !skipped.length) return;
 
+    const leasedAt = Date.now();
     const created = await this.deliveries.insertLeased(
       entitled.map((e) => ({ eventId: e.event.id, webhookId: e.webhook.id, workspaceId: e.event.workspaceId, eventType: e.event.type })),
       skipped.map((s) => ({ eventId: s.event.id, webhookId: s.webhookId, workspaceId: s.event.workspaceId, reason: s.reason })),
@@ -129,7 +130,7 @@ export class FanOutService implements OnModuleInit {
     // if this process dies meanwhile, the lease lapses and the reconciler sends them again.
     // Each failed attempt schedules its own next attempt (DeliveryAttemptsService).
     void this.attempts
-      .run(batch, { onQueued: release })
+      .run(batch, { onQueued: release, leasedAt })
       .catch((err: Error) => this.logger.error(`attempts of ${batch.length} deliveries left to the reconciler: ${err.message}`));
     // Backpressure: past this many attempts in flight, fan-out waits instead of piling up sockets.
     await this.attempts.belowLimit(MAX_ATTEMPTS_IN_FLIGHT);
