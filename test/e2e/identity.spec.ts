@@ -218,7 +218,7 @@ describe('health, docs, body limits', () => {
     } finally {
       await noRedis.close();
     }
-  });
+  }, 90_000);
 
   it('GET /health → 503 when its database is gone', async () => {
     const doomed = await startTestApp({ PROCESS_ROLE: 'api' });
@@ -235,7 +235,9 @@ describe('health, docs, body limits', () => {
     } finally {
       await doomed.close().catch(() => undefined);
     }
-  });
+    // Starts (and stops) an app of its own inside the test: on a loaded machine that alone can take
+    // longer than the default test budget (the hooks that start the shared app get 60 s).
+  }, 90_000);
 
   it('every route in /docs-json declares a bearer security requirement except health, signup, login and the mailed-token routes', async () => {
     const doc = (await api.get('/docs-json')).body as { paths: Record<string, Record<string, { security?: unknown[] }>> };
