@@ -290,7 +290,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       for (const [hook, count] of hooks) n += Math.max(0, Math.min(count, flow.webhookMaxQueued - this.scheduler.heldBy(ws, hook)));
       perWorkspace.set(ws, n);
     }
-    const load = (id: string) => this.scheduler.held(id) + (this.reserved.get(id) ?? 0);
+    const load = (id: string) => this.workspaceLoad(id);
     const need = (n: number) => Math.min(n, Math.ceil(max / 2));
     const blocking = () => [...perWorkspace].filter(([id, n]) => n > 0 && load(id) > 0 && load(id) + need(n) > max).map(([id]) => id);
     let waiting = blocking();
@@ -348,6 +348,11 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     hooks.set(webhookId, ++this.backlogSequence);
   }
 
+  /** A workspace's deliveries held in this process (waiting or in flight) plus the room promised to fan-out batches. */
+  private workspaceLoad(workspaceId: string): number {
+    return this.scheduler.held(workspaceId) + (this.reserved.get(workspaceId) ?? 0);
+  }
+
   /** Called with a workspace whose backlog in PostgreSQL this process may pull from now. */
   onRoom(listener: (workspaceId: string) => void): void {
     this.roomListeners.push(listener);
@@ -372,7 +377,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     const hooks = this.backlog.get(workspaceId);
     if (!hooks?.size) return null;
     const flow = this.config.flow;
-    const total = flow.workspaceMaxQueued - this.scheduler.held(workspaceId) - (this.reserved.get(workspaceId) ?? 0);
+    const total = flow.workspaceMaxQueued - this.workspaceLoad(workspaceId);
     if (total <= 0) return null;
     const perWebhook = new Map<string, number>();
     for (const hook of hooks.keys()) {
@@ -410,7 +415,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     const hooks = this.backlog.get(workspaceId);
     if (!hooks || !this.roomListeners.length) return;
     const flow = this.config.flow;
-    const free = flow.workspaceMaxQueued - this.scheduler.held(workspaceId) - (this.reserved.get(workspaceId) ?? 0);
+    const free = flow.workspaceMaxQueued - this.workspaceLoad(workspaceId);
     if (free < Math.ceil(flow.workspaceMaxQueued / 4)) return;
     for (const hook of hooks.keys()) {
       if (this.scheduler.heldBy(workspaceId, hook) <= flow.webhookMaxQueued / 2) {
