@@ -56,6 +56,8 @@ export interface RunOptions {
   onQueued?: () => void;
   /** When the batch's leases were taken (ms; default now): their renewal is timed from then. */
   leasedAt?: number;
+  /** Pulled from the webhooks' backlog in PostgreSQL (DeliveryBacklog): the only way in for a webhook that has one. */
+  fromBacklog?: boolean;
 }
 
 /** What one pull from a workspace's backlog may take (DeliveryAttemptsService.backlogRoom). */
@@ -133,6 +135,8 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
   /** Webhooks whose deliveries this process left due in PostgreSQL for want of room, per workspace (leftInBacklog). */
   private readonly backlog = new Map<string, Map<string, number>>();
   private backlogSequence = 0;
+  /** Workspaces with a room offer scheduled (leftInBacklog). */
+  private readonly roomOffers = new Set<string>();
   private readonly roomListeners: ((workspaceId: string) => void)[] = [];
   readonly scheduler: FlowScheduler;
   private readonly stopReportingCircuits: () => void;
@@ -287,6 +291,8 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     const perWorkspace = new Map<string, number>();
     for (const [ws, hooks] of perWebhook) {
       let n = 0;
+      // A webhook with a backlog counts too: the batch waits (in the event queue) while that backlog
+      // drains, rather than being parked behind it in PostgreSQL at once.
       for (const [hook, count] of hooks) n += Math.max(0, Math.min(count, flow.webhookMaxQueued - this.scheduler.heldBy(ws, hook)));
       perWorkspace.set(ws, n);
     }
@@ -312,16 +318,24 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
         for (const id of counted) this.waitingBatches.set(id, (this.waitingBatches.get(id) ?? 1) - 1);
       }
     }
-    for (const [id, n] of perWorkspace) this.reserved.set(id, (this.reserved.get(id) ?? 0) + n);
+    const releases = [...perWorkspace].map(([id, n]) => this.reserveRoom(id, n));
+    return () => releases.forEach((release) => release());
+  }
+
+  /**
+   * Holds `n` of the workspace's room until the returned release is called (more than once is
+   * harmless): for a fan-out batch until its attempts are queued, and for a backlog pull while it
+   * reads PostgreSQL — or fan-out would take the room meanwhile and the pulled rows go back again.
+   */
+  reserveRoom(workspaceId: string, n: number): () => void {
+    this.reserved.set(workspaceId, (this.reserved.get(workspaceId) ?? 0) + n);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      for (const [id, n] of perWorkspace) {
-        const rest = (this.reserved.get(id) ?? 0) - n;
-        if (rest > 0) this.reserved.set(id, rest);
-        else this.reserved.delete(id);
-      }
+      const rest = (this.reserved.get(workspaceId) ?? 0) - n;
+      if (rest > 0) this.reserved.set(workspaceId, rest);
+      else this.reserved.delete(workspaceId);
     };
   }
 
@@ -330,10 +344,22 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
    * (WEBHOOK_WORKSPACE_MAX_QUEUED, WEBHOOK_MAX_QUEUED): its further work stays in PostgreSQL. The
    * webhook's own cap keeps one stuck endpoint from filling its workspace's room.
    */
-  hasRoom(workspaceId: string, webhookId?: string): boolean {
+  hasRoom(workspaceId: string, webhookId?: string, fromBacklog = false): boolean {
     const flow = this.config.flow;
     if (this.scheduler.held(workspaceId) >= flow.workspaceMaxQueued) return false;
-    return webhookId === undefined || this.scheduler.heldBy(workspaceId, webhookId) < flow.webhookMaxQueued;
+    if (webhookId === undefined) return true;
+    return fromBacklog ? this.scheduler.heldBy(workspaceId, webhookId) < flow.webhookMaxQueued : this.webhookRoom(workspaceId, webhookId) > 0;
+  }
+
+  /**
+   * How many more of this webhook's deliveries may wait here, for work that is not pulled from its
+   * backlog: none while it has deliveries left due in PostgreSQL. Those go first (due order), so a
+   * new event or a retry joins the back of that line instead of overtaking it — under a sustained
+   * overload, older deliveries would otherwise wait until the load stopped.
+   */
+  private webhookRoom(workspaceId: string, webhookId: string): number {
+    if (this.backlog.get(workspaceId)?.has(webhookId)) return 0;
+    return Math.max(0, this.config.flow.webhookMaxQueued - this.scheduler.heldBy(workspaceId, webhookId));
   }
 
   /**
@@ -346,6 +372,15 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     if (!hooks) this.backlog.set(workspaceId, (hooks = new Map()));
     // When it was left: a pull that started before cannot conclude it has nothing more due.
     hooks.set(webhookId, ++this.backlogSequence);
+    // Only pulls feed a backlogged webhook now: one with nothing held here is pulled for at once
+    // (once per turn of the event loop), not when some other attempt of the workspace settles.
+    if (this.scheduler.heldBy(workspaceId, webhookId) === 0 && !this.roomOffers.has(workspaceId)) {
+      this.roomOffers.add(workspaceId);
+      setImmediate(() => {
+        this.roomOffers.delete(workspaceId);
+        this.offerRoom(workspaceId);
+      });
+    }
   }
 
   /** A workspace's deliveries held in this process (waiting or in flight) plus the room promised to fan-out batches. */
@@ -430,7 +465,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     // Past what this workspace or webhook may hold in this process, the delivery waits in
     // PostgreSQL instead (pulled back as room frees). A test event or redelivery someone is waiting
     // for is not held back: those are few (rate-limited per webhook).
-    if (!options.priority && !this.hasRoom(flow.workspaceId, d.webhookId)) return NO_ROOM;
+    if (!options.priority && !this.hasRoom(flow.workspaceId, d.webhookId, options.fromBacklog)) return NO_ROOM;
     let origin: string;
     try {
       origin = new URL(d.url).origin;

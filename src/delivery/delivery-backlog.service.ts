@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { toDomainEvent } from '../events/domain-event';
 import { AbilityService } from '../permissions/ability.service';
-import { ClaimedDelivery, DeliveryAttemptsService } from './delivery-attempts.service';
+import { ClaimedDelivery, DeliveryAttemptsService, RunOptions } from './delivery-attempts.service';
 import { DeliveryRepository, LeasedDelivery } from './delivery.repository';
 import { entitlement } from './entitlement';
 import { serializePayload } from './webhook-payload';
@@ -37,17 +37,22 @@ export class DeliveryBacklog implements OnModuleInit {
     if (this.pulling.has(workspaceId)) return 0;
     this.pulling.add(workspaceId);
     let count = 0;
+    let release = () => {};
     try {
       const room = this.attempts.backlogRoom(workspaceId);
       if (!room) return 0;
+      // The room is the pull's while it reads PostgreSQL, until its attempts are queued.
+      release = this.attempts.reserveRoom(workspaceId, room.total);
       const leasedAt = Date.now();
       const rows = await this.deliveries.leaseBacklog(room.perWebhook, room.total);
       const pulled = new Map<string, number>();
       for (const row of rows) pulled.set(row.webhook_id, (pulled.get(row.webhook_id) ?? 0) + 1);
       this.attempts.backlogPulled(workspaceId, room, pulled);
-      if (rows.length) await this.attemptLeased(rows, { leasedAt });
+      if (rows.length) await this.attemptLeased(rows, { leasedAt, fromBacklog: true, onQueued: release });
+      else release();
       count = rows.length;
     } catch (err) {
+      release();
       // Still due in PostgreSQL (leases lapse): the next pull or the reconciler takes them.
       this.logger.warn(`backlog pull for workspace ${workspaceId} deferred: ${(err as Error).message}`);
     } finally {
@@ -62,7 +67,7 @@ export class DeliveryBacklog implements OnModuleInit {
    * Checks each leased delivery against its webhook and owner now, cancels what may not be sent,
    * and hands the rest to flow control. Returns once they are handed over (the attempts run on).
    */
-  async attemptLeased(rows: LeasedDelivery[], options: { priority?: boolean; leasedAt?: number } = {}): Promise<void> {
+  async attemptLeased(rows: LeasedDelivery[], options: RunOptions = {}): Promise<void> {
     const batch: ClaimedDelivery[] = [];
     for (const delivery of rows) {
       // Disabling a webhook stops its deliveries; re-enabling resumes new ones.
@@ -107,7 +112,7 @@ export class DeliveryBacklog implements OnModuleInit {
         },
       });
     }
-    if (!batch.length) return;
+    if (!batch.length) return options.onQueued?.();
     // The attempts run on; each failed one schedules its own next attempt (DeliveryAttemptsService).
     void this.attempts
       .run(batch, options)

@@ -20,6 +20,14 @@ function dueAndUnleased(dueBy: string, d = 'd'): string {
   return `${d}.status IN ('pending', 'retrying') AND ${d}.next_attempt_at <= ${dueBy} AND (${d}.lease_until IS NULL OR ${d}.lease_until < now())`;
 }
 
+/**
+ * A batch's deliveries in the order they are queued for their webhooks: the oldest event first
+ * (event ids sort by creation). RETURNING answers in no particular order.
+ */
+function oldestEventFirst(a: { event_id: string }, b: { event_id: string }): number {
+  return a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0;
+}
+
 /** A delivery created or reclaimed by fan-out, leased to this worker. */
 export interface CreatedDelivery {
   id: string;
@@ -91,11 +99,11 @@ const LEASE_BACKLOG_SQL = leaseSql(
   `WITH pick AS (
      SELECT x.id FROM unnest($1::uuid[], $4::int[]) AS h(webhook_id, n)
      CROSS JOIN LATERAL (
-       SELECT b.id, b.next_attempt_at FROM deliveries b
+       SELECT b.id, b.next_attempt_at, b.event_id FROM deliveries b
        WHERE b.webhook_id = h.webhook_id AND b.lease_until IS NULL AND ${dueAndUnleased('now()', 'b')}
-       ORDER BY b.next_attempt_at LIMIT h.n
+       ORDER BY b.next_attempt_at, b.event_id LIMIT h.n
      ) x
-     ORDER BY x.next_attempt_at LIMIT $3
+     ORDER BY x.next_attempt_at, x.event_id LIMIT $3
    )`,
 );
 
@@ -145,10 +153,10 @@ export class DeliveryRepository {
         skips.map((s) => s.reason),
       ],
     );
-    if (inserted.length === rows.length) return inserted;
+    if (inserted.length === rows.length) return inserted.sort(oldestEventFirst);
     const reclaimed = await this.reclaim([...new Set(rows.map((r) => r.eventId))], inserted.map((d) => d.id));
     const wanted = new Set(rows.map((r) => `${r.eventId}:${r.webhookId}`));
-    return [...inserted, ...reclaimed.filter((d) => wanted.has(`${d.event_id}:${d.webhook_id}`))];
+    return [...inserted, ...reclaimed.filter((d) => wanted.has(`${d.event_id}:${d.webhook_id}`))].sort(oldestEventFirst);
   }
 
   /** Leases the deliveries of these events (but `except`) that are due and unleased. */
@@ -181,7 +189,7 @@ export class DeliveryRepository {
       limit,
       [...perWebhook.values()],
     ]);
-    return rows;
+    return rows.sort(oldestEventFirst);
   }
 
   /**

@@ -267,6 +267,49 @@ describe('delivery flow control (docs/delivery.md "Flow control")', () => {
     expect((await db.query(`SELECT max(attempt_count)::int AS attempts FROM deliveries`))[0].attempts).toBe(1);
   }, 60_000);
 
+  it("a webhook's backlog in PostgreSQL is not overtaken: a new event joins the back of the line even when room is free", async () => {
+    // One delivery of the webhook in this worker at a time. Of p0–p3, one is in flight and three wait
+    // in PostgreSQL. It ends (room is free) before any pull ran, then p4 is created: before, fan-out
+    // took the free room for p4 at once and it overtook the three — under a sustained load, a
+    // backlog (retries included) then waited until the load stopped.
+    const { t, api, receiver, db } = await start({ WEBHOOK_MAX_QUEUED: '1', WEBHOOK_TIMEOUT_MS: '30000' });
+    // Only the pulls below (not the reconciler's sweep) bring the backlog back.
+    t.app.get(DeliveryReconciler).beforeApplicationShutdown();
+    const { user, base } = await tenant(api, 'Line');
+    const workspaceId = base.split('/').pop()!;
+    const held: ServerResponse[] = [];
+    receiver.script('/line', [(_req, res) => void held.push(res), 200]);
+    const hook = await user.api.post(`${base}/webhooks`, { name: 'line', url: receiver.url('/line'), events: ['pipeline.created'], maxConcurrency: 1 });
+    expect(hook.status).toBe(201);
+    const backlog = t.app.get(DeliveryBacklog);
+    const pull = backlog.pull.bind(backlog);
+    let pulls = 'paused' as 'paused' | 'open';
+    backlog.pull = (id: string) => (pulls === 'open' ? pull(id) : Promise.resolve(0));
+    const waitingInPostgres = async () =>
+      (await db.query(`SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1 AND status = 'pending' AND lease_until IS NULL`, [hook.body.id]))[0].n;
+
+    await createPipelines(user, base, 4);
+    await receiver.waitFor(() => held.length === 1, 10_000, 'the first, held');
+    await waitFor(async () => (await waitingInPostgres()) === 3, 10_000, () => 'the other three waiting in PostgreSQL');
+    held.splice(0).forEach((res) => res.writeHead(200).end('ok'));
+    const attempts = t.app.get(DeliveryAttemptsService);
+    await waitFor(() => attempts.hasRoom(workspaceId), 10_000, () => 'the first to end');
+    expect((await user.api.post(`${base}/pipelines`, { name: 'p4' })).status).toBe(201);
+    // p4 is inserted and then either sent (overtaking) or left behind the three.
+    await waitFor(
+      async () => receiver.on('/line').length > 1 || (await waitingInPostgres()) === 4,
+      10_000,
+      () => 'p4 sent or left in PostgreSQL',
+    );
+    pulls = 'open';
+    await backlog.pull(workspaceId);
+    await receiver.waitFor(() => receiver.on('/line').length >= 5, 20_000, 'every delivery');
+    const names = receiver.on('/line').map((r) => (JSON.parse(r.body) as { data: { object: { name: string } } }).data.object.name);
+    // p0–p3 were relayed concurrently (no order among them is promised); p4 came after all of them.
+    expect(names.slice(0, 4).sort()).toEqual(['p0', 'p1', 'p2', 'p3']);
+    expect(names[4]).toBe('p4');
+  }, 60_000);
+
   it('an attempt that waited for its turn checks its webhook again: pausing the webhook stops what was still waiting', async () => {
     const { api, receiver, db } = await start({});
     const { user, base } = await tenant(api, 'Paused');
