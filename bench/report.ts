@@ -156,8 +156,11 @@ const METHOD = `## Method
 - **6. Retry storm.** As scenario 2 in a new workspace, but 20 % of the webhooks' URLs answer 500: half
   of them at once, half after 2 s (slow failures holding connections). The bench platform runs with
   WEBHOOK_RETRY_SCHEDULE=0,1s,2s,4s,8s so the failing deliveries are retried within the run; the receiver
-  counts the retries it got. Healthy deliveries/s (2xx attempt rows in the window) are compared with
-  scenario 2's scaled to the healthy share (0.8).
+  counts the retries it got. The platform is restarted first with WEBHOOK_CIRCUIT_FAILURES=0: with the
+  circuit breaker (the default) the failing URLs get a few spaced-out probes and their deliveries wait,
+  so there would be no storm; without it every retry is sent, and each webhook's line is served in
+  due order (a retry waits behind what was due before it). Healthy deliveries/s (2xx attempt rows in
+  the window) are compared with scenario 2's scaled to the healthy share (0.8).
 - **Scenarios 7–10** run after the platform is restarted (same database) with WEBHOOK_TIMEOUT_MS=2000 and
   WEBHOOK_CIRCUIT_FAILURES=0 (no circuit breaker: scenario 8 then measures the scheduling alone).
 - **7. Slow origin.** 20 webhooks on one receiver origin answering 200 after 300 ms; 100 investments
