@@ -84,6 +84,8 @@ export interface AttemptOutcome {
   error: string | null;
 }
 
+const FOREIGN_KEY_VIOLATION = '23503';
+
 /** attemptInTurn's answer when the workspace or webhook had no room here (the delivery goes back to the backlog). */
 const NO_ROOM = Symbol('no room');
 
@@ -103,7 +105,11 @@ const recordSql = (webhooks: WebhookRepository) => `
 WITH attempt_rows AS (
   INSERT INTO delivery_attempts
     (delivery_id, number, started_at, duration_ms, request_headers, response_status, response_headers, response_body, error, error_message, webhook_id)
-  SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::jsonb[], $6::int[], $7::jsonb[], $8::text[], $9::text[], $10::text[], $13::uuid[])
+  SELECT a.* FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::jsonb[], $6::int[], $7::jsonb[], $8::text[], $9::text[], $10::text[], $13::uuid[])
+    AS a(delivery_id, number, started_at, duration_ms, request_headers, response_status, response_headers, response_body, error, error_message, webhook_id)
+  -- A delivery deleted with its webhook while the attempt was in flight has nothing to log: its row
+  -- would fail the statement (foreign key) and take the batch's other attempts down with it.
+  WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = a.delivery_id)
 ), delivery_rows AS (
   UPDATE deliveries d
   SET status = v.status, attempt_count = v.number, response_status = v.response_status,
@@ -682,8 +688,14 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
   private async flush(): Promise<void> {
     while (this.pending.length) {
       const batch = this.pending.splice(0, 2_000);
+      const records = batch.map((p) => p.record);
       try {
-        await this.recordBatch(batch.map((p) => p.record));
+        await this.recordBatch(records).catch((err: Error & { code?: string }) => {
+          // A webhook deleted (with its deliveries) after the statement's snapshot: once more, from a
+          // snapshot that no longer sees the deleted rows.
+          if (err.code !== FOREIGN_KEY_VIOLATION) throw err;
+          return this.recordBatch(records);
+        });
         for (const p of batch) p.resolve();
       } catch (err) {
         for (const p of batch) p.reject(err as Error);

@@ -310,6 +310,37 @@ describe('delivery flow control (docs/delivery.md "Flow control")', () => {
     expect(names[4]).toBe('p4');
   }, 60_000);
 
+  it('a webhook deleted while its attempt is in flight: the attempts that end with it are still logged, once', async () => {
+    // Attempts that end in the same turn are logged by one statement. The deleted webhook's delivery
+    // is gone with it; its attempt row used to fail that statement (foreign key) and took the
+    // others' rows down with it: their deliveries stayed claimed and were sent again later.
+    const { api, receiver, db } = await start({ WEBHOOK_TIMEOUT_MS: '30000' });
+    const { user, base } = await tenant(api, 'Deleting');
+    const held: ServerResponse[] = [];
+    const hooks: { id: string }[] = [];
+    for (const name of ['doomed', 'kept-1', 'kept-2', 'kept-3']) {
+      receiver.script(`/${name}`, [(_req, res) => void held.push(res)]);
+      const hook = await user.api.post(`${base}/webhooks`, { name, url: receiver.url(`/${name}`), events: ['pipeline.created'] });
+      expect(hook.status).toBe(201);
+      hooks.push(hook.body);
+    }
+    await createPipelines(user, base, 1);
+    await receiver.waitFor(() => held.length === 4, 10_000, 'the four attempts, held');
+    expect((await user.api.delete(`${base}/webhooks/${hooks[0].id}`)).status).toBe(204);
+    // All four answer in the same turn: their attempts end together.
+    held.splice(0).forEach((res) => res.writeHead(200).end('ok'));
+    const kept = hooks.slice(1).map((h) => h.id);
+    const logged = async () =>
+      (await db.query(
+        `SELECT d.status, (SELECT count(*)::int FROM delivery_attempts a WHERE a.delivery_id = d.id) AS attempts
+         FROM deliveries d WHERE d.webhook_id = ANY($1::uuid[])`,
+        [kept],
+      )) as { status: string; attempts: number }[];
+    await waitFor(async () => (await logged()).filter((r) => r.status === 'succeeded').length === 3, 10_000, () => 'the kept deliveries to be logged as succeeded');
+    expect((await logged()).map((r) => r.attempts)).toEqual([1, 1, 1]);
+    expect((await db.query(`SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1`, [hooks[0].id]))[0].n).toBe(0);
+  }, 60_000);
+
   it('an attempt that waited for its turn checks its webhook again: pausing the webhook stops what was still waiting', async () => {
     const { api, receiver, db } = await start({});
     const { user, base } = await tenant(api, 'Paused');
