@@ -184,7 +184,7 @@ const METHOD = `## Method
 - Knobs: BENCH_SUSTAINED_RATE, BENCH_WARMUP_SECONDS, BENCH_STEADY_SECONDS (scenarios 2 and 6), BENCH_WEBHOOKS (W, default 20), BENCH_LATENCY_SECONDS
   (default 30), BENCH_ONLY (e.g. \`1,2\`; a partial run leaves this file alone), BENCH_WAIT_QUIET
   (seconds to wait for the machine to fall below 15 % busy first), BENCH_WRITE_DOC=0 (leave this file
-  alone), BENCH_PROFILE=1 (CPU profile of the platform during scenario 2 with
+  alone), BENCH_KEEP_DATABASE=1 (the run's database is not dropped, for queries afterwards), BENCH_PROFILE=1 (CPU profile of the platform during scenario 2 with
   \`node --cpu-prof --cpu-prof-dir=/tmp/cc-prof\`, summarised by bench/profile-summary.ts; runs
   scenarios 1–2 only unless BENCH_ONLY says otherwise, and leaves this file alone). The summary of any
   profile: \`node dist/bench/profile-summary.js <file.cpuprofile> [--from-us N --to-us N] [--top N]\`.`;

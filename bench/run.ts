@@ -551,6 +551,7 @@ class Bench {
     const awaited = await this.receiver.awaitDeliveries(W * run.ok, 60_000);
     const pgActivity = activity.stop();
     const cpuText = cpu.end();
+    const breakdown = await this.latencyBreakdown(ws.id, started);
     const stats = await this.receiver.stats(true);
     const summary = summarize(stats.latencies ?? []);
     const complete = awaited.reached && run.failed === 0;
@@ -567,6 +568,7 @@ class Bench {
         `Offered ${fmt(offeredRate, 1)} creates/s for ${seconds} s × ${W} webhooks = ${fmt(offeredRate * W)} deliveries/s; ${fmt(run.ok)} creates answered 201, ${run.failed} failed (API p50 ${fmt(api.p50, 1)} ms, p99 ${fmt(api.p99, 1)} ms).`,
         `${fmt(stats.healthyUnique)} of ${fmt(W * total)} deliveries received (${stats.duplicates} duplicates, ${stats.badSignatures} bad signatures); receipt − createdAt: ${latencyText(summary)}.`,
         `The last delivery arrived ${fmt(drainS, 1)} s after the last create was answered${drainS > 1 ? ' (the platform did not keep up with the offered load: these latencies are mostly queueing)' : ''}; deliveries/s actually achieved over the run: ${fmt(stats.healthyUnique / (((stats.lastAt ?? NaN) - started) / 1000))}.`,
+        breakdown,
         `The platform's PostgreSQL sessions meanwhile: ${pgActivity}.`,
         `CPU from the first create to the last receipt: ${cpuText}.`,
       ],
@@ -861,6 +863,34 @@ class Bench {
   }
 
   // 10 ────────────────────────────────────────────────────────────────────────────────────────
+  /**
+   * Where a delivery's time went, from the platform's own timestamps, for the events of `workspaceId`
+   * created since `sinceMs` (wall clock): create → relayed, → delivery row inserted by fan-out,
+   * → attempt started, and the attempt's duration (the receiver answers at once: what is left is the
+   * platform's own event loop).
+   */
+  async latencyBreakdown(workspaceId: string, sinceMs: number): Promise<string> {
+    const { rows } = await this.db.query<{ relay: number[]; fanout: number[]; start: number[]; post: number[] }>(
+      `WITH x AS (
+         SELECT extract(epoch FROM e.relayed_at - e.created_at) * 1000 AS relay,
+                extract(epoch FROM d.created_at - e.created_at) * 1000 AS fanout,
+                extract(epoch FROM a.started_at - d.created_at) * 1000 AS start,
+                a.duration_ms AS post
+         FROM events e JOIN deliveries d ON d.event_id = e.id JOIN delivery_attempts a ON a.delivery_id = d.id AND a.number = 1
+         WHERE e.workspace_id = $1 AND e.created_at >= to_timestamp($2::double precision / 1000))
+       SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY relay) AS relay,
+              percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY fanout) AS fanout,
+              percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY start) AS start,
+              percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY post) AS post
+       FROM x`,
+      [workspaceId, sinceMs],
+    );
+    const r = rows[0];
+    if (!r?.relay) return 'Platform-side breakdown: no attempt rows found.';
+    const pair = (v: number[]) => `${fmt(v[0], 1)} / ${fmt(v[1], 1)} ms`;
+    return `Platform-side breakdown (p50 / p99; the platform's timestamps): create → relayed ${pair(r.relay)}; create → delivery row inserted by fan-out ${pair(r.fanout)}; inserted → first attempt started ${pair(r.start)}; the attempt's own duration (the receiver answers at once) ${pair(r.post)}.`;
+  }
+
   async steadyLatency(row: ScenarioRow): Promise<void> {
     const raw = await this.ensureRaw();
     const { steadyShare, steadyWebhooks: W, steadyLatencySeconds: seconds } = settings;
@@ -869,8 +899,10 @@ class Bench {
     const rate = Math.max(1, (raw * steadyShare) / W);
     const cpu = this.cpuUsage();
     cpu.begin();
+    const startedAt = wallNow();
     const run = await this.openLoop(ws, hooks, 'steady', rate, seconds);
     const cpuText = cpu.end();
+    const breakdown = await this.latencyBreakdown(ws.id, startedAt);
     const s = run.summary;
     const complete = run.reached && run.run.failed === 0;
     row.result = `p50 ${fmt(s.p50, 1)} ms, p95 ${fmt(s.p95, 1)} ms, p99 ${fmt(s.p99, 1)} ms at ${fmt(run.offered)} deliveries/s offered`;
@@ -881,6 +913,7 @@ class Bench {
     row.details.push(
       `${fmt(rate, 1)} creates/s × ${W} webhooks = ${fmt(run.offered)} deliveries/s (${steadyShare * 100} % of the raw ${fmt(raw)}/s) for ${seconds} s through the API, open loop; receipt − createdAt: ${latencyText(s)}.`,
       `${fmt(run.run.ok)} creates (${run.run.failed} failed; API p50 ${fmt(summarize(run.run.apiLatencies).p50, 1)} ms, p99 ${fmt(summarize(run.run.apiLatencies).p99, 1)} ms); ${run.stats.duplicates} duplicates.`,
+      breakdown,
       `CPU over the run: ${cpuText}.`,
     );
   }
@@ -913,7 +946,8 @@ class Bench {
     const admin = new Client({ connectionString: 'postgres://postgres:postgres@127.0.0.1:5432/postgres' });
     try {
       await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${this.databaseName}" WITH (FORCE)`);
+      if (process.env.BENCH_KEEP_DATABASE === '1') log(`database ${this.databaseName} kept (BENCH_KEEP_DATABASE=1): drop it when done`);
+      else await admin.query(`DROP DATABASE IF EXISTS "${this.databaseName}" WITH (FORCE)`);
     } catch (err) {
       log(`could not drop ${this.databaseName}: ${(err as Error).message}`);
     } finally {
