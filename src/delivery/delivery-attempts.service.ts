@@ -18,6 +18,7 @@ import { nextRetryDelay } from './retry-policy';
 import { signPayload } from './signing';
 import { USER_AGENT } from './delivery.constants';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
+import { retryTransientConflicts } from '../kernel/transient-conflicts';
 
 /** A delivery this worker has leased and is about to attempt. */
 export interface ClaimedDelivery {
@@ -690,12 +691,16 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       const batch = this.pending.splice(0, 2_000);
       const records = batch.map((p) => p.record);
       try {
-        await this.recordBatch(records).catch((err: Error & { code?: string }) => {
-          // A webhook deleted (with its deliveries) after the statement's snapshot: once more, from a
-          // snapshot that no longer sees the deleted rows.
-          if (err.code !== FOREIGN_KEY_VIOLATION) throw err;
-          return this.recordBatch(records);
-        });
+        // Once more when a webhook was deleted (with its deliveries) after the statement's snapshot
+        // (a new snapshot no longer sees those rows), or the statement was a deadlock victim (a
+        // webhook's delete locks it, then its deliveries): otherwise the batch's attempts would go
+        // unlogged and be sent again once their leases lapse.
+        await retryTransientConflicts(() =>
+          this.recordBatch(records).catch((err: Error & { code?: string }) => {
+            if (err.code !== FOREIGN_KEY_VIOLATION) throw err;
+            return this.recordBatch(records);
+          }),
+        );
         for (const p of batch) p.resolve();
       } catch (err) {
         for (const p of batch) p.reject(err as Error);

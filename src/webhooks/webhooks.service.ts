@@ -28,6 +28,7 @@ import { CreatedWebhookView, CreateWebhookDto, SecretView, toWebhookView, Update
 import { Webhook } from './webhook.entity';
 import { WebhookSecretsService } from './webhook-secrets.service';
 import { WebhookRepository } from './webhook.repository';
+import { retryTransientConflicts } from '../kernel/transient-conflicts';
 
 /** Appended to every 422 for a non-public target: local receivers are a deployment setting, not a bug. */
 export const PRIVATE_NETWORK_HINT =
@@ -183,6 +184,12 @@ export class WebhooksService implements OnModuleInit {
 
   /** Pending deliveries go with it: deliveries reference webhooks ON DELETE CASCADE. */
   async remove(ctx: WorkspaceContext, id: string): Promise<void> {
+    // Deleting cascades to the webhook's deliveries, which a worker may be logging attempts of at the
+    // same moment (locking those rows, then the webhook's health): a deadlock victim runs again.
+    await retryTransientConflicts(() => this.removeOnce(ctx, id));
+  }
+
+  private async removeOnce(ctx: WorkspaceContext, id: string): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
       const row = await this.findReadable(ctx, id, { manager: tx, forUpdate: true });
       authorize(ctx, 'delete', 'Webhook', row);
