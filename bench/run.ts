@@ -659,7 +659,7 @@ class Bench {
     const statuses = await this.deliveryStatuses(run.ws.id);
     // The failing URLs' deliveries would keep failing (the slow ones at 5/s each) through scenarios
     // 7–10: deleting the webhooks deletes their unfinished deliveries with them.
-    for (const hook of run.failing) await this.owner.expect(204, 'DELETE', `/v1/workspaces/${run.ws.id}/webhooks/${hook.id}`);
+    await this.deleteWebhooks(run.ws, run.failing);
     const complete = run.awaited.reached && run.creates.failed === 0 && logged.ok >= run.expected;
     const vs = this.s2DeliveriesPerS ? run.perS / this.s2DeliveriesPerS : null;
     const healthyShare = (W - failingCount) / W;
@@ -682,6 +682,18 @@ class Bench {
     );
     if (!run.awaited.reached) this.observations.push(`Scenario 6: only ${run.stats.healthyUnique} of ${run.healthyTarget} healthy deliveries in time.`);
     if (!retries) this.observations.push('Scenario 6: no retry reached the failing URLs within the run: the storm was not a storm.');
+  }
+
+  /** Deletes webhooks (and so their unfinished deliveries), as a client would: a 503 is tried again. */
+  async deleteWebhooks(ws: Workspace, hooks: BenchWebhook[]): Promise<void> {
+    for (const hook of hooks) {
+      for (let attempt = 1; ; attempt++) {
+        const res = await this.owner.call('DELETE', `/v1/workspaces/${ws.id}/webhooks/${hook.id}`);
+        if (res.status === 204) break;
+        if (res.status !== 503 || attempt === 5) throw new Error(`DELETE webhook ${hook.id}: ${res.status} ${JSON.stringify(res.body)}`);
+        this.observations.push(`DELETE of a webhook answered 503 (${JSON.stringify(res.body)}) and was tried again.`);
+      }
+    }
   }
 
   /** Restarts the platform with `extra` settings (same database, queue prefix and port). */
@@ -793,7 +805,7 @@ class Bench {
     const noisySeconds = (wallNow() - noisyStarted) / 1000;
     // Stop A: deleting its webhooks deletes their unfinished deliveries at once (paused ones would be
     // cancelled one by one during scenario 9); attempts in flight end at the timeout.
-    for (const h of aHooks) await this.owner.expect(204, 'DELETE', `/v1/workspaces/${a.id}/webhooks/${h.id}`);
+    await this.deleteWebhooks(a, aHooks);
     await sleep(2_500);
     const ratio = noisy.summary.p99 / base.summary.p99;
     const complete = base.reached && noisy.reached && base.run.failed === 0 && noisy.run.failed === 0;
