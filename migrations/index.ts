@@ -9,6 +9,7 @@ import { CustomRolesAndWebhookFilter1796200000000 } from './1796200000000-Custom
 import { WebhookFlowLimits1796300015000 } from './1796300015000-WebhookFlowLimits';
 import { DeliveriesDueByWebhook1796400000000 } from './1796400000000-DeliveriesDueByWebhook';
 import { WebhookAlertPending1796500000000 } from './1796500000000-WebhookAlertPending';
+import { AbilityVersionSequence1796600000000 } from './1796600000000-AbilityVersionSequence';
 
 /** Every migration, in order. `npm run migration:generate -- migrations/Name` writes a new file; add it here (one per line). */
 export const MIGRATIONS: Function[] = [
@@ -23,4 +24,5 @@ export const MIGRATIONS: Function[] = [
   WebhookFlowLimits1796300015000,
   DeliveriesDueByWebhook1796400000000,
   WebhookAlertPending1796500000000,
+  AbilityVersionSequence1796600000000,
 ];

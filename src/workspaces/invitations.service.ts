@@ -11,6 +11,7 @@ import type { WorkspaceContext } from '../permissions/workspace-context';
 import { INVITATION_CREATED, INVITATION_TTL_MS } from './invitation-events';
 import { AcceptedInvitationView, CreateInvitationDto, InvitationView, MyInvitationView, toInvitationView } from './invitation.dto';
 import { Invitation } from './invitation.entity';
+import { NEW_ABILITY_VERSION } from './ability-version';
 
 /**
  * Invitations replace adding people directly: a membership exists only once the verified owner of
@@ -98,7 +99,7 @@ export class InvitationsService {
     return this.dataSource.transaction(async (tx) => {
       const invitation = await this.answerable(tx, principal, id);
       const inserted = await tx.query(
-        'INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING user_id',
+        `INSERT INTO memberships (workspace_id, user_id, role, ability_version) VALUES ($1, $2, $3, ${NEW_ABILITY_VERSION}) ON CONFLICT DO NOTHING RETURNING user_id`,
         [invitation.workspaceId, principal.userId, invitation.role],
       );
       if (!inserted.length) throw new ConflictException('You are already a member of this workspace');

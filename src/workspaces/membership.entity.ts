@@ -24,7 +24,9 @@ export class Membership {
 
   /**
    * Bumped by every role or team change of this member: cached CASL abilities are keyed by it,
-   * so the very next request or event sees the change, in every process.
+   * so the very next request or event sees the change, in every process. Drawn from the sequence
+   * `membership_ability_versions` (ability-version.ts), never reused: a member added again does not
+   * meet a version of an earlier stay. (1 only for a new workspace's owner.)
    */
   @Column('integer', { default: 1 })
   abilityVersion: number;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, ApiClient, ApiResponse, seedWorkspace, signup, TestUser, TestWorkspace, verifyEmail } from '../support/api-client';
 import { expectError, walk } from '../support/assertions';
 import { startTestApp, TestApp } from '../support/test-app';
+import { AbilityService } from '../../src/permissions/ability.service';
 
 let t: TestApp;
 let api: ApiClient;
@@ -434,5 +435,38 @@ describe('cross-workspace isolation', () => {
     expect((await a.owner.api.get(wa)).body.name).toBe('Fund I');
     expect((await a.owner.api.get(`${wa}/teams/${a.teamA}`)).body.name).toBe('Team A');
     expect((await a.owner.api.get(`${wa}/members`)).body.data).toHaveLength(4);
+  });
+});
+
+describe('a member removed and added again', () => {
+  it('never meets an ability cached during an earlier stay: ability versions are never handed out twice', async () => {
+    // Cached abilities are keyed by (workspace, user, version, role). Versions used to restart at 1
+    // for a new membership, so a returning member walked back through the versions of their first
+    // stay and got the abilities cached then: here, team B's investments after they had left team B.
+    const ws = await seedWorkspace(api);
+    const base = `/v1/workspaces/${ws.id}`;
+    const abilities = t.app.get(AbilityService);
+    const returning = await signup(api, 'Returning');
+    const investment = async (teamId: string) => {
+      const res = await ws.owner.api.post(`${base}/investments`, { name: `Deal of ${teamId}`, teamId, amount: 1, currency: 'USD' });
+      expect(res.status).toBe(201);
+      return res.body as object;
+    };
+    const ofA = await investment(ws.teamA);
+    const ofB = await investment(ws.teamB);
+
+    // First stay: in team B only; the ability is built and cached.
+    await addMember(ws.owner, ws.id, returning, 'member');
+    expect((await ws.owner.api.put(`${base}/teams/${ws.teamB}/members/${returning.id}`)).status).toBe(204);
+    expect(await abilities.canRead(ws.id, returning.id, 'Investment', ofB)).toBe(true);
+    expect((await ws.owner.api.delete(`${base}/members/${returning.id}`)).status).toBe(204);
+    expect(await abilities.canRead(ws.id, returning.id, 'Investment', ofB)).toBe(false);
+
+    // Second stay: in team A only, after as many changes as the first.
+    await addMember(ws.owner, ws.id, returning, 'member');
+    expect((await ws.owner.api.put(`${base}/teams/${ws.teamA}/members/${returning.id}`)).status).toBe(204);
+    expect(await abilities.canRead(ws.id, returning.id, 'Investment', ofA)).toBe(true);
+    expect(await abilities.canRead(ws.id, returning.id, 'Investment', ofB)).toBe(false);
+    expect((await returning.api.get(`${base}/investments`)).body.data.map((i: { teamId: string }) => i.teamId)).toEqual([ws.teamA]);
   });
 });
