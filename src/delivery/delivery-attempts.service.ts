@@ -300,7 +300,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
       let n = 0;
       // A webhook with a backlog counts too: the batch waits (in the event queue) while that backlog
       // drains, rather than being parked behind it in PostgreSQL at once.
-      for (const [hook, count] of hooks) n += Math.max(0, Math.min(count, flow.webhookMaxQueued - this.scheduler.heldBy(ws, hook)));
+      for (const [hook, count] of hooks) n += Math.min(count, this.webhookRoom(ws, hook, true));
       perWorkspace.set(ws, n);
     }
     const load = (id: string) => this.workspaceLoad(id);
@@ -352,20 +352,18 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
    * webhook's own cap keeps one stuck endpoint from filling its workspace's room.
    */
   hasRoom(workspaceId: string, webhookId?: string, fromBacklog = false): boolean {
-    const flow = this.config.flow;
-    if (this.scheduler.held(workspaceId) >= flow.workspaceMaxQueued) return false;
-    if (webhookId === undefined) return true;
-    return fromBacklog ? this.scheduler.heldBy(workspaceId, webhookId) < flow.webhookMaxQueued : this.webhookRoom(workspaceId, webhookId) > 0;
+    if (this.scheduler.held(workspaceId) >= this.config.flow.workspaceMaxQueued) return false;
+    return webhookId === undefined || this.webhookRoom(workspaceId, webhookId, fromBacklog) > 0;
   }
 
   /**
-   * How many more of this webhook's deliveries may wait here, for work that is not pulled from its
-   * backlog: none while it has deliveries left due in PostgreSQL. Those go first (due order), so a
-   * new event or a retry joins the back of that line instead of overtaking it — under a sustained
-   * overload, older deliveries would otherwise wait until the load stopped.
+   * How many more of this webhook's deliveries may wait here (WEBHOOK_MAX_QUEUED). For work not
+   * pulled from its backlog, none while it has deliveries left due in PostgreSQL: those go first (due
+   * order), so a new event or a retry joins the back of that line instead of overtaking it — under a
+   * sustained overload, older deliveries would otherwise wait until the load stopped.
    */
-  private webhookRoom(workspaceId: string, webhookId: string): number {
-    if (this.backlog.get(workspaceId)?.has(webhookId)) return 0;
+  private webhookRoom(workspaceId: string, webhookId: string, fromBacklog = false): number {
+    if (!fromBacklog && this.backlog.get(workspaceId)?.has(webhookId)) return 0;
     return Math.max(0, this.config.flow.webhookMaxQueued - this.scheduler.heldBy(workspaceId, webhookId));
   }
 
@@ -423,7 +421,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
     if (total <= 0) return null;
     const perWebhook = new Map<string, number>();
     for (const hook of hooks.keys()) {
-      const room = Math.min(total, flow.webhookMaxQueued - this.scheduler.heldBy(workspaceId, hook));
+      const room = Math.min(total, this.webhookRoom(workspaceId, hook, true));
       if (room > 0) perWebhook.set(hook, room);
     }
     return perWebhook.size ? { total, perWebhook, asOf: this.backlogSequence } : null;
@@ -695,12 +693,7 @@ export class DeliveryAttemptsService implements OnApplicationShutdown {
         // (a new snapshot no longer sees those rows), or the statement was a deadlock victim (a
         // webhook's delete locks it, then its deliveries): otherwise the batch's attempts would go
         // unlogged and be sent again once their leases lapse.
-        await retryTransientConflicts(() =>
-          this.recordBatch(records).catch((err: Error & { code?: string }) => {
-            if (err.code !== FOREIGN_KEY_VIOLATION) throw err;
-            return this.recordBatch(records);
-          }),
-        );
+        await retryTransientConflicts(() => this.recordBatch(records), { alsoOn: [FOREIGN_KEY_VIOLATION] });
         for (const p of batch) p.resolve();
       } catch (err) {
         for (const p of batch) p.reject(err as Error);

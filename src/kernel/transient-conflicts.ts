@@ -8,15 +8,18 @@ export function isTransientConflict(err: unknown): boolean {
 
 /**
  * Runs `work` (a whole transaction or statement) again when PostgreSQL rolled it back as a deadlock
- * victim or a serialization failure, up to `attempts` times in all. Such a loss says nothing about
- * the request: the caller should not see it while a rerun is likely to succeed.
+ * victim or a serialization failure — or with one of `alsoOn` (SQLSTATEs a fresh snapshot can cure,
+ * for this caller) — up to `attempts` times in all. Such a loss says nothing about the request: the
+ * caller should not see it while a rerun is likely to succeed.
  */
-export async function retryTransientConflicts<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+export async function retryTransientConflicts<T>(work: () => Promise<T>, options: { attempts?: number; alsoOn?: string[] } = {}): Promise<T> {
+  const { attempts = 3, alsoOn = [] } = options;
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (err) {
-      if (attempt >= attempts || !isTransientConflict(err)) throw err;
+      const retriable = isTransientConflict(err) || alsoOn.includes((err as { code?: string } | null)?.code ?? '');
+      if (attempt >= attempts || !retriable) throw err;
     }
   }
 }

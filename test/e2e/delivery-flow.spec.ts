@@ -56,6 +56,21 @@ async function start(env: Record<string, string>) {
   return { t, api: new ApiClient(t.baseUrl), receiver, db: t.app.get(DataSource) };
 }
 
+/**
+ * A worker that holds one delivery per webhook (the rest wait in PostgreSQL) and runs no reconciler
+ * (only backlog pulls bring those back), a tenant, and one webhook on `path` whose first request is held.
+ */
+async function oneHeldWebhook(name: string, path: string, webhook: Record<string, unknown> = {}) {
+  const { t, api, receiver, db } = await start({ WEBHOOK_MAX_QUEUED: '1', WEBHOOK_TIMEOUT_MS: '30000' });
+  t.app.get(DeliveryReconciler).beforeApplicationShutdown();
+  const { user, base } = await tenant(api, name);
+  const held: ServerResponse[] = [];
+  receiver.script(path, [(_req, res) => void held.push(res), 200]);
+  const hook = await user.api.post(`${base}/webhooks`, { name, url: receiver.url(path), events: ['pipeline.created'], ...webhook });
+  expect(hook.status).toBe(201);
+  return { t, receiver, db, user, base, workspaceId: base.split('/').pop()!, held, hook };
+}
+
 describe('delivery flow control (docs/delivery.md "Flow control")', () => {
   it('a slow but healthy endpoint behind a burst far larger than the connection pool: no timeouts, no duplicates', async () => {
     // 4 connections per origin, 160 deliveries answered in 100 ms each: 40 rounds (~4 s) through the
@@ -228,15 +243,8 @@ describe('delivery flow control (docs/delivery.md "Flow control")', () => {
     // given back: that pull finds nothing unleased. It concluded the webhook drained, and the
     // delivery, unleased a moment later, waited for the reconciler's sweep (5 s after it was due,
     // then every 5 s): the stuck-endpoint test above timed out under load on a series of those.
-    const { t, api, receiver, db } = await start({ WEBHOOK_MAX_QUEUED: '1', WEBHOOK_TIMEOUT_MS: '30000' });
     // No reconciler: only the backlog's pull can bring the delivery back.
-    t.app.get(DeliveryReconciler).beforeApplicationShutdown();
-    const { user, base } = await tenant(api, 'Racing');
-    const workspaceId = base.split('/').pop()!;
-    const held: ServerResponse[] = [];
-    receiver.script('/one', [(_req, res) => void held.push(res), 200]);
-    const hook = await user.api.post(`${base}/webhooks`, { name: 'one', url: receiver.url('/one'), events: ['pipeline.created'] });
-    expect(hook.status).toBe(201);
+    const { t, receiver, db, user, base, workspaceId, held, hook } = await oneHeldWebhook('Racing', '/one');
 
     const repo = t.app.get(DeliveryRepository);
     const attempts = t.app.get(DeliveryAttemptsService);
@@ -272,15 +280,8 @@ describe('delivery flow control (docs/delivery.md "Flow control")', () => {
     // in PostgreSQL. It ends (room is free) before any pull ran, then p4 is created: before, fan-out
     // took the free room for p4 at once and it overtook the three — under a sustained load, a
     // backlog (retries included) then waited until the load stopped.
-    const { t, api, receiver, db } = await start({ WEBHOOK_MAX_QUEUED: '1', WEBHOOK_TIMEOUT_MS: '30000' });
     // Only the pulls below (not the reconciler's sweep) bring the backlog back.
-    t.app.get(DeliveryReconciler).beforeApplicationShutdown();
-    const { user, base } = await tenant(api, 'Line');
-    const workspaceId = base.split('/').pop()!;
-    const held: ServerResponse[] = [];
-    receiver.script('/line', [(_req, res) => void held.push(res), 200]);
-    const hook = await user.api.post(`${base}/webhooks`, { name: 'line', url: receiver.url('/line'), events: ['pipeline.created'], maxConcurrency: 1 });
-    expect(hook.status).toBe(201);
+    const { t, receiver, db, user, base, workspaceId, held, hook } = await oneHeldWebhook('Line', '/line', { maxConcurrency: 1 });
     const backlog = t.app.get(DeliveryBacklog);
     const pull = backlog.pull.bind(backlog);
     let pulls = 'paused' as 'paused' | 'open';

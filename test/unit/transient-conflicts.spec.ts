@@ -22,7 +22,7 @@ describe('retryTransientConflicts', () => {
     const run = retryTransientConflicts(async () => {
       runs += 1;
       throw failure('40P01');
-    }, 2);
+    }, { attempts: 2 });
     await expect(run).rejects.toMatchObject({ code: '40P01' });
     expect(runs).toBe(2);
   });
@@ -37,5 +37,21 @@ describe('retryTransientConflicts', () => {
     expect(runs).toBe(1);
     expect(isTransientConflict(failure('23505'))).toBe(false);
     expect(isTransientConflict(null)).toBe(false);
+  });
+
+  it('runs again after a code the caller names (alsoOn), and only that one', async () => {
+    const codes = ['23503'];
+    let runs = 0;
+    const result = await retryTransientConflicts(
+      async () => {
+        runs += 1;
+        const code = codes.shift();
+        if (code) throw failure(code);
+        return runs;
+      },
+      { alsoOn: ['23503'] },
+    );
+    expect(result).toBe(2);
+    await expect(retryTransientConflicts(async () => Promise.reject(failure('23505')), { alsoOn: ['23503'] })).rejects.toMatchObject({ code: '23505' });
   });
 });
