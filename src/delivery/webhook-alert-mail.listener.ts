@@ -5,6 +5,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 import type { DomainEvent } from '../events/domain-event';
 import { OPERATIONAL_EVENT_TYPES } from '../events/event-catalog';
+import { EventReader } from '../events/event-reader';
 import { EventSubscriptions } from '../events/event-subscriptions';
 import { MailService } from '../mail/mail.service';
 import { UserDirectory } from '../identity/user-directory';
@@ -34,6 +35,7 @@ export class WebhookAlertMailListener implements OnModuleInit {
     private readonly webhooks: WebhookRepository,
     private readonly access: AccessReader,
     private readonly users: UserDirectory,
+    private readonly events: EventReader,
   ) {}
 
   onModuleInit(): void {
@@ -45,6 +47,10 @@ export class WebhookAlertMailListener implements OnModuleInit {
     if (typeof webhookId !== 'string') return;
     const webhook = await this.webhooks.claimAlertMail(this.dataSource, webhookId, this.config.webhookAlertMailIntervalMs);
     if (!webhook) return;
+    // The subscriber's jobs may run out of order (a webhook failing then recovered within a second):
+    // the slot mails the oldest alert about the webhook not handled yet, so nobody is told "recovered"
+    // without first having been told "failing". That older event's own job then finds the slot used.
+    const first = (await this.events.oldestPendingAbout(event, webhookId, OPERATIONAL_EVENT_TYPES, ALERT_MAIL_SUBSCRIBER)) ?? event;
     // Who: the workspace's owners and admins, and the webhook's owner while a member (permissions'
     // reader); their addresses from identity's directory. Not a hot path: a few round trips.
     const [userIds, workspaceName] = await Promise.all([
@@ -52,7 +58,7 @@ export class WebhookAlertMailListener implements OnModuleInit {
       this.access.workspaceName(webhook.workspace_id),
     ]);
     const recipients = [...new Set((await this.users.emails(userIds)).values())].map((email) => ({ email, workspace_name: workspaceName ?? '' }));
-    const kind = event.type.slice('webhook.'.length) as 'failing' | 'disabled' | 'recovered';
+    const kind = first.type.slice('webhook.'.length) as 'failing' | 'disabled' | 'recovered';
     let mailed = 0;
     let failure: Error | null = null;
     for (const { email, workspace_name } of recipients) {
@@ -63,8 +69,8 @@ export class WebhookAlertMailListener implements OnModuleInit {
           webhookName: webhook.name,
           url: webhook.url,
           workspaceName: workspace_name,
-          lastError: event.data.lastError ?? null,
-          reason: event.data.reason ?? null,
+          lastError: first.data.lastError ?? null,
+          reason: first.data.reason ?? null,
         });
         mailed++;
       } catch (err) {

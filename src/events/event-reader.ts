@@ -35,6 +35,22 @@ export class EventReader {
     return rows[0] ? { event: toDomainEvent(rows[0]), pendingFor: rows[0].pending_for } : null;
   }
 
+  /**
+   * The oldest event about `objectId` of these types that `subscriber` has still to handle, up to
+   * and including `upTo` (null when none): for a subscriber whose jobs may run out of order but which
+   * must act on such events in the order they happened (served by idx_events_object).
+   */
+  async oldestPendingAbout(upTo: DomainEvent, objectId: string, types: readonly string[], subscriber: string): Promise<DomainEvent | null> {
+    const rows: EventRow[] = await this.dataSource.query(
+      `SELECT ${EVENT_COLUMNS} FROM events e
+       WHERE e.workspace_id = $1 AND (e.data -> 'object' ->> 'id') = $2 AND e.type = ANY($3::text[])
+         AND $4 = ANY(e.pending_subscribers) AND (e.created_at, e.id) <= (SELECT u.created_at, u.id FROM events u WHERE u.id = $5)
+       ORDER BY e.created_at, e.id LIMIT 1`,
+      [upTo.workspaceId, objectId, types, subscriber, upTo.id],
+    );
+    return rows[0] ? toDomainEvent(rows[0]) : null;
+  }
+
   /** The outbox's backlog (metrics): events not yet relayed, and the age in seconds of the oldest (0 when none). */
   async outboxLag(): Promise<{ unrelayed: number; lagSeconds: number }> {
     const [row]: { n: number; lag: number }[] = await this.dataSource.query(

@@ -8,6 +8,9 @@ import { startTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 import { WebhookHealthAlerts } from '../../src/delivery/webhook-health-alerts.service';
 import { HealthChange, WebhookRepository } from '../../src/webhooks/webhook.repository';
+import { ALERT_MAIL_SUBSCRIBER } from '../../src/delivery/delivery.constants';
+import { toDomainEvent } from '../../src/events/domain-event';
+import { EventSubscriptions } from '../../src/events/event-subscriptions';
 
 const OPERATIONAL = ['webhook.failing', 'webhook.disabled', 'webhook.recovered'];
 
@@ -176,6 +179,33 @@ describe('webhook health alerts', () => {
     // Members may not read another's webhook: the event about it is not found.
     expect((await ws.member.api.get(`${base()}/events/${about.id}`)).status).toBe(404);
   }, 60_000);
+
+  it('mails the oldest alert of the hour when the subscriber handles a later one first (failing, not "recovered")', async () => {
+    const created = await ws.admin.api.post(`${base()}/webhooks`, { name: 'swift', url: receiver.url('/swift'), events: ['memo.created'] });
+    expect(created.status).toBe(201);
+    const webhook = created.body;
+    // Failing then recovered within a second, as the health statement announces them: stored,
+    // relayed, the alert mail still to do. Their subscriber jobs may run in any order.
+    const db = t.app.get(DataSource);
+    const stored = async (type: string, age: string) => {
+      const [row] = await db.query(
+        `INSERT INTO events (id, type, workspace_id, actor, data, relayed_at, pending_subscribers, created_at)
+         VALUES ($1, $2, $3, '{"type":"system","id":null}', $4, now(), ARRAY[$5], now() - $6::interval)
+         RETURNING id, type, workspace_id, actor, data, created_at`,
+        [`evt_test_${type}_${webhook.id}`, type, ws.id, { object: webhook, lastError: 'http_status: 500' }, ALERT_MAIL_SUBSCRIBER, age],
+      );
+      return toDomainEvent(row);
+    };
+    const failing = await stored('webhook.failing', '1 second');
+    const recovered = await stored('webhook.recovered', '0 seconds');
+    const handler = t.app.get(EventSubscriptions).handlerOf(ALERT_MAIL_SUBSCRIBER)!;
+    await handler([recovered]);
+    await handler([failing]);
+    for (const user of [ws.owner, ws.admin]) {
+      const subjects = t.mailbox.to(user.email, 'webhook-alert').map((m) => m.subject).filter((s) => s.includes('"swift"'));
+      expect(subjects, user.email).toEqual(['Webhook "swift" is failing']);
+    }
+  });
 });
 
 describe('webhook health alerts: disabled after WEBHOOK_DISABLE_AFTER of failures', () => {
