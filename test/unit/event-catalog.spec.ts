@@ -46,6 +46,18 @@ describe('event ids', () => {
     expect([...ids].sort()).toEqual(ids);
   });
 
+  it('carry 80 random bits: fresh randomness per millisecond, every letter of the alphabet drawn', async () => {
+    const randoms = new Set<string>();
+    for (let i = 0; i < 100; i++) {
+      const at = Date.now();
+      randoms.add(newEventId().slice(14));
+      await waitFor(() => Date.now() > at, 1_000, () => 'the clock to move');
+    }
+    expect(randoms.size).toBe(100);
+    const letters = new Set([...randoms].join(''));
+    expect(letters.size).toBe(32);
+  });
+
   it('carry their creation time in the first 10 ULID characters', async () => {
     const first = newEventId();
     const at = Date.now();
