@@ -49,10 +49,10 @@ function fullEvent(row: OutboxRow): DomainEvent | undefined {
 const WARN_EVERY_MS = 30_000;
 
 /**
- * Moves committed outbox rows onto the queue. Woken by NOTIFY (sent on commit) for low latency,
- * with a periodic sweep as the safety net. Rows are claimed with FOR UPDATE SKIP LOCKED and marked
- * relayed only in the transaction that enqueued them: several relays never double-claim, and a
- * Redis outage leaves events in the outbox until it is back.
+ * Moves committed outbox rows onto the queue. Woken at once by a commit in this process, or by
+ * NOTIFY from a process without a relay, with a periodic sweep as the safety net. Rows are claimed
+ * with FOR UPDATE SKIP LOCKED, so several relays never double-claim; a Redis outage leaves events in
+ * the outbox until it is back, and an event whose subscriber never finished is enqueued again.
  */
 @Injectable()
 export class OutboxRelay implements BeforeApplicationShutdown {
@@ -122,14 +122,38 @@ export class OutboxRelay implements BeforeApplicationShutdown {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const relayed = await this.claimAndEnqueue(
-        `SELECT id, type, created_at, workspace_id, actor, data, pending_subscribers
-         FROM events WHERE relayed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [RELAY_BATCH_SIZE],
-      );
+      const relayed = await this.relayNew();
       total += relayed;
       if (relayed < RELAY_BATCH_SIZE) return total;
     }
+  }
+
+  /**
+   * New events: claimed and stamped relayed in one statement (one round trip, where a transaction
+   * around the enqueue took four), then put on the queue. If the queue refuses them, the stamp is
+   * taken back and the next drain tries again; should that fail too, or this process die in between,
+   * the requeue of unfinished events below enqueues them UNFINISHED_EVENT_AFTER_MS later: late,
+   * never lost. During a Redis outage nothing is claimed at all.
+   */
+  private async relayNew(): Promise<number> {
+    this.assertQueueReady();
+    const [rows]: [OutboxRow[], number] = await this.dataSource.query(
+      `UPDATE events SET relayed_at = now()
+       WHERE id IN (SELECT id FROM events WHERE relayed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, type, created_at, workspace_id, actor, data, pending_subscribers`,
+      [RELAY_BATCH_SIZE],
+    );
+    if (!rows.length) return 0;
+    rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+    try {
+      await this.enqueue(rows);
+    } catch (err) {
+      await this.dataSource
+        .query('UPDATE events SET relayed_at = NULL WHERE id = ANY($1)', [rows.map((r) => r.id)])
+        .catch((undo: Error) => this.warn('relay (left to the requeue of unfinished events)', undo));
+      throw err;
+    }
+    return rows.length;
   }
 
   /**
@@ -145,15 +169,14 @@ export class OutboxRelay implements BeforeApplicationShutdown {
          WHERE relayed_at IS NOT NULL AND pending_subscribers <> '{}' AND relayed_at < now() - ($2 || ' milliseconds')::interval
          ORDER BY relayed_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [RELAY_BATCH_SIZE, UNFINISHED_EVENT_AFTER_MS],
-        true,
       );
       total += requeued;
       if (requeued < RELAY_BATCH_SIZE || this.stopped) return total;
     }
   }
 
-  /** In one transaction: lock the selected rows, put their jobs on the queue, stamp relayed_at. */
-  private async claimAndEnqueue(select: string, params: unknown[], requeue = false): Promise<number> {
+  /** In one transaction: lock the selected rows, put their jobs on the queue again, stamp relayed_at. */
+  private async claimAndEnqueue(select: string, params: unknown[]): Promise<number> {
     let runner: QueryRunner | undefined;
     try {
       runner = this.dataSource.createQueryRunner();
@@ -161,7 +184,7 @@ export class OutboxRelay implements BeforeApplicationShutdown {
       await runner.startTransaction();
       const rows: OutboxRow[] = await runner.query(select, params);
       if (rows.length) {
-        await this.enqueue(rows, requeue);
+        await this.enqueue(rows, true);
         await runner.query('UPDATE events SET relayed_at = now() WHERE id = ANY($1)', [rows.map((r) => r.id)]);
       }
       await runner.commitTransaction();
@@ -177,10 +200,7 @@ export class OutboxRelay implements BeforeApplicationShutdown {
   private async enqueue(rows: OutboxRow[], requeue = false): Promise<void> {
     const jobs = requeue ? await this.requeueJobs(rows) : this.relayJobs(rows);
     if (!jobs.length) return;
-    // ioredis would queue the command offline and send it whenever Redis is back, long after this
-    // batch rolled back: fail at once instead. (A command cut off mid-flight can still land late; the
-    // processor skips a subscriber that already finished.)
-    if (this.queue.client.status !== 'ready') throw new Error(`Redis is not connected (${this.queue.client.status})`);
+    this.assertQueueReady();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('Redis did not accept the jobs in time')), ENQUEUE_TIMEOUT_MS);
@@ -190,6 +210,15 @@ export class OutboxRelay implements BeforeApplicationShutdown {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * ioredis would queue a command offline and send it whenever Redis is back, long after its batch
+   * was given up: fail at once instead. (A command cut off mid-flight can still land late; the
+   * processor skips a subscriber that already finished.)
+   */
+  private assertQueueReady(): void {
+    if (this.queue.client.status !== 'ready') throw new Error(`Redis is not connected (${this.queue.client.status})`);
   }
 
   /** First relay: per subscriber, the claimed events in jobs of up to EVENTS_PER_JOB, carrying them. */

@@ -10,7 +10,7 @@ export const PUBLISHED_EVENTS = 'outbox:published';
 
 /**
  * Wakes relays once a transaction that published events has committed: the relay in this process
- * at once, relays in other processes through one NOTIFY. The NOTIFY is sent after the commit and
+ * at once, or, in a process without one, the relays of other processes through one NOTIFY. The NOTIFY is sent after the commit and
  * coalesced (one in flight at a time), not from inside each writing transaction: PostgreSQL
  * serialises notifying commits on one server-wide lock, which would make every create wait for
  * every other create's WAL flush. A lost signal costs latency only; the relay's sweep finds the rows.
@@ -42,9 +42,13 @@ export class OutboxSignal implements EntitySubscriberInterface, OnModuleInit {
     this.committed();
   }
 
-  /** Events were committed (by a transaction, or by a single autocommit statement). */
+  /**
+   * Events were committed (by a transaction, or by a single autocommit statement). A process that
+   * runs a relay relays them itself: no NOTIFY, which cost a round trip per create and woke this
+   * relay a second time for nothing. Only processes without a relay (PROCESS_ROLE=api) notify.
+   */
   committed(): void {
-    this.local.emit('committed');
+    if (this.local.emit('committed')) return;
     this.notifyOthers();
   }
 

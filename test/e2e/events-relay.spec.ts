@@ -209,4 +209,33 @@ describe('the NOTIFY listener', () => {
     // No wall-clock bound here (a busy machine): the listener's return is shown by pg_stat_activity above.
     console.info(`after the listener came back: event handled in ${latencies.join(', ')} ms`);
   });
+
+  it('gives back events it claimed when the queue refuses them: relayed again, handled once', async () => {
+    const ws = await seedWorkspace(new ApiClient(t.baseUrl));
+    await t.app.get(OutboxRelay).drain();
+    // Redis refuses the next enqueue after the claim (as a command timing out would).
+    const queue = t.app.get<Queue>(getQueueToken(DOMAIN_EVENTS_QUEUE));
+    const addBulk = queue.addBulk.bind(queue);
+    let refused = 0;
+    queue.addBulk = (async (jobs) => {
+      if (refused === 0) {
+        refused++;
+        throw new Error('refused by the test');
+      }
+      return addBulk(jobs);
+    }) as typeof queue.addBulk;
+    try {
+      const res = await ws.owner.api.post(`/v1/workspaces/${ws.id}/pipelines`, { name: 'Refused once' });
+      expect(res.status).toBe(201);
+      const [row] = await eventRows(t.app, `data->'object'->>'id' = $1`, [res.body.id]);
+      // Within the 1 s sweeps, not the requeue of unfinished events (10 s): the claim was given back.
+      await recorder.waitForAll([row.id], 5_000);
+      expect(refused).toBe(1);
+      expect(recorder.timesHandled(row.id)).toBe(1);
+      const [after] = await eventRows(t.app, 'id = $1', [row.id]);
+      expect(after.relayed_at).not.toBeNull();
+    } finally {
+      queue.addBulk = addBulk;
+    }
+  });
 });
