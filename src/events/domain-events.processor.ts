@@ -7,7 +7,13 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { GracefulStop } from '../config/graceful-stop';
 import { toDomainEvent, type DomainEvent, type EventRow } from './domain-event';
 import { EventSubscriptions } from './event-subscriptions';
-import { DOMAIN_EVENTS_QUEUE, HANDLE_EVENT_JOB, HandleEventJob, PURGE_EVENTS_JOB } from './events.constants';
+import {
+  DOMAIN_EVENTS_QUEUE,
+  HANDLE_EVENT_JOB,
+  HANDLE_EVENT_RETRY_JOB_OPTIONS,
+  HandleEventJob,
+  PURGE_EVENTS_JOB,
+} from './events.constants';
 import { CompletionBatcher } from './completion-batcher';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 
@@ -15,8 +21,9 @@ const PURGE_EVERY_MS = 60 * 60_000;
 const PURGE_BATCH = 5_000;
 
 /**
- * Runs subscribers for relayed events (one job per event and subscriber) and the retention purge.
- * A subscriber that throws fails only its own job, which the queue retries with backoff.
+ * Runs subscribers for relayed events (jobs of the events relayed together, per subscriber; or, for
+ * the batches this process's relay claimed, here at once) and the retention purge. A subscriber that
+ * throws fails only its own job, which the queue retries with backoff.
  */
 @Injectable()
 export class DomainEventsProcessor implements BeforeApplicationShutdown {
@@ -39,6 +46,10 @@ export class DomainEventsProcessor implements BeforeApplicationShutdown {
 
   /** True once WorkerModule started this (a process without workers never does): shutdown hooks check it. */
   started = false;
+  private stopping = false;
+  /** Subscriber runs handed over by this process's relay (handleHere), by `${eventId}:${subscriber}`. */
+  private readonly here = new Map<string, number>();
+  private readonly runningHere = new Set<Promise<void>>();
 
   /** Started by WorkerModule (src/worker.module.ts) in the processes that run workers. */
   async start(): Promise<void> {
@@ -63,7 +74,9 @@ export class DomainEventsProcessor implements BeforeApplicationShutdown {
    */
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.started) return;
-    if (!(await this.stop.within(this.queue.pause(true)))) {
+    this.stopping = true;
+    const runsHere = Promise.all([...this.runningHere]);
+    if (!(await this.stop.within(Promise.all([this.queue.pause(true), runsHere])))) {
       this.logger.warn('subscriber jobs still running at the end of WORKER_SHUTDOWN_GRACE_MS: left to the queue');
     }
   }
@@ -72,6 +85,49 @@ export class DomainEventsProcessor implements BeforeApplicationShutdown {
     return this.queue
       .add(PURGE_EVENTS_JOB, {}, { repeat: { every: PURGE_EVERY_MS }, jobId: PURGE_EVENTS_JOB, removeOnComplete: true, removeOnFail: true })
       .catch((err: Error) => this.logger.warn(`could not schedule the purge: ${err.message}`));
+  }
+
+  /**
+   * How many more relay batches this process may run itself now (handleHere): WORKER_CONCURRENCY
+   * besides those already running here; none while stopping, or when it does not run `subscriber`.
+   */
+  slotsHere(subscriber: string): number {
+    if (!this.started || this.stopping || !this.subscriptions.handlerOf(subscriber)) return 0;
+    return Math.max(0, this.config.workerConcurrency - this.runningHere.size);
+  }
+
+  /**
+   * Runs a subscriber on events this process's relay has just claimed, without the queue's round
+   * trips (add, fetch, lock, complete: most of an event's path to its first attempt at moderate load).
+   * The events are in PostgreSQL, relayed and still pending for the subscriber: if this process dies
+   * meanwhile, the relay's requeue of unfinished events enqueues them again. A failure goes to the
+   * queue, which retries it with backoff like any job (or, if Redis refuses it, the requeue does).
+   */
+  handleHere(subscriber: string, events: DomainEvent[]): void {
+    const keys = events.map((e) => `${e.id}:${subscriber}`);
+    for (const key of keys) this.here.set(key, (this.here.get(key) ?? 0) + 1);
+    const run: Promise<void> = this.handle({ subscriber, events })
+      .catch((err: Error) => {
+        this.logger.warn(`subscriber ${subscriber} failed on ${events.length} event(s) (first try, in process): ${err.message}`);
+        return this.queue
+          .add(HANDLE_EVENT_JOB, { subscriber, events }, { ...HANDLE_EVENT_RETRY_JOB_OPTIONS, jobId: `${events[0].id}:${subscriber}:${events.length}:retry` })
+          .then(() => undefined)
+          .catch((queueErr: Error) => this.logger.warn(`left to the requeue of unfinished events: ${queueErr.message}`));
+      })
+      .finally(() => {
+        this.runningHere.delete(run);
+        for (const key of keys) {
+          const n = (this.here.get(key) ?? 1) - 1;
+          if (n > 0) this.here.set(key, n);
+          else this.here.delete(key);
+        }
+      });
+    this.runningHere.add(run);
+  }
+
+  /** Whether this process is running `subscriber` on `eventId` itself (the requeue must not add it again). */
+  handlingHere(eventId: string, subscriber: string): boolean {
+    return this.here.has(`${eventId}:${subscriber}`);
   }
 
   async handle({ subscriber, events: carried, eventId }: HandleEventJob): Promise<void> {

@@ -29,6 +29,18 @@ export const HANDLE_EVENT_JOB_OPTIONS: JobOptions = {
   removeOnFail: true,
 };
 
+/**
+ * A subscriber run in process by the relay (DomainEventsProcessor.handleHere) that failed goes to the
+ * queue with the rest of a job's schedule: its first try is spent, so the next comes after 1 s, then
+ * 2 s, 4 s, … as for a job (exponential backoff doubles the job's delay from its first retry on).
+ */
+export const HANDLE_EVENT_RETRY_JOB_OPTIONS: JobOptions = {
+  ...HANDLE_EVENT_JOB_OPTIONS,
+  attempts: HANDLE_EVENT_JOB_OPTIONS.attempts! - 1,
+  delay: 1_000,
+  backoff: { type: 'exponential', delay: 2_000 },
+};
+
 /** How often the relay sweeps for events a NOTIFY did not bring (lost connection, other process). */
 export const RELAY_SWEEP_INTERVAL_MS = 1_000;
 /**

@@ -1,11 +1,12 @@
 import { InjectQueue } from '@nestjs/bull';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Queue } from 'bull';
+import type { JobOptions, Queue } from 'bull';
 import { Client } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { OUTBOX_CHANNEL, OutboxSignal } from './outbox-signal.service';
+import { DomainEventsProcessor } from './domain-events.processor';
 import {
   DOMAIN_EVENTS_QUEUE,
   ENQUEUE_TIMEOUT_MS,
@@ -71,6 +72,7 @@ export class OutboxRelay implements BeforeApplicationShutdown {
     @InjectDataSource(WORKER_DATA_SOURCE) private readonly dataSource: DataSource,
     @InjectQueue(DOMAIN_EVENTS_QUEUE) private readonly queue: Queue<HandleEventJob>,
     private readonly signal: OutboxSignal,
+    private readonly subscribers: DomainEventsProcessor,
   ) {}
 
   /** True once WorkerModule started this (a process without workers never does): shutdown hooks check it. */
@@ -145,14 +147,18 @@ export class OutboxRelay implements BeforeApplicationShutdown {
     );
     if (!rows.length) return 0;
     rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+    // The batches this process runs itself start only once the others are on the queue: if Redis
+    // refuses those, every claimed row is given back and nothing has run yet.
+    let here: HandleEventJob[];
     try {
-      await this.enqueue(rows);
+      here = await this.enqueue(rows);
     } catch (err) {
       await this.dataSource
         .query('UPDATE events SET relayed_at = NULL WHERE id = ANY($1)', [rows.map((r) => r.id)])
         .catch((undo: Error) => this.warn('relay (left to the requeue of unfinished events)', undo));
       throw err;
     }
+    for (const job of here) this.subscribers.handleHere(job.subscriber, job.events!);
     return rows.length;
   }
 
@@ -197,9 +203,21 @@ export class OutboxRelay implements BeforeApplicationShutdown {
     }
   }
 
-  private async enqueue(rows: OutboxRow[], requeue = false): Promise<void> {
-    const jobs = requeue ? await this.requeueJobs(rows) : this.relayJobs(rows);
-    if (!jobs.length) return;
+  /**
+   * Puts the rows' subscriber jobs on the queue, except (first relay) those this process may run
+   * itself at once (DomainEventsProcessor.handleHere), which it answers for the caller to start.
+   */
+  private async enqueue(rows: OutboxRow[], requeue = false): Promise<HandleEventJob[]> {
+    let jobs: { name: string; data: HandleEventJob; opts: JobOptions }[] = requeue ? await this.requeueJobs(rows) : this.relayJobs(rows);
+    const here: HandleEventJob[] = [];
+    if (!requeue) {
+      jobs = jobs.filter(({ data }) => {
+        if (this.subscribers.slotsHere(data.subscriber) - here.length <= 0) return true;
+        here.push(data);
+        return false;
+      });
+    }
+    if (!jobs.length) return here;
     this.assertQueueReady();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -210,6 +228,7 @@ export class OutboxRelay implements BeforeApplicationShutdown {
     } finally {
       clearTimeout(timer);
     }
+    return here;
   }
 
   /**
@@ -257,7 +276,7 @@ export class OutboxRelay implements BeforeApplicationShutdown {
     const stamp = Date.now().toString(36);
     return rows.flatMap((row) =>
       row.pending_subscribers
-        .filter((subscriber) => !live.has(`${row.id}:${subscriber}`))
+        .filter((subscriber) => !live.has(`${row.id}:${subscriber}`) && !this.subscribers.handlingHere(row.id, subscriber))
         .map((subscriber) => ({
           name: HANDLE_EVENT_JOB,
           data: { subscriber, eventId: row.id },

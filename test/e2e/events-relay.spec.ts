@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventSubscriptions } from '../../src/events/event-subscriptions';
 import { DOMAIN_EVENTS_QUEUE } from '../../src/events/events.constants';
 import { OutboxRelay } from '../../src/events/outbox-relay.service';
+import { DomainEventsProcessor } from '../../src/events/domain-events.processor';
 import { ApiClient, seedWorkspace, TestWorkspace } from '../support/api-client';
 import { EVENT_TYPES } from '../../src/events/event-catalog';
 import { EventRecorder, eventRows, RelayProbe, waitFor } from '../support/event-recorder';
@@ -213,7 +214,11 @@ describe('the NOTIFY listener', () => {
   it('gives back events it claimed when the queue refuses them: relayed again, handled once', async () => {
     const ws = await seedWorkspace(new ApiClient(t.baseUrl));
     await t.app.get(OutboxRelay).drain();
-    // Redis refuses the next enqueue after the claim (as a command timing out would).
+    // Redis refuses the next enqueue after the claim (as a command timing out would). This process
+    // runs the subscribers itself while it has slots: with none, the relay enqueues them.
+    const processor = t.app.get(DomainEventsProcessor);
+    const slotsHere = processor.slotsHere;
+    processor.slotsHere = () => 0;
     const queue = t.app.get<Queue>(getQueueToken(DOMAIN_EVENTS_QUEUE));
     const addBulk = queue.addBulk.bind(queue);
     let refused = 0;
@@ -236,6 +241,7 @@ describe('the NOTIFY listener', () => {
       expect(after.relayed_at).not.toBeNull();
     } finally {
       queue.addBulk = addBulk;
+      processor.slotsHere = slotsHere;
     }
   });
 });
