@@ -10,6 +10,7 @@ import { EventSubscriptions } from './event-subscriptions';
 import {
   DOMAIN_EVENTS_QUEUE,
   HANDLE_EVENT_JOB,
+  HANDLE_EVENT_JOB_OPTIONS,
   HANDLE_EVENT_RETRY_JOB_OPTIONS,
   HandleEventJob,
   PURGE_EVENTS_JOB,
@@ -104,6 +105,13 @@ export class DomainEventsProcessor implements BeforeApplicationShutdown {
    * queue, which retries it with backoff like any job (or, if Redis refuses it, the requeue does).
    */
   handleHere(subscriber: string, events: DomainEvent[]): void {
+    if (this.stopping) {
+      // Shutting down since the relay counted this slot: the queue takes it (or, failing that, the requeue).
+      void this.queue
+        .add(HANDLE_EVENT_JOB, { subscriber, events }, { ...HANDLE_EVENT_JOB_OPTIONS, jobId: `${events[0].id}:${subscriber}:${events.length}` })
+        .catch((err: Error) => this.logger.warn(`left to the requeue of unfinished events: ${err.message}`));
+      return;
+    }
     const keys = events.map((e) => `${e.id}:${subscriber}`);
     for (const key of keys) this.here.set(key, (this.here.get(key) ?? 0) + 1);
     const run: Promise<void> = this.handle({ subscriber, events })

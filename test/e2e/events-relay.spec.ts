@@ -211,6 +211,33 @@ describe('the NOTIFY listener', () => {
     console.info(`after the listener came back: event handled in ${latencies.join(', ')} ms`);
   });
 
+  it('runs the batches it claimed in process, and its requeue of unfinished events leaves a run in progress alone', async () => {
+    const ws = await seedWorkspace(new ApiClient(t.baseUrl));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const entered: string[] = [];
+    t.app.get(EventSubscriptions).subscribe('test-slow', ['pipeline.created'], async (event) => {
+      entered.push(event.id);
+      await gate;
+    });
+    const res = await ws.owner.api.post(`/v1/workspaces/${ws.id}/pipelines`, { name: 'Slow' });
+    expect(res.status).toBe(201);
+    const [row] = await eventRows(t.app, `data->'object'->>'id' = $1`, [res.body.id]);
+    await waitFor(() => entered.includes(row.id), 5_000, () => 'the slow subscriber to start');
+    // Run here, not through the queue: no job carries it.
+    const queue = t.app.get<Queue>(getQueueToken(DOMAIN_EVENTS_QUEUE));
+    const carried = (await queue.getJobs(['waiting', 'active', 'delayed'])).filter((j) => j?.data?.subscriber === 'test-slow');
+    expect(carried).toEqual([]);
+    // Still running past UNFINISHED_EVENT_AFTER_MS: the requeue does not add it again.
+    await t.app.get(DataSource).query(`UPDATE events SET relayed_at = relayed_at - interval '10 minutes' WHERE id = $1`, [row.id]);
+    await t.app.get(OutboxRelay).requeueUnfinished();
+    const requeued = (await queue.getJobs(['waiting', 'active', 'delayed'])).filter((j) => j?.data?.subscriber === 'test-slow');
+    expect(requeued).toEqual([]);
+    release();
+    await waitFor(async () => !(await eventRows(t.app, 'id = $1', [row.id]))[0].pending_subscribers.includes('test-slow'), 5_000, () => 'the run to finish');
+    expect(entered.filter((id) => id === row.id)).toHaveLength(1);
+  });
+
   it('gives back events it claimed when the queue refuses them: relayed again, handled once', async () => {
     const ws = await seedWorkspace(new ApiClient(t.baseUrl));
     await t.app.get(OutboxRelay).drain();
