@@ -51,7 +51,7 @@ const WARN_EVERY_MS = 30_000;
 
 /**
  * Moves committed outbox rows onto the queue. Woken at once by a commit in this process, or by
- * NOTIFY from a process without a relay, with a periodic sweep as the safety net. Rows are claimed
+ * NOTIFY from another process, with a periodic sweep as the safety net. Rows are claimed
  * with FOR UPDATE SKIP LOCKED, so several relays never double-claim; a Redis outage leaves events in
  * the outbox until it is back, and an event whose subscriber never finished is enqueued again.
  */

@@ -10,7 +10,7 @@ export const PUBLISHED_EVENTS = 'outbox:published';
 
 /**
  * Wakes relays once a transaction that published events has committed: the relay in this process
- * at once, or, in a process without one, the relays of other processes through one NOTIFY. The NOTIFY is sent after the commit and
+ * at once, relays in other processes through one NOTIFY. The NOTIFY is sent after the commit and
  * coalesced (one in flight at a time), not from inside each writing transaction: PostgreSQL
  * serialises notifying commits on one server-wide lock, which would make every create wait for
  * every other create's WAL flush. A lost signal costs latency only; the relay's sweep finds the rows.
@@ -43,12 +43,13 @@ export class OutboxSignal implements EntitySubscriberInterface, OnModuleInit {
   }
 
   /**
-   * Events were committed (by a transaction, or by a single autocommit statement). A process that
-   * runs a relay relays them itself: no NOTIFY, which cost a round trip per create and woke this
-   * relay a second time for nothing. Only processes without a relay (PROCESS_ROLE=api) notify.
+   * Events were committed (by a transaction, or by a single autocommit statement). The relays of
+   * other worker processes are woken too, even when this process runs one: they race for the rows
+   * (SKIP LOCKED), so the work spreads over every worker rather than staying with the process whose
+   * API wrote it.
    */
   committed(): void {
-    if (this.local.emit('committed')) return;
+    this.local.emit('committed');
     this.notifyOthers();
   }
 

@@ -148,8 +148,10 @@ describe('fault injection: hostile receivers', () => {
         expect(errorsOf(kind), kind).toBe(EXPECTED_ERROR[kind]);
       }
       expect(byKind('redirect').filter((a) => a.response_status !== 302)).toEqual([]);
-      // The huge body: a 2xx whose logged body is cut at 4 KiB, or an http_status failure.
-      expect(byKind('huge').filter((a) => !((a.error === null && a.response_status === 200) || a.error === 'http_status'))).toEqual([]);
+      // The huge body: a 2xx whose logged body is cut at 4 KiB, an http_status failure, or (a machine
+      // loaded past its cores: seen once under scripts/cpu-burn.sh with a benchmark beside it) a timeout
+      // while the platform reads and discards the rest.
+      expect(byKind('huge').filter((a) => !((a.error === null && a.response_status === 200) || a.error === 'http_status' || a.error === 'timeout'))).toEqual([]);
       expect(Math.max(0, ...attempts.map((a) => a.body_bytes ?? 0))).toBeLessThanOrEqual(4096);
       expect(Math.max(0, ...byKind('huge').map((a) => a.body_bytes ?? 0))).toBe(4096);
       // Each attempt is bounded by the timeout, never by the receiver: judged on the receivers' clock
