@@ -14,6 +14,7 @@ import {
   HANDLE_EVENT_RETRY_JOB_OPTIONS,
   HandleEventJob,
   PURGE_EVENTS_JOB,
+  relayedJobId,
 } from './events.constants';
 import { CompletionBatcher } from './completion-batcher';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
@@ -108,7 +109,7 @@ export class DomainEventsProcessor implements BeforeApplicationShutdown {
     if (this.stopping) {
       // Shutting down since the relay counted this slot: the queue takes it (or, failing that, the requeue).
       void this.queue
-        .add(HANDLE_EVENT_JOB, { subscriber, events }, { ...HANDLE_EVENT_JOB_OPTIONS, jobId: `${events[0].id}:${subscriber}:${events.length}` })
+        .add(HANDLE_EVENT_JOB, { subscriber, events }, { ...HANDLE_EVENT_JOB_OPTIONS, jobId: relayedJobId(subscriber, events) })
         .catch((err: Error) => this.logger.warn(`left to the requeue of unfinished events: ${err.message}`));
       return;
     }
@@ -118,7 +119,7 @@ export class DomainEventsProcessor implements BeforeApplicationShutdown {
       .catch((err: Error) => {
         this.logger.warn(`subscriber ${subscriber} failed on ${events.length} event(s) (first try, in process): ${err.message}`);
         return this.queue
-          .add(HANDLE_EVENT_JOB, { subscriber, events }, { ...HANDLE_EVENT_RETRY_JOB_OPTIONS, jobId: `${events[0].id}:${subscriber}:${events.length}:retry` })
+          .add(HANDLE_EVENT_JOB, { subscriber, events }, { ...HANDLE_EVENT_RETRY_JOB_OPTIONS, jobId: `${relayedJobId(subscriber, events)}:retry` })
           .then(() => undefined)
           .catch((queueErr: Error) => this.logger.warn(`left to the requeue of unfinished events: ${queueErr.message}`));
       })

@@ -3,7 +3,7 @@ import type { JobOptions } from 'bull';
 
 export const DOMAIN_EVENTS_QUEUE = 'domain-events';
 
-/** One job per (event, subscriber): `${eventId}:${subscriber}`. */
+/** Jobs of the events relayed together, per subscriber (relayedJobId), or of one event (a requeue). */
 export const HANDLE_EVENT_JOB = 'handle-event';
 export const PURGE_EVENTS_JOB = 'purge-events';
 
@@ -16,6 +16,14 @@ export interface HandleEventJob {
   events?: DomainEvent[];
   /** One event by id (a re-enqueue): read from PostgreSQL, the source of truth. */
   eventId?: string;
+}
+
+/**
+ * The job id of a relayed batch for one subscriber: the same batch relayed twice (a give-back after
+ * an enqueue that landed late) is absorbed by the queue instead of run twice.
+ */
+export function relayedJobId(subscriber: string, events: readonly DomainEvent[]): string {
+  return `${events[0].id}:${subscriber}:${events.length}`;
 }
 
 /** A relay batch is split into jobs of at most this many events per subscriber. */

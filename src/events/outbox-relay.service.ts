@@ -18,6 +18,7 @@ import {
   RELAY_BATCH_SIZE,
   RELAY_SWEEP_INTERVAL_MS,
   UNFINISHED_EVENT_AFTER_MS,
+  relayedJobId,
 } from './events.constants';
 import { WORKER_DATA_SOURCE } from '../database/data-source-options';
 import { toDomainEvent, type DomainEvent, type EventRow } from './domain-event';
@@ -255,7 +256,7 @@ export class OutboxRelay implements BeforeApplicationShutdown {
       chunk(events, EVENTS_PER_JOB).map((part) => ({
         name: HANDLE_EVENT_JOB,
         data: { subscriber, events: part },
-        opts: { ...HANDLE_EVENT_JOB_OPTIONS, jobId: `${part[0].id}:${subscriber}:${part.length}` },
+        opts: { ...HANDLE_EVENT_JOB_OPTIONS, jobId: relayedJobId(subscriber, part) },
       })),
     );
   }
